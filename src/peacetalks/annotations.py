@@ -1,0 +1,182 @@
+"""Stage 3, annotations: reading the hand-curated files and flattening them to Arrow tables.
+
+annotations/documents/<id>.json   one file per corpus document (mentions, events, quotes, flags)
+annotations/entities.json         the entity registry (corpus level)
+annotations/xdoc-events.json      the cross-document event registry
+annotations/layers.json           per-layer provenance and annotation process
+
+Files pass level 1 (files) and level 2 (JSON Schema) here; what passes is flattened,
+without per-annotation Python loops, into one Arrow table per layer. Every row keeps
+its document id and its index in the file, so a problem found in a table can be
+placed back at its line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .files import Locator, read_json_file
+from .problems import Problem
+from .project import Project
+from .schemas import Schemas
+
+SPAN = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])
+MENTION = pa.struct([("id", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
+                     ("type", pa.string()), ("level", pa.string()), ("entity", pa.string()), ("value", pa.string())])
+ARGUMENT = pa.struct([("role", pa.string()), ("mention", pa.string())])
+EVENT = pa.struct([("id", pa.string()), ("trigger", SPAN), ("type", pa.string()), ("realis", pa.string()),
+                   ("modality", pa.string()), ("arguments", pa.list_(ARGUMENT)), ("xdoc", pa.string())])
+QUOTE = pa.struct([("id", pa.string()), ("kind", pa.string()), ("content", SPAN), ("cue", SPAN),
+                   ("speaker", pa.string()), ("addressee", pa.string())])
+FLAG = pa.struct([("code", pa.string()), ("note", pa.string()), ("span", SPAN)])
+DOCUMENT = pa.struct([("document", pa.string()), ("flags", pa.list_(FLAG)), ("mentions", pa.list_(MENTION)),
+                      ("events", pa.list_(EVENT)), ("quotes", pa.list_(QUOTE))])
+ENTITY = pa.schema([("id", pa.string()), ("name", pa.string()), ("type", pa.string()),
+                    ("wikidata", pa.string()), ("aliases", pa.list_(pa.string()))])
+XDOC_EVENT = pa.schema([("id", pa.string()), ("name", pa.string()), ("description", pa.string()), ("date", pa.string())])
+
+LAYERS = ("flags", "mentions", "events", "quotes")
+
+
+@dataclass
+class AnnotationFile:
+    document: str
+    path: Path
+    data: dict
+
+
+@dataclass
+class Annotations:
+    """What levels 1-2 let through, and the problems they found."""
+
+    files: list[AnnotationFile] = field(default_factory=list)
+    entities: list[dict] | None = None
+    xdoc_events: list[dict] | None = None
+    layers: dict | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _registry(project: Project, schemas: Schemas, locator: Locator, path: Path, kind: str, key: str | None,
+              problems: list[Problem]):
+    shown = project.rel(path)
+    if not path.exists():
+        problems.append(Problem(shown, 1, 1, "F009", f"{path.name} is missing",
+                                f"create it: an object checked by schema/{kind}.json"))
+        return None
+    value, found = read_json_file(path, shown)
+    problems += found
+    if value is None:
+        return None
+    errors = schemas.errors(kind, value)
+    for e in errors:
+        problems.append(Problem(shown, *locator.locate(path, e.pointer, e.at_key), e.code, e.message, e.hint))
+    if errors:
+        return None
+    return value[key] if key else value
+
+
+def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> Annotations:
+    out = Annotations()
+    p = out.problems
+    out.entities = _registry(project, schemas, locator, project.entities, "entities", "entities", p)
+    out.xdoc_events = _registry(project, schemas, locator, project.xdoc_events, "xdoc-events", "events", p)
+    if project.layers.exists():
+        out.layers = _registry(project, schemas, locator, project.layers, "layers", None, p)
+    if not project.documents.is_dir():
+        return out
+    for path in sorted(project.documents.iterdir()):
+        shown = project.rel(path)
+        if path.name.startswith("."):
+            continue
+        if path.suffix.lower() in (".yaml", ".yml"):
+            p.append(Problem(shown, 1, 1, "F008", "annotation files are JSON; YAML files are not read",
+                             f"convert it to {path.stem}.json (YAML is never parsed, so its tags cannot run)"))
+            continue
+        if not path.is_file() or path.suffix != ".json":
+            p.append(Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
+                             "it holds only <document id>.json files"))
+            continue
+        if not schemas.is_valid_id(path.stem):
+            p.append(Problem(shown, 1, 1, "F007", f"file name {path.name!r} is not a safe document id",
+                             "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+            continue
+        data, found = read_json_file(path, shown)
+        p += found
+        if data is None:
+            continue
+        errors = schemas.errors("annotations", data)
+        for e in errors:
+            code = "F007" if e.pointer == "/document" and e.code == "S006" else e.code
+            p.append(Problem(shown, *locator.locate(path, e.pointer, e.at_key), code, e.message, e.hint))
+        if errors:
+            continue
+        if data["document"] != path.stem:
+            p.append(Problem(shown, *locator.locate(path, "/document"), "F006",
+                             f"document {data['document']!r} does not match the file name {path.name!r}",
+                             f"the document of {path.name} is {path.stem!r}; or rename the file"))
+            continue
+        out.files.append(AnnotationFile(path.stem, path, data))
+    return out
+
+
+@dataclass
+class Tables:
+    """The flattened corpus: one Arrow table per layer, keyed by document id.
+
+    Annotation tables carry ``document`` and ``index`` (the row's position in its
+    file's list); ``arguments`` carries ``event_index`` and ``index`` (position in the
+    event's argument list).
+    """
+
+    documents: pa.Table
+    mentions: pa.Table
+    events: pa.Table
+    arguments: pa.Table
+    quotes: pa.Table
+    flags: pa.Table
+    entities: pa.Table
+    xdoc_events: pa.Table
+
+
+def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
+    """The items of a list column as a table, with their parent's key and their index."""
+    values = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    offsets = lists.offsets.to_numpy()
+    index = np.arange(len(values), dtype=np.int64) - offsets[parents]
+    table = pa.Table.from_struct_array(values) if len(values) else pa.Table.from_batches([], schema=pa.schema(list(values.type)))
+    table = table.flatten()
+    table = table.rename_columns([c.replace(".", "_") for c in table.column_names])
+    return table.add_column(0, "index", pa.array(index, pa.int64())).add_column(
+        0, "_parent", pa.array(parents, pa.int64())).add_column(0, "document", parent_keys.take(pa.array(parents, pa.int64())))
+
+
+def flatten(files: list[AnnotationFile], documents: pa.Table, entities: list[dict] | None,
+            xdoc_events: list[dict] | None) -> Tables:
+    docs = pa.array([f.data for f in files], type=DOCUMENT)
+    if len(docs):
+        keys = docs.field("document")
+        tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}
+    else:
+        keys = pa.array([], pa.string())
+        tables = {layer: _explode(pa.array([], pa.list_(t)), keys)
+                  for layer, t in (("flags", FLAG), ("mentions", MENTION), ("events", EVENT), ("quotes", QUOTE))}
+    events = tables["events"]
+    args = _explode(events.column("arguments").combine_chunks(), events.column("index").combine_chunks())
+    args = args.rename_columns(["event_index" if c == "document" else c for c in args.column_names])
+    args = args.add_column(0, "document", events.column("document").take(args.column("_parent")))
+    return Tables(
+        documents=documents,
+        mentions=tables["mentions"].drop_columns(["_parent"]),
+        events=events.drop_columns(["_parent", "arguments"]),
+        arguments=args.drop_columns(["_parent"]),
+        quotes=tables["quotes"].drop_columns(["_parent"]),
+        flags=tables["flags"].drop_columns(["_parent"]),
+        entities=pa.Table.from_pylist(entities or [], schema=ENTITY),
+        xdoc_events=pa.Table.from_pylist(xdoc_events or [], schema=XDOC_EVENT),
+    )

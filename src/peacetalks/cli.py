@@ -1,0 +1,128 @@
+"""The ``peacetalks`` command: ingest, validate, build, rules.
+
+Exit codes, as ruff and mypy use them: 0 clean, 1 problems found (or the job
+failed on its input), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from . import __version__
+from .project import Project
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # exit 2 on usage errors, as argparse does, with our prefix
+        self.print_usage(sys.stderr)
+        print(f"peacetalks: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _project(args) -> Project:
+    return Project.find(args.root) if args.root else Project.find()
+
+
+def cmd_ingest(args) -> int:
+    from .ingest import check_drift, ingest
+    project = _project(args)
+    if args.check:
+        problems = check_drift(project)
+        for p in problems:
+            print(p.render())
+        print("corpus/ is up to date with seeds/." if not problems else f"{len(problems)} corpus file(s) drift from seeds/.")
+        return 1 if problems else 0
+    written, problems = ingest(project)
+    for p in problems:
+        print(p.render(), file=sys.stderr)
+    if problems:
+        return 1
+    print(f"ingested {len(list(project.seeds.glob('*.txt')))} seed(s) into {project.rel(project.corpus)}/: "
+          f"{len(written)} file(s) written" + "".join(f"\n  {w}" for w in written))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .problems import render
+    from .validate import validate
+    result = validate(_project(args), args.paths or None)
+    out = render(result.problems, args.format)
+    if out:
+        print(out)
+    return 1 if result.errors else 0
+
+
+def cmd_build(args) -> int:
+    from .build import BuildError, build
+    project = _project(args)
+    try:
+        release = build(project, Path(args.out) if args.out else None, force=args.force)
+    except BuildError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(release.summary())
+    return 0
+
+
+def cmd_rules(args) -> int:
+    from .rules import LEVELS, RULES
+    if not args.code:
+        for rule in RULES.values():
+            print(f"{rule.code}  {rule.severity:<7}  {rule.name:<26} {rule.summary}")
+        return 0
+    rule = RULES.get(args.code.upper())
+    if rule is None:
+        print(f"peacetalks: error: no rule {args.code!r}; `peacetalks rules` lists them", file=sys.stderr)
+        return 2
+    level, level_name = LEVELS[rule.code[0]]
+    wrap = lambda s: textwrap.fill(s, 88)  # noqa: E731
+    print(f"{rule.code} ({rule.name}): {rule.summary}\n")
+    print(f"Severity: {rule.severity}" + (f"; level {level} ({level_name})" if level else "") + "\n")
+    print(wrap(rule.explanation) + "\n")
+    print("Bad:\n    " + rule.bad + "\n")
+    print("Fixed:\n    " + rule.good)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="peacetalks", description="The peacetalks annotated news corpus: validate, build and release it.")
+    p.add_argument("--version", action="version", version=f"peacetalks {__version__}")
+    p.add_argument("--root", help="the corpus checkout to work on (default: the one around the current directory)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("ingest", help="normalise seeds/ into corpus/ (deterministic)")
+    s.add_argument("--check", action="store_true", help="only report drift between corpus/ and seeds/; exit 1 on drift")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("validate", help="check every file in levels and report every problem")
+    s.add_argument("paths", nargs="*", help="report only problems in these files or folders (the whole corpus is checked)")
+    s.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="text: path:line:col: CODE message; json; github: GitHub Actions annotations")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("build", help="validate, then write the versioned release (Parquet, card, manifest, Croissant)")
+    s.add_argument("--out", help="the release folder (default: release/<version>)")
+    s.add_argument("--force", action="store_true", help="replace an existing release of this version even if it differs")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("rules", help="list the problem codes, or explain one")
+    s.add_argument("code", nargs="?", help="a code such as T002")
+    s.set_defaults(func=cmd_rules)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Reading and writing corpus files: level-1 checks, canonical JSON, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+from json_source_map import calculate as source_map
+
+from .problems import Problem
+
+MAX_JSON_BYTES = 8 * 1024 * 1024
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, len(data[line_start:offset].decode("utf-8", "replace")) + 1
+
+
+def read_text_file(path: Path, shown: str, limit: int = MAX_TEXT_BYTES) -> tuple[str | None, list[Problem]]:
+    """A UTF-8, BOM-free, LF-only file's text, or the level-1 problems that prevent it."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
+    problems = []
+    if len(data) > limit:
+        return None, [Problem(shown, 1, 1, "F005", f"file is {len(data):,} bytes; the limit is {limit:,}", None)]
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(shown, 1, 1, "F002", "file starts with a UTF-8 byte order mark",
+                                "save the file as UTF-8 without BOM (`peacetalks fmt` does)"))
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, col = _line_col(data, e.start)
+        return None, problems + [Problem(shown, line, col, "F001", f"file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+                                         "re-save the file as UTF-8")]
+    if "\r" in text:
+        cr = data.index(b"\r")
+        problems.append(Problem(shown, *_line_col(data, cr), "F003", "file has CR line endings; LF only",
+                                "convert line endings to LF (`peacetalks fmt` does)"))
+    return (None if problems else text), problems
+
+
+def read_json_file(path: Path, shown: str) -> tuple[Any, list[Problem]]:
+    """A JSON file's value after the level-1 checks, or None and the problems."""
+    text, problems = read_text_file(path, shown, MAX_JSON_BYTES)
+    if text is None:
+        return None, problems
+    try:
+        return orjson.loads(text), []
+    except orjson.JSONDecodeError as e:
+        return None, [Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}",
+                              "check for a missing comma or quote, or a trailing comma, just before this point")]
+
+
+def dump_json(value: Any) -> bytes:
+    """Plain JSON: two-space indent, UTF-8, keys in the order given, final LF."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def dump_records(value: dict, list_keys: tuple[str, ...]) -> bytes:
+    """Canonical JSON for hand-curated files: one record per line inside each list.
+
+    Each record is written on one line so that a diff shows one changed annotation
+    per changed line, as reviewers read it.
+    """
+    parts = []
+    for key, item in value.items():
+        k = orjson.dumps(key).decode()
+        if key in list_keys and isinstance(item, list):
+            if not item:
+                parts.append(f"  {k}: []")
+            else:
+                rows = ",\n".join("    " + _inline(r) for r in item)
+                parts.append(f"  {k}: [\n{rows}\n  ]")
+        else:
+            parts.append(f"  {k}: {orjson.dumps(item).decode()}")
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
+
+
+def _inline(value: Any) -> str:
+    """JSON on one line with a space after ':' and ',' (as people write it)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{orjson.dumps(k).decode()}: {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return orjson.dumps(value).decode()
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Locator:
+    """Line and column of JSON pointers in files, computed only when a problem needs them."""
+
+    def __init__(self) -> None:
+        self._maps: dict[Path, dict] = {}
+
+    def locate(self, path: Path, pointer: str, key: bool = False) -> tuple[int, int]:
+        if path not in self._maps:
+            try:
+                self._maps[path] = source_map(path.read_text("utf-8"))
+            except Exception:  # noqa: BLE001 - an unreadable file still gets a location
+                self._maps[path] = {}
+        mapping = self._maps[path]
+        while pointer and pointer not in mapping:
+            pointer = pointer.rsplit("/", 1)[0]
+        entry = mapping.get(pointer)
+        if entry is None:
+            return 1, 1
+        loc = entry.key_start if key and entry.key_start else entry.value_start
+        return loc.line + 1, loc.column + 1

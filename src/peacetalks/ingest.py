@@ -1,0 +1,205 @@
+"""Stage 1, seeds -> corpus: the deterministic normaliser behind ``peacetalks ingest``.
+
+A seed is a raw article as received, kept byte for byte in seeds/ with its checksum
+in seeds/SHA256SUMS. ``normalise`` turns it into one corpus record:
+
+1. Decode as UTF-8 (a leading BOM is dropped); CRLF and CR become LF; NFC.
+2. Control and zero-width characters are removed (tab and LF excepted); every run of
+   horizontal white space (tabs, no-break spaces, ...) becomes one space.
+3. Lines are stripped, and blank lines dropped: the text has one paragraph per line.
+4. A date header (``date 2025-04-17`` at the very start) becomes ``date`` and leaves
+   the text.
+5. The first line is the headline (``title``) when more lines follow and it does not
+   end a sentence (``.``, ``!``, ``?``, ``…``, possibly before a closing quote) and is
+   at most 200 characters long. Otherwise ``title`` is null and the line stays text.
+6. A last line of the form ``<Name> for <Outlet>`` (at most 80 characters) is a byline:
+   it becomes ``author`` and ``outlet`` and leaves the text.
+
+Nothing else is inferred: no date, outlet, author or URL that the seed does not
+state. The text is written to corpus/<id>.txt followed by one LF, the metadata to
+corpus/<id>.json. The document id is the seed's file name without ``.txt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from .files import atomic_write, dump_json
+from .problems import Problem
+from .project import Project
+
+#: Bumped whenever the normaliser's output may change; recorded in every corpus record.
+NORMALISER_VERSION = "1.0"
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
+_HSPACE = re.compile(r"[^\S\n]+")
+_DATE_HEADER = re.compile(r"^date (\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?:\s+|$)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_NAME = r"[A-Z][\w.'’-]*"
+_BYLINE = re.compile(rf"^(?P<author>{_NAME}(?: {_NAME}){{0,4}}) for (?P<outlet>{_NAME}(?: {_NAME}){{0,5}})$")
+
+
+class IngestError(ValueError):
+    """A seed that cannot be normalised; carries the problem to report."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.render())
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Record:
+    """One corpus document: its text and the metadata beside it."""
+
+    id: str
+    text: str
+    meta: dict
+
+    def files(self) -> dict[str, bytes]:
+        """The two corpus files, by name, exactly as written."""
+        return {f"{self.id}.txt": (self.text + "\n").encode("utf-8"), f"{self.id}.json": dump_json(self.meta)}
+
+
+def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None) -> Record:
+    """Normalise one seed (its bytes and file name) into a corpus record."""
+    shown = shown_path or file_name
+    doc_id = file_name[:-4] if file_name.endswith(".txt") else file_name
+    if not _ID.match(doc_id) or ".." in doc_id:
+        raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {file_name!r} does not give a safe document id",
+                                  "rename the seed: letters, digits, '.', '_' and '-' only, ending in .txt"))
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise IngestError(Problem(shown, line, col, "F001", f"seed is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+                                  "convert the article to UTF-8 before ingesting it")) from None
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _HSPACE.sub(" ", _CONTROL.sub("", text))
+    lines = [line.strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+
+    date = None
+    if lines and (m := _DATE_HEADER.match(lines[0])):
+        date = m.group(1)
+        lines[0] = lines[0][m.end():]
+        if not lines[0]:
+            lines.pop(0)
+
+    title = None
+    if len(lines) >= 2 and len(lines[0]) <= 200 and not _SENTENCE_END.search(lines[0]):
+        title = lines.pop(0)
+
+    author = outlet = None
+    if len(lines) >= 2 and len(lines[-1]) <= 80 and (m := _BYLINE.match(lines[-1])):
+        author, outlet = m.group("author"), m.group("outlet")
+        lines.pop()
+
+    if not lines:
+        raise IngestError(Problem(shown, 1, 1, "F010", "seed has no text after normalisation",
+                                  "an article needs body text; check that the right file was given"))
+    meta = {
+        "id": doc_id,
+        "title": title,
+        "date": date,
+        "outlet": outlet,
+        "author": author,
+        "url": None,
+        "language": "en",
+        "source": {"file": file_name, "sha256": hashlib.sha256(raw).hexdigest(), "normaliser": NORMALISER_VERSION},
+    }
+    return Record(doc_id, "\n".join(lines), meta)
+
+
+def seed_files(project: Project) -> list[Path]:
+    return sorted(p for p in project.seeds.glob("*.txt") if p.is_file())
+
+
+def read_checksums(project: Project) -> dict[str, str]:
+    """seeds/SHA256SUMS as {file name: sha256}."""
+    path = project.seeds / "SHA256SUMS"
+    if not path.exists():
+        return {}
+    sums = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            digest, _, name = line.partition("  ")
+            sums[name.strip().lstrip("*")] = digest.strip()
+    return sums
+
+
+def check_seeds(project: Project) -> list[Problem]:
+    """Seeds against seeds/SHA256SUMS (D002)."""
+    sums = read_checksums(project)
+    sums_path = project.rel(project.seeds / "SHA256SUMS")
+    problems = []
+    for seed in seed_files(project):
+        digest = hashlib.sha256(seed.read_bytes()).hexdigest()
+        if seed.name not in sums:
+            problems.append(Problem(project.rel(seed), 1, 1, "D002", "seed is not listed in seeds/SHA256SUMS",
+                                    f"add the line '{digest}  {seed.name}' to {sums_path}"))
+        elif sums[seed.name] != digest:
+            problems.append(Problem(project.rel(seed), 1, 1, "D002", "seed differs from its checksum in seeds/SHA256SUMS",
+                                    "seeds are kept byte for byte; restore the seed, record corrections as annotations or quality flags"))
+    for name in sorted(set(sums) - {s.name for s in seed_files(project)}):
+        problems.append(Problem(sums_path, 1, 1, "D002", f"seed {name} is listed but missing", "restore the seed or remove its line"))
+    return problems
+
+
+def regenerate(project: Project) -> tuple[dict[str, bytes], list[Problem]]:
+    """All corpus files that seeds/ produce, by file name, and the seeds that failed."""
+    files: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    for seed in seed_files(project):
+        try:
+            files.update(normalise(seed.read_bytes(), seed.name, shown_path=project.rel(seed)).files())
+        except IngestError as e:
+            problems.append(e.problem)
+    return files, problems
+
+
+def check_drift(project: Project) -> list[Problem]:
+    """corpus/ against what seeds/ regenerate (D001); a no-op without seeds/."""
+    if not project.seeds.is_dir():
+        return []
+    expected, problems = regenerate(project)
+    present = {p.name for p in project.corpus.glob("*") if p.is_file()} if project.corpus.is_dir() else set()
+    for name, content in sorted(expected.items()):
+        path = project.corpus / name
+        if name not in present:
+            problems.append(Problem(project.rel(path), 1, 1, "D001", "corpus file is missing; seeds/ produce it",
+                                    "run `peacetalks ingest`"))
+        elif path.read_bytes() != content:
+            problems.append(Problem(project.rel(path), *_first_difference(path.read_bytes(), content), "D001",
+                                    "corpus file differs from what its seed produces",
+                                    "corpus/ is generated: run `peacetalks ingest` instead of editing it"))
+    return problems
+
+
+def _first_difference(actual: bytes, expected: bytes) -> tuple[int, int]:
+    n = next((i for i, (a, b) in enumerate(zip(actual, expected)) if a != b), min(len(actual), len(expected)))
+    head = actual[:n].decode("utf-8", "replace")
+    return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
+
+
+def ingest(project: Project) -> tuple[list[str], list[Problem]]:
+    """Regenerate corpus/ from seeds/; returns the files written (changed only)."""
+    files, problems = regenerate(project)
+    if problems:
+        return [], problems
+    project.corpus.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in sorted(files.items()):
+        path = project.corpus / name
+        if not path.exists() or path.read_bytes() != content:
+            atomic_write(path, content)
+            written.append(project.rel(path))
+    return written, []

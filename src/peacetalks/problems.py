@@ -1,0 +1,77 @@
+"""The one record every check returns, and the ways it is printed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+from .rules import RULES, Severity
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem at one place: ``path:line:col: CODE message`` (line and column 1-based)."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in RULES:  # a programming error, not bad input
+            raise ValueError(f"undocumented problem code {self.code}")
+
+    @property
+    def severity(self) -> Severity:
+        return RULES[self.code].severity
+
+    def render(self) -> str:
+        head = f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        return head + (f"\n    hint: {self.hint}" if self.hint else "")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "severity": self.severity, "rule": RULES[self.code].name}
+
+    def to_github(self) -> str:
+        """A GitHub Actions workflow command, so the problem shows on the changed line."""
+        kind = "error" if self.severity == "error" else "warning"
+        text = self.message + (f" (hint: {self.hint})" if self.hint else "")
+        return (
+            f"::{kind} file={_gh_prop(self.path)},line={self.line},col={self.column},"
+            f"title={self.code} {RULES[self.code].name}::{_gh_data(text)}"
+        )
+
+
+def _gh_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(s: str) -> str:
+    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(set(problems))
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def render(problems: list[Problem], fmt: str = "text") -> str:
+    """All problems in one of the output formats: text, json, github."""
+    if fmt == "json":
+        return json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2)
+    if fmt == "github":
+        return "\n".join(p.to_github() for p in problems)
+    n_err = len(errors(problems))
+    n_warn = len(problems) - n_err
+    lines = [p.render() for p in problems]
+    lines.append(
+        f"Found {n_err} error{'s' * (n_err != 1)} and {n_warn} warning{'s' * (n_warn != 1)}."
+        if problems else "No problems found."
+    )
+    return "\n".join(lines)

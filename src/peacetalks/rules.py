@@ -1,0 +1,174 @@
+"""Every problem code the validator can report, documented in one place.
+
+``peacetalks rules`` lists them; ``peacetalks rules CODE`` explains one, with a bad
+and a fixed example. Codes are grouped in levels, like Universal Dependencies'
+validate.py: a file that fails a level is not checked at the levels above it, but
+every problem at the levels it reaches is reported.
+
+- ``F`` level 1, files: encoding, line endings, syntax, size, names, ids.
+- ``S`` level 2, structure: JSON Schema.
+- ``T`` level 3, spans: offsets against the document text.
+- ``R`` level 4, references: ids, links, type agreement, event roles.
+- ``C`` level 5, corpus tables: pandera checks over the flattened tables.
+- ``D`` corpus drift: corpus/ against seeds/.
+- ``W`` warnings: likely misses. They do not fail validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+LEVELS = {
+    "F": (1, "files"),
+    "S": (2, "structure"),
+    "T": (3, "spans"),
+    "R": (4, "references"),
+    "C": (5, "corpus tables"),
+    "D": (1, "corpus drift"),
+    "W": (0, "warnings"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    explanation: str
+    bad: str
+    good: str
+
+    @property
+    def severity(self) -> Severity:
+        return "warning" if self.code.startswith("W") else "error"
+
+    @property
+    def level(self) -> int:
+        return LEVELS[self.code[0]][0]
+
+
+_M = '{"id": "m1", "start": 9, "end": 15, "text": "Macron", "type": "PER", "level": "NAM", "entity": "emmanuel-macron"}'
+
+_RULES = [
+    # level 1: files
+    Rule("F001", "not-utf8", "file is not valid UTF-8",
+         "Every text and annotation file is UTF-8. The position given is the first byte that does not decode.",
+         "a file saved as Latin-1: b'Zelensky\\xe9'", "the same file saved as UTF-8"),
+    Rule("F002", "bom", "file starts with a byte order mark",
+         "UTF-8 files must not start with a BOM (EF BB BF); many tools then see an invisible character.",
+         "\\ufeff{\"document\": ...}", "{\"document\": ...}"),
+    Rule("F003", "crlf", "file has CR or CRLF line endings",
+         "Files use LF line endings only, so that diffs stay clean. `peacetalks fmt` rewrites them.",
+         "{\\r\\n  \"document\": ...", "{\\n  \"document\": ..."),
+    Rule("F004", "syntax", "file is not valid JSON",
+         "The file could not be parsed. The position is where the parser stopped.",
+         '{"id": "m1", "start": 9,}', '{"id": "m1", "start": 9}'),
+    Rule("F005", "too-large", "file is larger than the size limit",
+         "Annotation files are limited to 8 MiB and texts to 2 MiB, to keep the corpus reviewable and the validator safe.",
+         "a 50 MiB annotation file", "split the article, or drop generated material"),
+    Rule("F006", "name-mismatch", "file name does not match the id inside it",
+         "annotations/documents/<id>.json must hold {\"document\": \"<id>\"}, and corpus/<id>.json must hold {\"id\": \"<id>\"}.",
+         'annotations/documents/003_b7.json: {"document": "004_59"}', 'annotations/documents/003_b7.json: {"document": "003_b7"}'),
+    Rule("F007", "unsafe-id", "id or file name is not a safe identifier",
+         "Ids double as file names: letters, digits, '.', '_' and '-', starting with a letter or digit, no '..', no path separators, at most 128 characters.",
+         '{"document": "../x"}', '{"document": "x"}'),
+    Rule("F008", "unexpected-file", "file of an unexpected kind in the corpus",
+         "annotations/documents/ holds only <id>.json files, corpus/ only <id>.txt and <id>.json pairs. Annotations are JSON, not YAML: YAML is never parsed, so no YAML tag can construct an object.",
+         "annotations/documents/003.yaml", "annotations/documents/003.json"),
+    Rule("F009", "missing-file", "a file the corpus needs is missing",
+         "Every corpus/<id>.json has its corpus/<id>.txt and the other way round; every annotation file has its corpus document; the registries annotations/entities.json and annotations/xdoc-events.json exist.",
+         "corpus/003.json without corpus/003.txt", "run `peacetalks ingest` to regenerate corpus/ from seeds/"),
+    Rule("F010", "empty-text", "document text is empty",
+         "A corpus document must have some text after normalisation.",
+         "corpus/x.txt containing only blank lines", "an article with text"),
+    # level 2: structure
+    Rule("S001", "schema", "value does not match the JSON Schema",
+         "The file does not have the structure schema/*.json declares. The message names the field and what was expected.",
+         '{"id": "m1", "start": -1, ...}', '{"id": "m1", "start": 0, ...}'),
+    Rule("S002", "required", "a required field is missing",
+         "Every annotation has the fields its schema requires. Entity mentions need 'level' and 'entity'; time expressions need 'value' (null when it cannot be normalised).",
+         '{"id": "m1", "start": 9, "end": 15, "text": "Macron", "type": "PER"}', _M),
+    Rule("S003", "unknown-field", "field is not allowed here",
+         "Schemas forbid fields they do not declare, so that typos are caught rather than ignored.",
+         '{"id": "m1", ..., "typ": "PER"}', '{"id": "m1", ..., "type": "PER"}'),
+    Rule("S004", "wrong-type", "value has the wrong JSON type",
+         "Offsets are integers, texts are strings, lists are arrays.",
+         '{"id": "m1", "start": "9", ...}', '{"id": "m1", "start": 9, ...}'),
+    Rule("S005", "unknown-label", "label is not in the inventory",
+         "Labels come from schema/labels.json, the one source of truth: entity and time types, mention levels, event types, realis, modality, quote kinds, flag codes.",
+         '{"id": "m1", ..., "type": "PERSON"}', '{"id": "m1", ..., "type": "PER"}'),
+    Rule("S006", "bad-format", "value does not have the required form",
+         "Ids are safe identifiers, Wikidata ids look like Q123, TIMEX3 values like 2025-04-17, dates like 2025-04-17.",
+         '{"wikidata": "3052772"}', '{"wikidata": "Q3052772"}'),
+    Rule("S007", "field-combination", "fields are not allowed in this combination",
+         "Entity mentions have 'level' and 'entity' and no 'value'; time expressions (DATE, TIME) have 'value' and neither 'level' nor 'entity'. An event has 'modality' exactly when its realis is 'other'.",
+         '{"id": "t1", ..., "type": "DATE", "value": "2025-04-17", "entity": "thursday"}',
+         '{"id": "t1", ..., "type": "DATE", "value": "2025-04-17"}'),
+    # level 3: spans
+    Rule("T001", "span-range", "span is empty, inverted or outside the text",
+         "Offsets are Unicode code point offsets into the document text, half-open: 0 <= start < end <= len(text).",
+         '{"start": 15, "end": 9, ...}', '{"start": 9, "end": 15, ...}'),
+    Rule("T002", "span-text", "span text does not match the document text at its offsets",
+         "The 'text' of a span repeats text[start:end] so that reviewers can read it; when they differ, the offsets or the text are wrong. The hint lists where the text does occur.",
+         '{"start": 10, "end": 16, "text": "Macron"}  # text[10:16] == "acron "', '{"start": 9, "end": 15, "text": "Macron"}'),
+    Rule("T003", "span-whitespace", "span starts or ends with whitespace",
+         "Spans are trimmed: no leading or trailing whitespace.",
+         '{"start": 8, "end": 15, "text": " Macron"}', '{"start": 9, "end": 15, "text": "Macron"}'),
+    Rule("T004", "span-boundary", "span does not start or end at a token boundary",
+         "A span may not cut a word: the characters on either side of a boundary cannot both be letters or digits. Possessive 's stays outside: 'Kyiv' in \"Kyiv's\" is fine.",
+         '"Macro" inside "Macron"', '"Macron"'),
+    # level 4: references
+    Rule("R001", "duplicate-id", "id is used twice",
+         "Ids are unique: mention, event and quote ids within their document (across all three layers), entity and cross-document event ids within their registry, document ids within the corpus.",
+         '[{"id": "m1", ...}, {"id": "m1", ...}]', '[{"id": "m1", ...}, {"id": "m2", ...}]'),
+    Rule("R002", "dangling-reference", "reference does not resolve",
+         "A mention's 'entity' is an id in annotations/entities.json; a quote's 'speaker' and 'addressee' and an event argument's 'mention' are mention ids in the same document; an event's 'xdoc' is an id in annotations/xdoc-events.json; an annotation file names a corpus document.",
+         '{"entity": "emanuel-macron"}', '{"entity": "emmanuel-macron"}'),
+    Rule("R003", "type-disagreement", "mention type disagrees with its entity's type",
+         "A mention has the type of the registry entity it links to: a PER entity's mentions are PER. Metonymy ('Washington' for the US government) keeps the type of what the name denotes (GPE) and links to that entity.",
+         '{"text": "Macron", "type": "ORG", "entity": "emmanuel-macron"}  # registry says PER', '{"text": "Macron", "type": "PER", "entity": "emmanuel-macron"}'),
+    Rule("R004", "role-not-allowed", "argument role is not allowed for the event type",
+         "Each event type allows the roles listed for it in schema/labels.json (x-roles); `peacetalks rules` shows the inventory in the dataset card.",
+         '{"type": "Contact.Phone", "arguments": [{"role": "Place", ...}]}', '{"type": "Contact.Meet", "arguments": [{"role": "Place", ...}]}'),
+    Rule("R005", "argument-type", "argument's mention type is not allowed for its role",
+         "Each role accepts mentions of certain types (schema/labels.json, x-roles): a Place is a GPE, LOC or FAC; a Time is a DATE or TIME.",
+         '{"role": "Place", "mention": "m3"}  # m3 is a PER mention', '{"role": "Place", "mention": "m7"}  # m7: "Paris", GPE'),
+    Rule("R006", "speaker-type", "quote speaker or addressee is not an entity mention",
+         "A speaker is an entity mention (PER, ORG, GPE, NORP, ...), never a time expression.",
+         '{"speaker": "t1"}  # t1 is "Thursday"', '{"speaker": "m4"}'),
+    # level 5: corpus tables
+    Rule("C001", "table-check", "corpus table fails a pandera check",
+         "After flattening, every table (documents, mentions, entities, events, arguments, quotes) is checked with pandera: dtypes, uniqueness, value sets, ranges and per-document consistency. These catch what no single file shows.",
+         "two corpus documents with the same id", "distinct ids"),
+    # drift
+    Rule("D001", "corpus-drift", "corpus/ differs from what seeds/ regenerate",
+         "corpus/ is produced from seeds/ by `peacetalks ingest`, never edited by hand. Regenerate it, or fix the seed.",
+         "a hand edit in corpus/003.txt", "`peacetalks ingest` (and annotations re-checked)"),
+    Rule("D002", "seed-checksum", "seed file does not match seeds/SHA256SUMS",
+         "Seeds are the raw articles, byte for byte. Their checksums are recorded in seeds/SHA256SUMS.",
+         "an edited seed", "the seed as it was received; corrections go into annotations or quality flags"),
+    # warnings
+    Rule("W001", "unannotated-occurrence", "string annotated elsewhere in the document is left bare here",
+         "The same string is annotated as a mention in one place and not in another place of the same document; usually a miss.",
+         '"Macron" annotated at 9-15, bare at 301-307', "annotate 301-307 too, or accept it in annotations/allow.json"),
+    Rule("W002", "quote-without-cue", "quote has no cue",
+         "PARC quotes have a cue (the reporting verb or phrase) where the text has one.",
+         '{"id": "q1", "kind": "direct", "content": {...}}', '{"id": "q1", "kind": "direct", "content": {...}, "cue": {...}}'),
+    Rule("W003", "quote-without-speaker", "quote has no speaker",
+         "A quote's speaker is a mention, so that it resolves to a registry entity; pronouns and nominals ('the source') are mentions too.",
+         '{"id": "q1", "kind": "direct", "content": {...}, "cue": {...}}', '{"id": "q1", ..., "speaker": "m12"}'),
+    Rule("W004", "event-without-arguments", "event has no arguments",
+         "Most events have at least one participant, place or time in the text.",
+         '{"id": "e1", "type": "Contact.Meet", "arguments": []}', '{"id": "e1", "type": "Contact.Meet", "arguments": [{"role": "Participant", "mention": "m1"}]}'),
+    Rule("W005", "entity-without-mentions", "registry entity has no mentions",
+         "Every registry entity is mentioned somewhere in the corpus; otherwise remove it.",
+         '{"id": "unused-entity", ...}', "remove it, or annotate its mentions"),
+    Rule("W006", "document-not-annotated", "corpus document has no annotation file",
+         "Every corpus document gets annotations/documents/<id>.json; until then it is released with empty layers.",
+         "corpus/004.txt without annotations/documents/004.json", "annotate it"),
+]
+
+RULES: dict[str, Rule] = {r.code: r for r in _RULES}

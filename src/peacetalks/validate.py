@@ -1,0 +1,402 @@
+"""Stage 4, validation: every check, in levels, every problem reported at once.
+
+Levels 1-2 run per file while reading (``corpus``, ``annotations``); levels 3-5 run
+over the whole corpus at once on the flattened Arrow tables: spans on arrays of code
+points with numpy, references with polars joins, tables with pandera. Only the rows
+that fail are turned back into file positions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandera.polars as pa
+import polars as pl
+import pyarrow as pa_
+import pyarrow.compute as pc
+
+from .annotations import Tables, flatten, load_annotations
+from .corpus import documents_table, load_corpus
+from .files import Locator
+from .ingest import check_drift, check_seeds
+from .labels import Labels
+from .problems import Problem, errors, sort_problems
+from .project import Project
+from .schemas import Schemas
+from .tables import table_schemas
+
+
+@dataclass
+class Context:
+    project: Project
+    labels: Labels
+    schemas: Schemas
+    locator: Locator = field(default_factory=Locator)
+
+    def at(self, document: str, pointer: str, code: str, message: str, hint: str | None = None,
+           key: bool = False) -> Problem:
+        path = self.project.documents / f"{document}.json"
+        return Problem(self.project.rel(path), *self.locator.locate(path, pointer, key), code, message, hint)
+
+    def at_file(self, path: Path, pointer: str, code: str, message: str, hint: str | None = None) -> Problem:
+        return Problem(self.project.rel(path), *self.locator.locate(path, pointer), code, message, hint)
+
+
+@dataclass
+class Result:
+    problems: list[Problem]
+    tables: Tables
+    labels: Labels
+    project: Project
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors(self.problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate(project: Project, paths: list[str] | None = None) -> Result:
+    """Validate the whole corpus; with ``paths``, report only problems in those files or folders."""
+    labels = Labels(project.schema / "labels.json")
+    ctx = Context(project, labels, Schemas(project.schema))
+    problems: list[Problem] = check_seeds(project) + check_drift(project)
+
+    docs, found = load_corpus(project, ctx.schemas, ctx.locator)
+    problems += found
+    ann = load_annotations(project, ctx.schemas, ctx.locator)
+    problems += ann.problems
+    corpus_ids = {d.id for d in docs}
+    files = []
+    for f in ann.files:
+        if f.document in corpus_ids:
+            files.append(f)
+        else:
+            problems.append(ctx.at(f.document, "/document", "R002", f"document {f.document!r} is not in corpus/",
+                                   _close(f.document, corpus_ids, "document")))
+    annotated = {f.document for f in ann.files}
+    for d in docs:
+        if d.id not in annotated:
+            problems.append(Problem(project.rel(project.corpus / f"{d.id}.txt"), 1, 1, "W006",
+                                    "document has no annotation file",
+                                    f"annotate it in annotations/documents/{d.id}.json"))
+
+    tables = flatten(files, documents_table(docs), ann.entities, ann.xdoc_events)
+    problems += check_spans(ctx, tables)
+    problems += check_references(ctx, tables, ann.entities is not None, ann.xdoc_events is not None)
+    if not errors(problems):
+        problems += check_tables(ctx, tables)
+    problems += lint(ctx, tables)
+
+    if paths:
+        wanted = [project.rel(Path(p)).rstrip("/") for p in paths]
+        problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
+    return Result(sort_problems(problems), tables, labels, project)
+
+
+def _close(value: str, options, what: str) -> str | None:
+    match = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    return f"did you mean {what} {match[0]!r}?" if match else None
+
+
+# ---------------------------------------------------------------- level 3: spans
+
+_SPAN_SOURCES = (
+    # layer, table, start, end, text column, pointer suffix
+    ("mentions", "mentions", "start", "end", "text", ""),
+    ("events", "events", "trigger_start", "trigger_end", "trigger_text", "/trigger"),
+    ("quotes", "quotes", "content_start", "content_end", "content_text", "/content"),
+    ("quotes", "quotes", "cue_start", "cue_end", "cue_text", "/cue"),
+    ("flags", "flags", "span_start", "span_end", "span_text", "/span"),
+)
+
+
+def _codepoints(strings: pa_.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All strings of an array as one uint32 array of code points, with each one's start and length."""
+    strings = strings.cast(pa_.large_string())
+    lengths = pc.utf8_length(strings).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)[strings.offset: strings.offset + len(strings) + 1]
+    data = strings.buffers()[2]
+    raw = data.to_pybytes()[offsets[0]:offsets[-1]] if data is not None and len(strings) else b""
+    cps = np.frombuffer(raw.decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
+    return cps, starts, lengths
+
+
+def _char_class(cps: np.ndarray, test) -> np.ndarray:
+    """The code points (of those present) for which a str predicate holds."""
+    unique = np.unique(cps)
+    return unique[np.fromiter((test(chr(c)) for c in unique), dtype=bool, count=len(unique))]
+
+
+def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
+    docs = tables.documents
+    doc_cps, doc_starts, doc_lengths = _codepoints(docs.column("text").combine_chunks())
+    space = _char_class(doc_cps, str.isspace)
+    word = _char_class(doc_cps, str.isalnum)
+    problems: list[Problem] = []
+    for layer, name, s_col, e_col, t_col, suffix in _SPAN_SOURCES:
+        table = getattr(tables, name)
+        table = table.filter(pc.is_valid(table.column(s_col)))
+        if not table.num_rows:
+            continue
+        d = pc.index_in(table.column("document"), value_set=docs.column("id")).to_numpy(zero_copy_only=False)
+        start = table.column(s_col).to_numpy().astype(np.int64)
+        end = table.column(e_col).to_numpy().astype(np.int64)
+        ann_cps, ann_starts, ann_lengths = _codepoints(table.column(t_col).combine_chunks())
+        n_doc = doc_lengths[d]
+        base = doc_starts[d]
+
+        bad_range = (start >= end) | (end > n_doc)
+        bad_text = ~bad_range & (ann_lengths != end - start)
+        same_len = ~bad_range & ~bad_text
+        rows = np.nonzero(same_len)[0]
+        if len(rows):
+            lens = ann_lengths[rows]
+            owner = np.repeat(np.arange(len(rows)), lens)
+            k = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+            differs = doc_cps[np.repeat(base[rows] + start[rows], lens) + k] != ann_cps[np.repeat(ann_starts[rows], lens) + k]
+            bad_text[rows] = np.bincount(owner, weights=differs, minlength=len(rows)) > 0
+        ok = ~bad_range & ~bad_text
+        first = doc_cps[np.where(ok, base + start, 0)]
+        last = doc_cps[np.where(ok, base + end - 1, 0)]
+        bad_space = ok & (np.isin(first, space) | np.isin(last, space))
+        before = doc_cps[np.where(ok & (start > 0), base + start - 1, 0)]
+        after = doc_cps[np.where(ok & (end < n_doc), base + end, 0)]
+        cut_start = ok & (start > 0) & np.isin(before, word) & np.isin(first, word)
+        cut_end = ok & (end < n_doc) & np.isin(last, word) & np.isin(after, word)
+        bad_boundary = ~bad_space & (cut_start | cut_end)
+
+        flagged = np.nonzero(bad_range | bad_text | bad_space | bad_boundary)[0]
+        if not len(flagged):
+            continue
+        sub = table.take(pa_.array(flagged)).to_pylist()
+        for i, row in zip(flagged, sub):
+            doc_id = row["document"]
+            text = docs.column("text")[int(d[i])].as_py()
+            pointer = f"/{layer}/{row['index']}{suffix}"
+            s, e, t = row[s_col], row[e_col], row[t_col]
+            if bad_range[i]:
+                problems.append(ctx.at(doc_id, pointer + "/start", "T001",
+                                       f"span [{s}, {e}) is empty, inverted or outside the text (length {len(text)})",
+                                       _where(text, t, s)))
+            elif bad_text[i]:
+                problems.append(ctx.at(doc_id, pointer + "/text", "T002",
+                                       f"span text {t!r} does not match the text at [{s}, {e}): {text[s:e]!r}",
+                                       _where(text, t, s)))
+            elif bad_space[i]:
+                problems.append(ctx.at(doc_id, pointer + "/start", "T003",
+                                       f"span {t!r} starts or ends with whitespace",
+                                       f"trim it to [{s + len(t) - len(t.lstrip())}, {e - len(t) + len(t.rstrip())})"))
+            else:
+                word_start = s
+                while word_start > 0 and text[word_start - 1].isalnum():
+                    word_start -= 1
+                word_end = e
+                while word_end < len(text) and text[word_end].isalnum():
+                    word_end += 1
+                problems.append(ctx.at(doc_id, pointer + "/start", "T004",
+                                       f"span {t!r} cuts a word: the text around it reads {text[word_start:word_end]!r}",
+                                       f"spans cover whole tokens, e.g. [{word_start}, {word_end}) {text[word_start:word_end]!r}"))
+    return problems
+
+
+def _where(text: str, needle: str, near: int) -> str | None:
+    """A hint with the places the span text really occurs, nearest first."""
+    if not needle:
+        return None
+    places = [m.start() for m in re.finditer(re.escape(needle), text)]
+    if not places:
+        return f"{needle!r} does not occur in the document text"
+    places.sort(key=lambda p: abs(p - near))
+    best = places[0]
+    more = f" (and {len(places) - 1} more place{'s' * (len(places) > 2)})" if len(places) > 1 else ""
+    return f"{needle!r} occurs at {best}-{best + len(needle)}{more}; did you mean that?"
+
+
+# ---------------------------------------------------------------- level 4: references
+
+def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdoc: bool) -> list[Problem]:
+    labels = ctx.labels
+    problems: list[Problem] = []
+    mentions = pl.from_arrow(tables.mentions)
+    events = pl.from_arrow(tables.events)
+    quotes = pl.from_arrow(tables.quotes)
+    args = pl.from_arrow(tables.arguments)
+    entities = pl.from_arrow(tables.entities)
+    xdoc = pl.from_arrow(tables.xdoc_events)
+
+    # R001: ids unique within a document across layers, and within each registry
+    ids = pl.concat([
+        frame.select("document", pl.lit(layer).alias("layer"), "index", "id")
+        for layer, frame in (("mentions", mentions), ("events", events), ("quotes", quotes))
+    ])
+    dupes = ids.with_columns(pl.int_range(pl.len()).over("document", "id").alias("n")).filter(pl.col("n") > 0)
+    for row in dupes.iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/{row['layer']}/{row['index']}/id", "R001",
+                               f"id {row['id']!r} is already used in this document",
+                               "ids are unique across the mentions, events and quotes of a document"))
+    for frame, path, key in ((entities, ctx.project.entities, "entities"), (xdoc, ctx.project.xdoc_events, "events")):
+        dup = frame.with_row_index("i").filter(pl.int_range(pl.len()).over("id") > 0)
+        for row in dup.iter_rows(named=True):
+            problems.append(ctx.at_file(path, f"/{key}/{row['i']}/id", "R001", f"id {row['id']!r} is used twice",
+                                        "merge the two records or rename one"))
+
+    # R002 / R003: mention -> registry entity, types agree
+    if have_entities:
+        linked = mentions.filter(pl.col("entity").is_not_null()).join(
+            entities.select("id", pl.col("type").alias("entity_type"), pl.lit(True).alias("known")),
+            left_on="entity", right_on="id", how="left", suffix="_e")
+        known_ids = entities["id"].to_list()
+        for row in linked.filter(pl.col("known").is_null()).iter_rows(named=True):
+            problems.append(ctx.at(row["document"], f"/mentions/{row['index']}/entity", "R002",
+                                   f"entity {row['entity']!r} is not in annotations/entities.json",
+                                   _close(row["entity"], known_ids, "entity") or "add it to the registry"))
+        for row in linked.filter(pl.col("known") & (pl.col("type") != pl.col("entity_type"))).iter_rows(named=True):
+            problems.append(ctx.at(row["document"], f"/mentions/{row['index']}/type", "R003",
+                                   f"mention {row['text']!r} is {row['type']} but entity {row['entity']!r} is {row['entity_type']}",
+                                   f"use type {row['entity_type']}, or link the mention to an entity of type {row['type']}"))
+
+    mention_types = mentions.select("document", pl.col("id").alias("mention"), pl.col("type").alias("mention_type"))
+
+    # event arguments: mention exists, role allowed for the event type, filler type allowed for the role
+    roles = pl.DataFrame(
+        [(etype, role, allowed) for etype, rs in labels.event_roles.items() for role, allowed in rs.items()],
+        schema={"type": pl.Utf8, "role": pl.Utf8, "allowed": pl.List(pl.Utf8)}, orient="row")
+    a = (args.join(events.select("document", pl.col("index").alias("event_index"), "type"),
+                   on=["document", "event_index"], how="left")
+         .join(mention_types, on=["document", "mention"], how="left")
+         .join(roles, on=["type", "role"], how="left"))
+    for row in a.iter_rows(named=True):
+        pointer = f"/events/{row['event_index']}/arguments/{row['index']}"
+        if row["mention_type"] is None:
+            problems.append(ctx.at(row["document"], pointer + "/mention", "R002",
+                                   f"argument mention {row['mention']!r} is not a mention of this document",
+                                   _close(row["mention"], mentions.filter(pl.col("document") == row["document"])["id"].to_list(), "mention")))
+        if row["allowed"] is None:
+            allowed_roles = list(labels.event_roles.get(row["type"], {}))
+            problems.append(ctx.at(row["document"], pointer + "/role", "R004",
+                                   f"role {row['role']!r} is not allowed for {row['type']}",
+                                   f"{row['type']} allows {', '.join(allowed_roles)}"))
+        elif row["mention_type"] is not None and row["mention_type"] not in row["allowed"]:
+            problems.append(ctx.at(row["document"], pointer + "/mention", "R005",
+                                   f"{row['role']} of {row['type']} cannot be a {row['mention_type']} mention",
+                                   f"a {row['role']} is {', '.join(row['allowed'])}"))
+
+    # quote speaker and addressee: mentions of this document, of an entity type
+    for field_ in ("speaker", "addressee"):
+        q = (quotes.filter(pl.col(field_).is_not_null())
+             .join(mention_types, left_on=["document", field_], right_on=["document", "mention"], how="left"))
+        for row in q.iter_rows(named=True):
+            pointer = f"/quotes/{row['index']}/{field_}"
+            if row["mention_type"] is None:
+                problems.append(ctx.at(row["document"], pointer, "R002",
+                                       f"{field_} {row[field_]!r} is not a mention of this document",
+                                       "annotate the speaker as a mention (a pronoun or nominal counts) and use its id"))
+            elif row["mention_type"] in labels.timex_types:
+                problems.append(ctx.at(row["document"], pointer, "R006",
+                                       f"{field_} {row[field_]!r} is a {row['mention_type']} expression, not an entity",
+                                       None))
+
+    if have_xdoc:
+        known = xdoc["id"].to_list()
+        for row in events.filter(pl.col("xdoc").is_not_null() & ~pl.col("xdoc").is_in(known)).iter_rows(named=True):
+            problems.append(ctx.at(row["document"], f"/events/{row['index']}/xdoc", "R002",
+                                   f"cross-document event {row['xdoc']!r} is not in annotations/xdoc-events.json",
+                                   _close(row["xdoc"], known, "event") or "add it to the registry"))
+    return problems
+
+
+# ---------------------------------------------------------------- level 5: tables
+
+_TABLE_FILES = {"entities": ("entities", "entities"), "xdoc_events": ("xdoc-events", "events")}
+
+
+def check_tables(ctx: Context, tables: Tables) -> list[Problem]:
+    problems = []
+    for name, schema in table_schemas(ctx.labels).items():
+        frame = pl.from_arrow(getattr(tables, name))
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as err:
+            cases = err.failure_cases
+            for case in cases.iter_rows(named=True):
+                problems.append(_table_problem(ctx, name, frame, case))
+    return problems
+
+
+def _table_problem(ctx: Context, name: str, frame: pl.DataFrame, case: dict) -> Problem:
+    index = case.get("index")
+    what = f"{name} table: {case.get('check')} failed"
+    if case.get("column"):
+        what += f" in column {case['column']!r}"
+    if case.get("failure_case") is not None:
+        what += f" (value {case['failure_case']!r})"
+    if index is None or index >= frame.height:
+        return Problem(ctx.project.rel(ctx.project.annotations), 1, 1, "C001", what, None)
+    row = frame.row(index, named=True)
+    if name == "documents":
+        return Problem(ctx.project.rel(ctx.project.corpus / f"{row['id']}.json"), 1, 1, "C001", what, None)
+    if name in _TABLE_FILES:
+        file, key = _TABLE_FILES[name]
+        return ctx.at_file(ctx.project.annotations / f"{file}.json", f"/{key}/{index}", "C001", what)
+    pointer = (f"/events/{row['event_index']}/arguments/{row['index']}" if name == "arguments"
+               else f"/{name}/{row['index']}")
+    return ctx.at(row["document"], pointer, "C001", what)
+
+
+# ---------------------------------------------------------------- warnings
+
+def lint(ctx: Context, tables: Tables) -> list[Problem]:
+    problems = []
+    quotes = pl.from_arrow(tables.quotes)
+    for row in quotes.filter(pl.col("cue_start").is_null()).iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/quotes/{row['index']}", "W002", "quote has no cue",
+                               "add the reporting verb or phrase as 'cue'"))
+    for row in quotes.filter(pl.col("speaker").is_null()).iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/quotes/{row['index']}", "W003", "quote has no speaker",
+                               "annotate who says it as a mention and give its id as 'speaker'"))
+    events = pl.from_arrow(tables.events)
+    args = pl.from_arrow(tables.arguments).select("document", pl.col("event_index").alias("index")).unique()
+    for row in events.join(args, on=["document", "index"], how="anti").iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/events/{row['index']}", "W004",
+                               f"event {row['trigger_text']!r} ({row['type']}) has no arguments",
+                               "add its participants, place and time where the text names them"))
+    mentions = pl.from_arrow(tables.mentions)
+    used = mentions["entity"].drop_nulls().unique()
+    entities = pl.from_arrow(tables.entities).with_row_index("i")
+    for row in entities.filter(~pl.col("id").is_in(used.implode())).iter_rows(named=True):
+        problems.append(ctx.at_file(ctx.project.entities, f"/entities/{row['i']}", "W005",
+                                    f"entity {row['id']!r} has no mentions", "remove it, or annotate its mentions"))
+    problems += _bare_occurrences(ctx, tables, mentions)
+    return problems
+
+
+def _bare_occurrences(ctx: Context, tables: Tables, mentions: pl.DataFrame) -> list[Problem]:
+    """W001: a name annotated in one place of a document and left bare in another."""
+    problems = []
+    names = (mentions.filter(pl.col("level") == "NAM")
+             .group_by("document").agg(pl.col("text").unique().alias("names"),
+                                       pl.col("start"), pl.col("end")))
+    texts = dict(zip(tables.documents.column("id").to_pylist(), tables.documents.column("text").to_pylist()))
+    for row in names.iter_rows(named=True):
+        text = texts[row["document"]]
+        covered = np.zeros(len(text) + 1, dtype=np.int32)
+        for s, e in zip(row["start"], row["end"]):
+            covered[s:e] = 1
+        alternatives = sorted(row["names"], key=len, reverse=True)
+        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, alternatives)) + r")(?!\w)")
+        for m in pattern.finditer(text):
+            if not covered[m.start():m.end()].any():
+                line = text.count("\n", 0, m.start()) + 1
+                column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                problems.append(Problem(ctx.project.rel(ctx.project.corpus / f"{row['document']}.txt"), line, column, "W001",
+                                       f"{m.group()!r} at {m.start()}-{m.end()} is annotated elsewhere in this document but not here",
+                                       f"add a mention for [{m.start()}, {m.end()}) to annotations/documents/{row['document']}.json"))
+    return problems
