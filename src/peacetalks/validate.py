@@ -364,7 +364,8 @@ def lint(ctx: Context, tables: Tables) -> list[Problem]:
                                "annotate who says it as a mention and give its id as 'speaker'"))
     events = pl.from_arrow(tables.events)
     args = pl.from_arrow(tables.arguments).select("document", pl.col("event_index").alias("index")).unique()
-    for row in events.join(args, on=["document", "index"], how="anti").iter_rows(named=True):
+    unargued = events.filter(pl.col("realis") == "actual").join(args, on=["document", "index"], how="anti")
+    for row in unargued.iter_rows(named=True):
         problems.append(ctx.at(row["document"], f"/events/{row['index']}", "W004",
                                f"event {row['trigger_text']!r} ({row['type']}) has no arguments",
                                "add its participants, place and time where the text names them"))
