@@ -146,7 +146,9 @@ def _translate(error: jsonschema.ValidationError, resolve) -> Iterator[SchemaErr
                               _did_you_mean(error.instance, names))
             return
         # a value with alternatives (e.g. a Wikidata id or null): explain the closest alternative
-        best = jsonschema.exceptions.best_match(error.context) if error.context else None
+        context = [e for e in error.context or []
+                   if not (e.validator == "type" and e.validator_value == "null" and error.instance is not None)]
+        best = jsonschema.exceptions.best_match(context) if context else None
         if best is not None:
             yield from _translate(best, resolve)
             return

@@ -1,0 +1,338 @@
+"""Stage 5, build: validate, then write the versioned release, atomically and reproducibly.
+
+A release folder is a Hugging Face dataset repository:
+
+    README.md              dataset card (Hub YAML: configs, dataset_info, license, ...)
+    manifest.json          version, schema version, counts, sha256 of every file and seed
+    croissant.json         MLCommons Croissant 1.0 metadata
+    data/<config>/train-00000-of-00001.parquet   one zstd Parquet file per config
+
+The same inputs give byte-identical files: rows in a fixed order, no timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from datasets import ClassLabel, Features, List, Value
+
+from . import __version__
+from .card import render_card
+from .files import dump_json
+from .ingest import read_checksums
+from .labels import Labels
+from .ner import sentences
+from .problems import render
+from .project import Project
+from .schemas import Schemas
+from .validate import Result, validate
+
+CONFIGS = ("documents", "mentions", "entities", "events", "quotes", "ner")
+DEFAULT_CONFIG = "documents"
+SPLIT = "train"
+
+
+class BuildError(Exception):
+    """The build refused or failed; the message says why and nothing was written."""
+
+
+def parquet_path(config: str) -> str:
+    return f"data/{config}/{SPLIT}-00000-of-00001.parquet"
+
+
+def features(labels: Labels) -> dict[str, Features]:
+    """The typed features of every config; every label field is a ClassLabel read from labels.json."""
+    s, i = Value("string"), Value("int64")
+    mtype = ClassLabel(names=labels.mention_types)
+    level = ClassLabel(names=labels["MentionLevel"].names)
+    etype = ClassLabel(names=labels["EventType"].names)
+    realis = ClassLabel(names=labels["Realis"].names)
+    modality = ClassLabel(names=labels["Modality"].names)
+    role = ClassLabel(names=labels.roles)
+    kind = ClassLabel(names=labels["QuoteKind"].names)
+    flag = ClassLabel(names=labels["FlagCode"].names)
+    mention = {"id": s, "start": i, "end": i, "text": s, "type": mtype, "level": level, "entity": s, "value": s}
+    event = {"id": s, "trigger_start": i, "trigger_end": i, "trigger_text": s, "type": etype, "realis": realis,
+             "modality": modality, "arguments": List({"role": role, "mention": s}), "xdoc": s}
+    quote = {"id": s, "kind": kind, "content_start": i, "content_end": i, "content_text": s, "cue_start": i,
+             "cue_end": i, "cue_text": s, "speaker": s, "addressee": s}
+    meta = {"title": s, "date": s, "outlet": s, "author": s, "url": s}
+    return {
+        "documents": Features({"id": s, **meta, "text": s,
+                               "flags": List({"code": flag, "note": s, "start": i, "end": i, "text": s}),
+                               "mentions": List(mention), "events": List(event), "quotes": List(quote)}),
+        "mentions": Features({"document": s, **mention, "wikidata": s}),
+        "entities": Features({"id": s, "name": s, "type": ClassLabel(names=labels.entity_types), "wikidata": s,
+                              "aliases": List(s), "mentions": i, "documents": i}),
+        "events": Features({"document": s, **event}),
+        "quotes": Features({"document": s, **quote, "speaker_entity": s}),
+        "ner": Features({"id": s, "document": s, "sentence": i, "tokens": List(s),
+                         "ner_tags": List(ClassLabel(names=labels.ner_tags))}),
+    }
+
+
+def _encode(frame: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
+    """Label strings to ClassLabel ids (-1 where there is no label), vectorised."""
+    return frame.with_columns([
+        pl.col(c).replace_strict(names, list(range(len(names))), default=None, return_dtype=pl.Int64).fill_null(-1)
+        for c, names in columns.items()
+    ])
+
+
+def release_tables(result: Result) -> dict[str, pa.Table]:
+    """The table of every config, rows in a stable order, cast to its features."""
+    t, labels = result.tables, result.labels
+    feats = features(labels)
+    order = ["document", "index"]
+    docs = pl.from_arrow(t.documents)
+    entities = pl.from_arrow(t.entities)
+    mentions = _encode(pl.from_arrow(t.mentions).sort(order), {
+        "type": labels.mention_types, "level": labels["MentionLevel"].names})
+    events = _encode(pl.from_arrow(t.events).sort(order), {
+        "type": labels["EventType"].names, "realis": labels["Realis"].names, "modality": labels["Modality"].names})
+    arguments = _encode(pl.from_arrow(t.arguments).sort(["document", "event_index", "index"]), {"role": labels.roles})
+    quotes = _encode(pl.from_arrow(t.quotes).sort(order), {"kind": labels["QuoteKind"].names})
+    flags = _encode(pl.from_arrow(t.flags).sort(order), {"code": labels["FlagCode"].names}).rename(
+        {"span_start": "start", "span_end": "end", "span_text": "text"})
+
+    args_per_event = arguments.group_by(["document", "event_index"], maintain_order=True).agg(
+        pl.struct("role", "mention").alias("arguments"))
+    events = events.join(args_per_event, left_on=["document", "index"], right_on=["document", "event_index"],
+                         how="left", maintain_order="left")
+    event_cols = list(feats["events"].keys())
+    mention_cols = [c for c in feats["mentions"] if c != "wikidata"]
+    quote_cols = [c for c in feats["quotes"] if c != "speaker_entity"]
+    flag_cols = ["document", "code", "note", "start", "end", "text"]
+
+    def nest(frame: pl.DataFrame, cols: list[str], name: str) -> pl.DataFrame:
+        return frame.group_by("document", maintain_order=True).agg(pl.struct(cols[1:]).alias(name))
+
+    documents = docs.select("id", "title", "date", "outlet", "author", "url", "text")
+    for frame, cols, name in ((flags, flag_cols, "flags"), (mentions, mention_cols, "mentions"),
+                              (events, event_cols, "events"), (quotes, quote_cols, "quotes")):
+        documents = documents.join(nest(frame.select(cols), cols, name), left_on="id", right_on="document",
+                                   how="left", maintain_order="left")
+
+    mention_entity = mentions.select("document", pl.col("id").alias("speaker"), pl.col("entity").alias("speaker_entity"))
+    counts = mentions.group_by("entity").agg(pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
+    frames = {
+        "documents": documents,
+        "mentions": mentions.join(entities.select(pl.col("id").alias("entity"), "wikidata"), on="entity",
+                                  how="left", maintain_order="left").select(list(feats["mentions"].keys())),
+        "entities": _encode(entities.join(counts, left_on="id", right_on="entity", how="left", maintain_order="left")
+                            .with_columns(pl.col("mentions", "documents").fill_null(0)),
+                            {"type": labels.entity_types}),
+        "events": events.select(event_cols),
+        "quotes": quotes.join(mention_entity, on=["document", "speaker"], how="left", maintain_order="left")
+                        .select(list(feats["quotes"].keys())),
+    }
+    tables = {}
+    for name, frame in frames.items():
+        arrow = frame.select(list(feats[name].keys())).to_arrow()
+        tables[name] = _cast(arrow, feats[name])
+    tables["ner"] = _cast(_ner_table(t.documents, t.mentions, labels), feats["ner"])
+    return tables
+
+
+def _cast(table: pa.Table, feats: Features) -> pa.Table:
+    """A table with exactly the features' Arrow schema (empty lists where a document has none)."""
+    schema = feats.arrow_schema
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+            column = pc.if_else(pc.is_null(column), pa.scalar([], type=column.type), column)
+        columns.append(column.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels) -> pa.Table:
+    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions."""
+    names = pl.from_arrow(mentions).filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
+    by_doc = {d: (g["start"].to_list(), g["end"].to_list(), g["type"].to_list())
+              for (d,), g in names.group_by("document")}
+    tag_id = {t: n for n, t in enumerate(labels.ner_tags)}
+    rows = {"id": [], "document": [], "sentence": [], "tokens": [], "ner_tags": []}
+    for doc_id, text in zip(documents.column("id").to_pylist(), documents.column("text").to_pylist()):
+        spans = by_doc.get(doc_id, ([], [], []))
+        for n, (tokens, tags) in enumerate(sentences(text, spans)):
+            rows["id"].append(f"{doc_id}-{n:04d}")
+            rows["document"].append(doc_id)
+            rows["sentence"].append(n)
+            rows["tokens"].append(tokens)
+            rows["ner_tags"].append([tag_id[t] for t in tags])
+    return pa.table(rows)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Release:
+    path: Path
+    version: str
+    counts: dict
+    unchanged: bool = False
+
+    def summary(self) -> str:
+        state = "is already built and identical" if self.unchanged else "written"
+        lines = [f"peacetalks {self.version}: release {state} at {self.path}"]
+        lines += [f"  {k}: {v}" for k, v in self.counts.items()]
+        lines += ["Load it with:",
+                  "  from datasets import load_dataset",
+                  f"  ds = load_dataset({str(self.path)!r}, 'documents')   # or mentions, entities, events, quotes, ner"]
+        return "\n".join(lines)
+
+
+def build(project: Project, out: Path | None = None, force: bool = False) -> Release:
+    result = validate(project)
+    if not result.ok:
+        raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
+    version = __version__
+    out = (out or project.root / "release" / version).resolve()
+    tables = release_tables(result)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        counts = _write_release(project, result, tables, tmp, version)
+        if out.exists():
+            if _same_release(out, tmp):
+                shutil.rmtree(tmp)
+                return Release(out, version, counts, unchanged=True)
+            if not force:
+                raise BuildError(
+                    f"peacetalks build: {out} already holds release {version} with different contents; "
+                    "releases are immutable. Bump the version in src/peacetalks/__init__.py, "
+                    "build elsewhere with --out, or replace it with --force.")
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return Release(out, version, counts)
+
+
+def _same_release(a: Path, b: Path) -> bool:
+    def listing(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): _sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+    return listing(a) == listing(b)
+
+
+def _write_release(project: Project, result: Result, tables: dict[str, pa.Table], out: Path, version: str) -> dict:
+    labels = result.labels
+    feats = features(labels)
+    for config, table in tables.items():
+        path = out / parquet_path(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path, compression="zstd", compression_level=9, use_dictionary=True,
+                       write_statistics=True, store_schema=True)
+    counts = {
+        "documents": tables["documents"].num_rows,
+        "mentions": tables["mentions"].num_rows,
+        "entities": tables["entities"].num_rows,
+        "events": tables["events"].num_rows,
+        "event_arguments": result.tables.arguments.num_rows,
+        "quotes": tables["quotes"].num_rows,
+        "flags": result.tables.flags.num_rows,
+        "sentences": tables["ner"].num_rows,
+        "tokens": int(pc.sum(pc.list_value_length(tables["ner"].column("tokens"))).as_py() or 0),
+    }
+    layers = (result.project.layers.exists() and orjson.loads(result.project.layers.read_bytes())) or {}
+    data_files = {parquet_path(c): _sha256(out / parquet_path(c)) for c in CONFIGS}
+    (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version), encoding="utf-8")
+    (out / "croissant.json").write_bytes(dump_json(_croissant(tables, feats, version, data_files)))
+    files = {p.relative_to(out).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+             for p in sorted(out.rglob("*")) if p.is_file()}
+    manifest = {
+        "name": "peacetalks",
+        "version": version,
+        "schema_version": labels.schema_version,
+        "splits": {SPLIT: "all documents (one split; splits are made on document boundaries)"},
+        "configs": {c: {"path": parquet_path(c), "rows": tables[c].num_rows} for c in CONFIGS},
+        "counts": counts,
+        "layers": layers.get("layers", {}),
+        "seeds": dict(sorted(read_checksums(project).items())),
+        "files": files,
+    }
+    errors = Schemas(project.schema).errors("manifest", manifest)
+    if errors:
+        raise BuildError("peacetalks build: internal error, the manifest does not match schema/manifest.json: "
+                         + "; ".join(f"{e.pointer}: {e.message}" for e in errors))
+    (out / "manifest.json").write_bytes(dump_json(manifest))
+    return counts
+
+
+_CROISSANT_CONTEXT = {
+    "@language": "en", "@vocab": "https://schema.org/", "citeAs": "cr:citeAs", "column": "cr:column",
+    "conformsTo": "dct:conformsTo", "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"}, "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/", "examples": {"@id": "cr:examples", "@type": "@json"}, "extract": "cr:extract",
+    "field": "cr:field", "fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject", "fileSet": "cr:fileSet",
+    "format": "cr:format", "includes": "cr:includes", "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath",
+    "key": "cr:key", "md5": "cr:md5", "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet",
+    "references": "cr:references", "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace",
+    "sc": "https://schema.org/", "separator": "cr:separator", "source": "cr:source", "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+
+def _croissant(tables: dict[str, pa.Table], feats: dict[str, Features], version: str, data_files: dict) -> dict:
+    """Croissant 1.0: a FileObject per Parquet file, a RecordSet per config with its scalar and list columns."""
+    distribution, record_sets = [], []
+    for config in CONFIGS:
+        file_id = f"{config}-parquet"
+        distribution.append({"@type": "cr:FileObject", "@id": file_id, "name": file_id,
+                             "contentUrl": parquet_path(config), "encodingFormat": "application/x-parquet",
+                             "sha256": data_files[parquet_path(config)]})
+        fields = []
+        for name, feature in feats[config].items():
+            inner, repeated = (feature.feature, True) if isinstance(feature, List) else (feature, False)
+            if isinstance(inner, ClassLabel) or (isinstance(inner, Value) and inner.dtype == "int64"):
+                dtype = "sc:Integer"
+            elif isinstance(inner, Value):
+                dtype = "sc:Text"
+            else:
+                continue  # nested records are described by the card and the Parquet schema
+            field = {"@type": "cr:Field", "@id": f"{config}/{name}", "name": name, "dataType": dtype,
+                     "source": {"fileObject": {"@id": file_id}, "extract": {"column": name}}}
+            if isinstance(inner, ClassLabel):
+                field["description"] = "ClassLabel id: " + ", ".join(f"{k}={v}" for k, v in enumerate(inner.names))
+            if repeated:
+                field["repeated"] = True
+            fields.append(field)
+        record_sets.append({"@type": "cr:RecordSet", "@id": config, "name": config, "field": fields})
+    return {
+        "@context": _CROISSANT_CONTEXT,
+        "@type": "sc:Dataset",
+        "name": "peacetalks",
+        "description": "English news on European diplomacy around the Russia-Ukraine peace talks (2025-2026), "
+                       "with hand-curated entity mentions linked to a registry and Wikidata, time expressions, "
+                       "events with arguments, and attributed quotes.",
+        "conformsTo": "http://mlcommons.org/croissant/1.0",
+        "citeAs": "peacetalks corpus, version " + version,
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "url": "https://huggingface.co/datasets/peacetalks/peacetalks",
+        "version": version,
+        "distribution": distribution,
+        "recordSet": record_sets,
+    }

@@ -1,0 +1,205 @@
+"""The dataset card (README.md of a release): Hub YAML from ``datasets`` plus human text.
+
+Every label list and number in the card is read from the label inventory and the
+release tables, never written by hand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+from datasets import Features
+from datasets.info import DatasetInfo, DatasetInfosDict
+from datasets.splits import SplitDict, SplitInfo
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+
+
+def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCardData:
+    from .build import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
+
+    data = DatasetCardData(
+        language=["en"],
+        license="cc-by-4.0",
+        pretty_name="peacetalks: European diplomacy around the Russia-Ukraine peace talks",
+        task_categories=["token-classification", "text-classification"],
+        task_ids=["named-entity-recognition", "entity-linking-classification"],
+        size_categories=["n<1K"],
+        annotations_creators=["expert-generated"],
+        language_creators=["found"],
+        multilinguality=["monolingual"],
+        source_datasets=["original"],
+        tags=["news", "diplomacy", "entity-linking", "event-extraction", "quote-attribution", "coreference", "wikidata"],
+    )
+    MetadataConfigs({
+        config: {"data_files": [{"split": SPLIT, "path": parquet_path(config)}], **({"default": True} if config == DEFAULT_CONFIG else {})}
+        for config in CONFIGS
+    }).to_dataset_card_data(data)
+    infos = {}
+    for config in CONFIGS:
+        splits = SplitDict()
+        splits.add(SplitInfo(name=SPLIT, num_bytes=tables[config].nbytes, num_examples=tables[config].num_rows))
+        infos[config] = DatasetInfo(features=feats[config], config_name=config, splits=splits)
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    return data
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features], counts: dict, layers: dict,
+                version: str) -> str:
+    labels = result.labels
+    t = result.tables
+    mention_types = Counter(t.mentions.column("type").to_pylist())
+    levels = Counter(t.mentions.column("level").to_pylist())
+    event_types = Counter(t.events.column("type").to_pylist())
+    realis = Counter(t.events.column("realis").to_pylist())
+    kinds = Counter(t.quotes.column("kind").to_pylist())
+    docs = t.documents.to_pylist()
+    per_doc = Counter(t.mentions.column("document").to_pylist())
+    ev_doc = Counter(t.events.column("document").to_pylist())
+    q_doc = Counter(t.quotes.column("document").to_pylist())
+    entities = tables["entities"].to_pylist()
+    linked = sum(1 for e in entities if e["wikidata"])
+    flags = t.flags.to_pylist()
+
+    def inventory(key: str, counter: Counter | None = None) -> str:
+        inv = labels[key]
+        rows = [[f"`{label.name}`", label.title, label.description] + ([counter.get(label.name, 0)] if counter is not None else [])
+                for label in inv.labels]
+        return _table(["label", "name", "definition"] + (["count"] if counter is not None else []), rows)
+
+    roles = _table(["event type", "roles (allowed filler types)", "count"], [
+        [f"`{et}`", "; ".join(f"{r} ({', '.join(a)})" for r, a in rs.items()), event_types.get(et, 0)]
+        for et, rs in labels.event_roles.items()])
+    layer_rows = _table(["layer", "provenance", "description"],
+                        [[name, info["provenance"], info["description"]] for name, info in layers.get("layers", {}).items()])
+    doc_rows = _table(["document", "title", "date", "outlet", "mentions", "events", "quotes", "flags"], [
+        [d["id"], d["title"] or "–", d["date"] or "–", d["outlet"] or "–", per_doc.get(d["id"], 0),
+         ev_doc.get(d["id"], 0), q_doc.get(d["id"], 0), sum(1 for f in flags if f["document"] == d["id"])] for d in docs])
+    flag_text = "\n".join(f"- `{f['document']}` **{f['code']}**: {f['note']}" for f in flags) or "- none recorded"
+    unannotated = sorted(set(d["id"] for d in docs) - set(per_doc))
+    config_rows = _table(["config", "rows", "one row is"], [
+        ["documents (default)", counts["documents"], "an article with its nested mentions, events, quotes and flags"],
+        ["mentions", counts["mentions"], "an entity mention or time expression, with entity id and Wikidata id"],
+        ["entities", counts["entities"], "a registry entity with aliases and mention counts"],
+        ["events", counts["events"], "an event mention with trigger, type, realis, arguments and cross-document id"],
+        ["quotes", counts["quotes"], "an attributed statement with content, cue, speaker mention and speaker entity"],
+        ["ner", counts["sentences"], "a sentence: tokens and BIO ner_tags (conll2003 style)"],
+    ])
+
+    body = f"""
+# peacetalks {version}
+
+An annotated corpus of English news articles on European diplomacy around the
+Russia–Ukraine peace talks (2025–2026). Each article carries hand-curated layers:
+entity mentions linked to corpus-level entities and Wikidata, time expressions with
+normalised values, events with typed arguments, and attributed quotes (speaker, cue,
+content), for named-entity recognition, entity linking, event extraction, quote
+attribution and cross-document coreference.
+
+## Loading
+
+```python
+from datasets import load_dataset
+
+docs = load_dataset("path/to/this/folder", "documents", split="train")
+ner = load_dataset("path/to/this/folder", "ner", split="train")
+ner.features["ner_tags"].feature.names   # the BIO label names
+```
+
+The Parquet files under `data/` read as they are with pandas, polars or DuckDB.
+Label columns hold `ClassLabel` ids (`-1` where a field has no label, e.g. the
+`level` of a time expression); the names are in the YAML header and the tables below.
+
+## Configs
+
+{config_rows}
+
+There is a single `train` split with every document. Splits are made on document
+boundaries; with {counts['documents']} documents a held-out split would not be
+meaningful, so none is made. Future splits will keep every existing document in
+the split it is in.
+
+## Documents
+
+{doc_rows}
+
+{"Documents not yet annotated (released with empty layers): " + ", ".join(f"`{d}`" for d in unannotated) + "." if unannotated else "Every document is annotated."}
+
+## Annotation layers and provenance
+
+{layer_rows}
+
+Offsets are Unicode code point offsets into `text` (Python `str` indices), half-open.
+Guidelines: `annotations/GUIDELINES.md` in the source repository.
+
+## Label inventories
+
+### Entity and time expression types ({sum(mention_types.values())} mentions)
+
+{inventory("EntityType", mention_types)}
+
+{inventory("TimexType", mention_types)}
+
+### Mention levels
+
+{inventory("MentionLevel", levels)}
+
+### Events ({counts['events']} event mentions, {counts['event_arguments']} arguments)
+
+{roles}
+
+Realis:
+
+{inventory("Realis", realis)}
+
+Modality (realis `other` only):
+
+{inventory("Modality", Counter(t.events.column("modality").to_pylist()))}
+
+### Quotes ({counts['quotes']})
+
+{inventory("QuoteKind", kinds)}
+
+### Quality flags
+
+{inventory("FlagCode", Counter(f["code"] for f in flags))}
+
+## Statistics
+
+- documents: {counts['documents']}; sentences: {counts['sentences']}; tokens: {counts['tokens']}
+- mentions: {counts['mentions']}; entities: {counts['entities']} ({linked} linked to Wikidata, {counts['entities'] - linked} without a certain Wikidata id)
+- events: {counts['events']}; event arguments: {counts['event_arguments']}; quotes: {counts['quotes']}; quality flags: {counts['flags']}
+
+## Known limitations
+
+- The corpus is small and its articles come from a handful of outlets; several
+  articles are rewrites or syntheses of agency reports, some with inserted or false
+  material. Quality flags record what was found; the text itself is never changed:
+
+{flag_text}
+
+- Wikidata ids are given only where certain; entities without one have `wikidata: null`.
+- The `ner` config keeps named (`NAM`) mentions and time expressions only; where
+  mentions nest, the outermost wins. Tokens come from spaCy's rule-based tokenizer.
+- The article texts are the publishers' own; the annotations are released under
+  CC BY 4.0. Use the texts for research, and cite the original outlets.
+
+## Citation
+
+```bibtex
+@misc{{peacetalks,
+  title  = {{peacetalks: an annotated corpus of European diplomacy around the Russia--Ukraine peace talks}},
+  author = {{peacetalks developers}},
+  year   = {{2026}},
+  note   = {{Version {version}}}
+}}
+```
+"""
+    return str(DatasetCard(f"---\n{_yaml(tables, feats).to_yaml()}\n---\n{body}"))

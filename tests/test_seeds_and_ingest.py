@@ -1,0 +1,92 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from peacetalks.ingest import IngestError, check_drift, ingest, normalise, read_checksums
+from peacetalks.validate import validate
+
+from conftest import ROOT
+
+
+def test_seeds_match_their_checksums():
+    sums = read_checksums(type("P", (), {"seeds": ROOT / "seeds"})())
+    assert len(sums) == 5
+    for name, digest in sums.items():
+        assert hashlib.sha256((ROOT / "seeds" / name).read_bytes()).hexdigest() == digest
+
+
+def test_seeds_are_byte_identical_to_the_shared_seeds():
+    shared = ROOT.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    for seed in shared.iterdir():
+        assert (ROOT / "seeds" / seed.name).read_bytes() == seed.read_bytes()
+
+
+def test_corpus_regenerates_from_seeds_without_drift(project):
+    assert check_drift(project) == []
+
+
+def test_a_hand_edit_in_corpus_is_reported_as_drift(project):
+    path = project.corpus / "003_b7bcec48b37e17cc.txt"
+    lines = path.read_text("utf-8").split("\n")
+    lines[2] = lines[2].replace("phasing", "phrasing")
+    path.write_text("\n".join(lines), "utf-8")
+    problems = check_drift(project)
+    assert [(p.code, p.path, p.line) for p in problems] == [("D001", "corpus/003_b7bcec48b37e17cc.txt", 3)]
+    written, _ = ingest(project)
+    assert written == ["corpus/003_b7bcec48b37e17cc.txt"] and check_drift(project) == []
+
+
+def test_an_edited_seed_fails_its_checksum(project):
+    (project.seeds / "001_2f18ed2b20c63c80.txt").write_bytes(b"changed")
+    codes = [(p.code, p.path) for p in validate(project).problems if p.code == "D002"]
+    assert codes == [("D002", "seeds/001_2f18ed2b20c63c80.txt")]
+
+
+def test_normaliser_states_only_what_the_seed_states():
+    metas = {p.stem: normalise(p.read_bytes(), p.name).meta for p in sorted((ROOT / "seeds").glob("*.txt"))}
+    assert metas["003_b7bcec48b37e17cc"]["date"] == "2025-04-17"
+    assert metas["000_4d90cd6c48df9336"]["outlet"] == "TROIB News"
+    assert metas["000_4d90cd6c48df9336"]["author"] == "Frederick R Cook"
+    assert metas["001_2f18ed2b20c63c80"]["title"].startswith("Secret diplomacy")
+    assert metas["002_10aa8657d00e2537"]["title"] is None  # first line is a sentence, not a headline
+    assert all(m["url"] is None for m in metas.values())
+    assert sum(m["date"] is not None for m in metas.values()) == 1
+    assert sum(m["outlet"] is not None for m in metas.values()) == 1
+
+
+def test_normaliser_text_rules():
+    raw = "\ufeffHeadline here\r\n\r\n date 2025-01-02 x\r\n  Body\u00a0 text\u200b caf\u0065\u0301 .  \r\n\n\nLast line.".encode()
+    record = normalise(raw, "x.txt")
+    assert record.meta["title"] == "Headline here"
+    assert record.text == "date 2025-01-02 x\nBody text café ." + "\nLast line."
+    assert record.meta["date"] is None  # a date header counts only at the very start
+    dated = normalise(b"date 2025-04-17 First sentence.\n\nSecond.", "y.txt")
+    assert (dated.meta["date"], dated.text) == ("2025-04-17", "First sentence.\nSecond.")
+
+
+def test_normaliser_is_deterministic_and_round_trips():
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        a = normalise(seed.read_bytes(), seed.name)
+        assert a == normalise(seed.read_bytes(), seed.name)
+        meta = a.meta
+        parts = ([f"date {meta['date']}"] if meta["date"] else []) + ([meta["title"]] if meta["title"] else [])
+        parts += [a.text] + ([f"{meta['author']} for {meta['outlet']}"] if meta["outlet"] else [])
+        again = normalise("\n".join(parts).encode(), seed.name)
+        assert (again.text, again.meta["title"], again.meta["date"], again.meta["outlet"]) == (
+            a.text, meta["title"], meta["date"], meta["outlet"])
+
+
+@pytest.mark.parametrize("raw, code", [(b"caf\xe9 au lait", "F001"), (b"\n \n\t\n", "F010")])
+def test_bad_seeds_are_refused_with_a_problem(raw, code):
+    with pytest.raises(IngestError) as e:
+        normalise(raw, "bad.txt")
+    assert e.value.problem.code == code
+
+
+def test_unsafe_seed_names_are_refused():
+    with pytest.raises(IngestError) as e:
+        normalise(b"text", "..x.txt")
+    assert e.value.problem.code == "F007"
