@@ -1,0 +1,123 @@
+"""End to end: ingest -> validate -> build -> load_dataset, values checked against the files."""
+
+import json
+import shutil
+
+import pytest
+from datasets import ClassLabel, load_dataset
+
+from peacetalks.build import CONFIGS, BuildError, build, parquet_path
+from peacetalks.labels import Labels
+
+from conftest import DOC, ROOT
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    from peacetalks.project import Project
+    root = tmp_path_factory.mktemp("checkout")
+    for name in ("seeds", "corpus", "annotations", "schema"):
+        shutil.copytree(ROOT / name, root / name)
+    project = Project(root)
+    return project, build(project, root / "out" / "rel")
+
+
+def test_every_config_loads_offline_with_typed_labels(release):
+    _, rel = release
+    labels = Labels(ROOT / "schema" / "labels.json")
+    for config in CONFIGS:
+        ds = load_dataset(str(rel.path), config, split="train")
+        assert ds.num_rows == json.loads((rel.path / "manifest.json").read_text())["configs"][config]["rows"]
+    mentions = load_dataset(str(rel.path), "mentions", split="train")
+    assert isinstance(mentions.features["type"], ClassLabel)
+    assert mentions.features["type"].names == labels.mention_types
+    ner = load_dataset(str(rel.path), "ner", split="train")
+    assert ner.features["ner_tags"].feature.names == labels.ner_tags
+    default = load_dataset(str(rel.path), split="train")
+    assert default.num_rows == 5 and "mentions" in default.features
+
+
+def test_values_match_the_annotation_files(release):
+    _, rel = release
+    source = json.loads((ROOT / "annotations" / "documents" / f"{DOC}.json").read_text("utf-8"))
+    text = (ROOT / "corpus" / f"{DOC}.txt").read_text("utf-8")[:-1]
+    mentions = load_dataset(str(rel.path), "mentions", split="train").filter(lambda r: r["document"] == DOC)
+    names = mentions.features["type"].names
+    assert [(m["id"], m["start"], m["end"], names[m["type"]]) for m in mentions] == [
+        (m["id"], m["start"], m["end"], m["type"]) for m in source["mentions"]]
+    assert all(text[m["start"]:m["end"]] == m["text"] for m in mentions)
+    docs = load_dataset(str(rel.path), "documents", split="train")
+    row = docs[[r for r in docs["id"]].index(DOC)]
+    assert row["text"] == text and row["date"] == "2025-04-17"
+    assert len(row["events"]) == len(source["events"]) and len(row["quotes"]) == len(source["quotes"])
+    first_event = source["events"][0]
+    assert [a["mention"] for a in row["events"][0]["arguments"]] == [a["mention"] for a in first_event["arguments"]]
+    quotes = load_dataset(str(rel.path), "quotes", split="train")
+    speakers = {m["id"]: m.get("entity") for m in source["mentions"]}
+    assert [q["speaker_entity"] for q in quotes] == [speakers.get(q.get("speaker")) for q in source["quotes"]]
+
+
+def test_ner_tags_are_bio_over_named_mentions(release):
+    _, rel = release
+    ner = load_dataset(str(rel.path), "ner", split="train").filter(lambda r: r["document"] == DOC)
+    names = ner.features["ner_tags"].feature.names
+    first = ner[0]
+    tagged = [(tok, names[t]) for tok, t in zip(first["tokens"], first["ner_tags"]) if t]
+    assert tagged[:3] == [("French", "B-NORP"), ("Emmanuel", "B-PER"), ("Macron", "I-PER")]
+    for row in ner:
+        tags = [names[t] for t in row["ner_tags"]]
+        for prev, tag in zip(["O"] + tags, tags):
+            assert not tag.startswith("I-") or prev[2:] == tag[2:]
+
+
+def test_parquet_reads_directly_with_pandas_polars_and_duckdb(release):
+    import duckdb
+    import pandas as pd
+    import polars as pl
+    _, rel = release
+    path = rel.path / parquet_path("mentions")
+    assert len(pd.read_parquet(path)) == pl.read_parquet(path).height == rel.counts["mentions"]
+    assert duckdb.sql(f"select count(*) from '{path}'").fetchall()[0][0] == rel.counts["mentions"]
+
+
+def test_croissant_metadata_is_valid(release):
+    import mlcroissant as mlc
+    _, rel = release
+    dataset = mlc.Dataset(jsonld=str(rel.path / "croissant.json"))
+    assert [r.name for r in dataset.metadata.record_sets] == list(CONFIGS)
+    records = list(dataset.records("entities"))
+    assert len(records) == rel.counts["entities"]
+
+
+def test_manifest_and_card(release):
+    _, rel = release
+    manifest = json.loads((rel.path / "manifest.json").read_text())
+    assert manifest["version"] == rel.version and manifest["schema_version"] == "1.0.0"
+    assert set(manifest["files"]) == {p.relative_to(rel.path).as_posix() for p in rel.path.rglob("*")
+                                      if p.is_file() and p.name != "manifest.json"}
+    assert manifest["seeds"]["003_b7bcec48b37e17cc.txt"].startswith("bd85a723")
+    card = (rel.path / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: ner" in card and "class_label" in card
+    assert "Contact.Meet" in card and f"peacetalks {rel.version}" in card
+
+
+def test_build_is_deterministic_and_immutable(release, tmp_path):
+    project, rel = release
+    again = build(project, tmp_path / "second")
+    files = sorted(p.relative_to(rel.path) for p in rel.path.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again.path) for p in again.path.rglob("*") if p.is_file())
+    assert all((rel.path / f).read_bytes() == (again.path / f).read_bytes() for f in files)
+    assert build(project, rel.path).unchanged
+    (again.path / "README.md").write_text("tampered")
+    with pytest.raises(BuildError, match="immutable"):
+        build(project, again.path)
+    assert (again.path / "README.md").read_text() == "tampered"  # nothing overwritten
+    assert not [p for p in again.path.parent.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_build_refuses_a_corpus_with_errors(project, tmp_path):
+    path = project.documents / f"{DOC}.json"
+    path.write_text(path.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
+    with pytest.raises(BuildError, match="S005"):
+        build(project, tmp_path / "rel")
+    assert not (tmp_path / "rel").exists()

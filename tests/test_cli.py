@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+from peacetalks.cli import main
+from peacetalks.rules import RULES
+
+from conftest import DOC
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "peacetalks.cli", *args], capture_output=True, text=True)
+
+
+def test_validate_exit_codes_and_formats(project, capsys):
+    assert main(["--root", str(project.root), "validate"]) == 0
+    path = project.documents / f"{DOC}.json"
+    path.write_text(path.read_text("utf-8").replace('"entity": "paris"', '"entity": "pariss"', 1), "utf-8")
+    capsys.readouterr()
+    assert main(["--root", str(project.root), "validate"]) == 1
+    out = capsys.readouterr().out
+    assert f"annotations/documents/{DOC}.json:" in out and ": R002 entity 'pariss'" in out
+    assert "hint: did you mean entity 'paris'?" in out
+    main(["--root", str(project.root), "validate", "--format", "json"])
+    problems = json.loads(capsys.readouterr().out)
+    assert {p["code"] for p in problems if p["severity"] == "error"} == {"R002"}
+    main(["--root", str(project.root), "validate", "--format", "github"])
+    assert f"::error file=annotations/documents/{DOC}.json,line=" in capsys.readouterr().out
+    main(["--root", str(project.root), "validate", "corpus/"])
+    assert "R002" not in capsys.readouterr().out  # only problems in the given paths
+
+
+def test_usage_errors_exit_2():
+    assert run("validate", "--format", "xml").returncode == 2
+    assert run("no-such-command").returncode == 2
+    assert run("rules", "X999").returncode == 2
+
+
+def test_rules_are_documented_with_examples():
+    listing = run("rules").stdout
+    assert all(code in listing for code in RULES)
+    explained = run("rules", "T002").stdout
+    assert "Bad:" in explained and "Fixed:" in explained
+
+
+def test_bad_input_never_gives_a_traceback(project):
+    (project.documents / f"{DOC}.json").write_bytes(b"\x00\xff{{{")
+    (project.entities).write_text("[]", "utf-8")
+    result = run("--root", str(project.root), "validate")
+    assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
+
+
+def test_build_prints_where_and_how_to_load(project, tmp_path):
+    result = run("--root", str(project.root), "build", "--out", str(tmp_path / "rel"))
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "rel") in result.stdout and "load_dataset" in result.stdout
+
+
+def test_ingest_check(project):
+    assert run("--root", str(project.root), "ingest", "--check").returncode == 0

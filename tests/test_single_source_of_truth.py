@@ -1,0 +1,47 @@
+"""Every label inventory is read from schema/labels.json; nothing keeps a second copy."""
+
+import jsonschema
+import pytest
+
+from peacetalks.build import features
+from peacetalks.labels import Labels
+from peacetalks.schemas import Schemas
+from peacetalks.tables import table_schemas
+
+from conftest import ROOT
+
+LABELS = Labels(ROOT / "schema" / "labels.json")
+
+
+def test_all_schemas_are_valid_draft_2020_12():
+    Schemas(ROOT / "schema").check_schemas()
+
+
+def test_schema_label_fields_reference_the_inventory():
+    schema = Schemas(ROOT / "schema").schema("annotations")
+    mention = schema["$defs"]["Mention"]["properties"]
+    assert mention["type"] == {"anyOf": [{"$ref": "urn:peacetalks:schema:labels#/$defs/EntityType"},
+                                         {"$ref": "urn:peacetalks:schema:labels#/$defs/TimexType"}]}
+    assert schema["$defs"]["Event"]["properties"]["type"]["$ref"].endswith("/EventType")
+
+
+def test_classlabels_and_pandera_read_the_inventory():
+    feats = features(LABELS)
+    assert feats["mentions"]["type"].names == LABELS.mention_types
+    assert feats["events"]["realis"].names == LABELS["Realis"].names
+    checks = table_schemas(LABELS)["mentions"].columns["type"].checks
+    assert any(getattr(c, "statistics", {}).get("allowed_values") == LABELS.mention_types for c in checks)
+
+
+def test_every_role_filler_type_is_a_declared_type():
+    for roles in LABELS.event_roles.values():
+        for allowed in roles.values():
+            assert set(allowed) <= set(LABELS.mention_types)
+
+
+@pytest.mark.parametrize("value, ok", [("2025-04-17", True), ("2025-W16", True), ("2025-03", True), ("PAST_REF", True),
+                                       ("2025-04-17TNI", True), ("Thursday", False), ("2025-13", False)])
+def test_timex_values(value, ok):
+    schemas = Schemas(ROOT / "schema")
+    timex = schemas.documents["urn:peacetalks:schema:common"]["$defs"]["TimexValue"]
+    assert jsonschema.Draft202012Validator(timex).is_valid(value) is ok
