@@ -1,0 +1,194 @@
+"""Benchmark: validate + build against the floor, on a deterministic synthetic corpus.
+
+    python scripts/bench.py [--sizes 1000 10000] [--keep DIR]
+
+For each size it generates a corpus (documents of ~3,000 characters with ~60
+annotations each, non-ASCII names included; seeded, so every run makes the same
+files), then measures in the same process:
+
+- floor: read and parse every file (orjson), and write the same flat tables to Parquet;
+- validate: ``peacetalks.validate.validate`` over the corpus;
+- build: ``peacetalks.build.build`` (validation included, as users run it);
+- load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
+- peak memory (ru_maxrss of a child process per size).
+
+Figures are printed, not asserted: timing on shared machines is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import multiprocessing as mp
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+NAMES = ["Emmanuel Macron", "Volodymyr Zelenskyy", "Władysław Kosiniak-Kamysz", "Sergeï Lavrov", "Jürgen Hardt",
+         "Keir Starmer", "Ursula von der Leyen", "Kaja Kallas", "Mette Frederiksen", "Petr Pavel"]
+PLACES = ["Paris", "Kyiv", "Kraków", "Genève", "Zürich", "Moscow", "London", "Brussels", "Reykjavík", "Tallinn"]
+FILLER = ("The talks continued late into the evening as officials weighed a proposed ceasefire, "
+          "and diplomats said that further meetings were planned. ")
+
+
+def generate(root: Path, n_docs: int, seed: int = 7) -> None:
+    """A synthetic project: schema copied, corpus and annotations generated (no seeds, so no drift check)."""
+    from peacetalks.files import dump_json, dump_records
+    rng = random.Random(seed)
+    shutil.copytree(ROOT / "schema", root / "schema")
+    (root / "corpus").mkdir()
+    (root / "annotations" / "documents").mkdir(parents=True)
+    shutil.copy(ROOT / "annotations" / "layers.json", root / "annotations" / "layers.json")
+    entities = [{"id": f"per-{i}", "name": n, "type": "PER", "wikidata": None, "aliases": []} for i, n in enumerate(NAMES)]
+    entities += [{"id": f"gpe-{i}", "name": n, "type": "GPE", "wikidata": None, "aliases": []} for i, n in enumerate(PLACES)]
+    (root / "annotations" / "entities.json").write_bytes(dump_records({"entities": entities}, ("entities",)))
+    (root / "annotations" / "xdoc-events.json").write_bytes(dump_records(
+        {"events": [{"id": "x-meet", "name": "A meeting", "description": "Synthetic.", "date": None}]}, ("events",)))
+    for d in range(n_docs):
+        doc_id = f"doc{d:06d}"
+        parts, mentions, events, quotes = [], [], [], []
+        pos = 0
+        while pos < 2900:
+            who = rng.randrange(len(NAMES))
+            where = rng.randrange(len(PLACES))
+            sentence = f"{NAMES[who]} met officials in {PLACES[where]} on Thursday. "
+            base = pos
+            m_who = {"id": f"m{len(mentions) + 1}", "start": base, "end": base + len(NAMES[who]), "text": NAMES[who],
+                     "type": "PER", "level": "NAM", "entity": f"per-{who}"}
+            p_start = base + sentence.index(" in ") + 4
+            m_where = {"id": f"m{len(mentions) + 2}", "start": p_start, "end": p_start + len(PLACES[where]),
+                       "text": PLACES[where], "type": "GPE", "level": "NAM", "entity": f"gpe-{where}"}
+            t_start = base + sentence.index("Thursday")
+            m_time = {"id": f"m{len(mentions) + 3}", "start": t_start, "end": t_start + 8, "text": "Thursday",
+                      "type": "DATE", "value": "2025-04-17"}
+            mentions += [m_who, m_where, m_time]
+            trig = base + sentence.index("met")
+            events.append({"id": f"e{len(events) + 1}", "trigger": {"start": trig, "end": trig + 3, "text": "met"},
+                           "type": "Contact.Meet", "realis": "actual",
+                           "arguments": [{"role": "Participant", "mention": m_who["id"]},
+                                         {"role": "Place", "mention": m_where["id"]},
+                                         {"role": "Time", "mention": m_time["id"]}], "xdoc": "x-meet"})
+            parts.append(sentence)
+            pos += len(sentence)
+            if rng.random() < 0.35:
+                quote = f"“We will meet again,” {NAMES[who]} said. "
+                q_start = pos + 1
+                sp = pos + quote.index(NAMES[who])
+                mentions.append({"id": f"m{len(mentions) + 1}", "start": sp, "end": sp + len(NAMES[who]),
+                                 "text": NAMES[who], "type": "PER", "level": "NAM", "entity": f"per-{who}"})
+                cue = pos + quote.index(" said") + 1
+                quotes.append({"id": f"q{len(quotes) + 1}", "kind": "direct",
+                               "content": {"start": q_start, "end": q_start + 18, "text": "We will meet again"},
+                               "cue": {"start": cue, "end": cue + 4, "text": "said"}, "speaker": mentions[-1]["id"]})
+                parts.append(quote)
+                pos += len(quote)
+            parts.append(FILLER)
+            pos += len(FILLER)
+        text = "".join(parts).rstrip()
+        # one paragraph per line: end the text cleanly, with no trailing space
+        (root / "corpus" / f"{doc_id}.txt").write_text(text + "\n", "utf-8")
+        (root / "corpus" / f"{doc_id}.json").write_bytes(dump_json({
+            "id": doc_id, "title": None, "date": "2025-04-17", "outlet": None, "author": None, "url": None,
+            "language": "en", "source": {"file": f"{doc_id}.txt", "sha256": f"{d:064x}", "normaliser": "1.0"}}))
+        (root / "annotations" / "documents" / f"{doc_id}.json").write_bytes(dump_records(
+            {"document": doc_id, "flags": [], "mentions": mentions, "events": events, "quotes": quotes},
+            ("flags", "mentions", "events", "quotes")))
+
+
+def floor(root: Path, out: Path) -> float:
+    """Read and parse every file and write the same flat tables to Parquet."""
+    import orjson
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from peacetalks.annotations import DOCUMENT
+    t0 = time.perf_counter()
+    gc.disable()
+    try:
+        texts = [p.read_text("utf-8") for p in sorted((root / "corpus").glob("*.txt"))]
+        metas = [orjson.loads(p.read_bytes()) for p in sorted((root / "corpus").glob("*.json"))]
+        docs = [orjson.loads(p.read_bytes()) for p in sorted((root / "annotations" / "documents").glob("*.json"))]
+    finally:
+        gc.enable()
+    arr = pa.array(docs, type=DOCUMENT)
+    out.mkdir(parents=True, exist_ok=True)
+    import pyarrow.compute as pc
+    for layer in ("mentions", "events", "quotes"):
+        pq.write_table(pa.Table.from_struct_array(pc.list_flatten(arr.field(layer))), out / f"{layer}.parquet",
+                       compression="zstd")
+    pq.write_table(pa.table({"id": [m["id"] for m in metas], "text": texts}), out / "documents.parquet",
+                   compression="zstd")
+    return time.perf_counter() - t0
+
+
+def measure(n_docs: int, keep: str | None, queue) -> None:
+    from peacetalks.build import build, parquet_path
+    from peacetalks.project import Project
+    from peacetalks.validate import validate
+    work = Path(keep or tempfile.mkdtemp(prefix="peacetalks-bench-")) / f"n{n_docs}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    t0 = time.perf_counter()
+    generate(work / "project", n_docs)
+    gen = time.perf_counter() - t0
+    project = Project(work / "project")
+    fl = floor(project.root, work / "floor")
+    t0 = time.perf_counter()
+    result = validate(project)
+    val = time.perf_counter() - t0
+    errors = len(result.errors)
+    t0 = time.perf_counter()
+    release = build(project, work / "release")
+    bld = time.perf_counter() - t0
+    import pyarrow.parquet as pq
+    from datasets import load_dataset
+    path = release.path / parquet_path("mentions")
+    t0 = time.perf_counter()
+    pq.read_table(path)
+    arrow_read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    load_dataset(str(release.path), "mentions", split="train")
+    hf = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+    queue.put(dict(docs=n_docs, mentions=release.counts["mentions"], generate_s=gen, floor_s=fl, validate_s=val,
+                   build_s=bld, errors=errors, ratio=bld / fl, load_dataset_s=hf, read_table_s=arrow_read,
+                   peak_mib=peak))
+    if not keep:
+        shutil.rmtree(work.parent, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--keep", help="keep the generated corpora and releases under this folder")
+    args = ap.parse_args()
+    ctx = mp.get_context("spawn")
+    rows = []
+    for n in args.sizes:
+        q = ctx.Queue()
+        p = ctx.Process(target=measure, args=(n, args.keep, q))
+        p.start()
+        rows.append(q.get())
+        p.join()
+        r = rows[-1]
+        print(f"{r['docs']:>6} docs, {r['mentions']:>7} mentions: floor {r['floor_s']:.2f} s | validate {r['validate_s']:.2f} s"
+              f" | build (incl. validate) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x | peak {r['peak_mib']:.0f} MiB"
+              f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}",
+              flush=True)
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        scale = b["docs"] / a["docs"]
+        print(f"scaling {a['docs']} -> {b['docs']} docs (x{scale:.0f}): build time x{b['build_s'] / a['build_s']:.1f}, "
+              f"floor x{b['floor_s'] / a['floor_s']:.1f}")
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
