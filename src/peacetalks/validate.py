@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandera.polars as pa
+import pandera.polars as pdr
 import polars as pl
-import pyarrow as pa_
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .annotations import Tables, flatten, load_annotations
@@ -117,9 +117,9 @@ _SPAN_SOURCES = (
 )
 
 
-def _codepoints(strings: pa_.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _codepoints(strings: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All strings of an array as one uint32 array of code points, with each one's start and length."""
-    strings = strings.cast(pa_.large_string())
+    strings = strings.cast(pa.large_string())
     lengths = pc.utf8_length(strings).to_numpy(zero_copy_only=False).astype(np.int64)
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)[strings.offset: strings.offset + len(strings) + 1]
     data = strings.buffers()[2]
@@ -176,7 +176,7 @@ def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
         flagged = np.nonzero(bad_range | bad_text | bad_space | bad_boundary)[0]
         if not len(flagged):
             continue
-        sub = table.take(pa_.array(flagged)).to_pylist()
+        sub = table.take(pa.array(flagged)).to_pylist()
         for i, row in zip(flagged, sub):
             doc_id = row["document"]
             text = docs.column("text")[int(d[i])].as_py()
@@ -324,7 +324,7 @@ def check_tables(ctx: Context, tables: Tables) -> list[Problem]:
         frame = pl.from_arrow(getattr(tables, name))
         try:
             schema.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as err:
+        except pdr.errors.SchemaErrors as err:
             cases = err.failure_cases
             for case in cases.iter_rows(named=True):
                 problems.append(_table_problem(ctx, name, frame, case))
