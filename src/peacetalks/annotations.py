@@ -43,18 +43,21 @@ XDOC_EVENT = pa.schema([("id", pa.string()), ("name", pa.string()), ("descriptio
 LAYERS = ("flags", "mentions", "events", "quotes")
 
 
+BATCH = 256  # parsed files held as Python objects at once before they become Arrow
+
+
 @dataclass
 class AnnotationFile:
     document: str
     path: Path
-    data: dict
 
 
 @dataclass
 class Annotations:
-    """What levels 1-2 let through, and the problems they found."""
+    """What levels 1-2 let through (its files, and their content as Arrow chunks), and the problems found."""
 
     files: list[AnnotationFile] = field(default_factory=list)
+    chunks: list[pa.Array] = field(default_factory=list)
     entities: list[dict] | None = None
     xdoc_events: list[dict] | None = None
     layers: dict | None = None
@@ -89,6 +92,7 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> An
         out.layers = _registry(project, schemas, locator, project.layers, "layers", None, p)
     if not project.documents.is_dir():
         return out
+    batch: list[dict] = []
     for path in sorted(project.documents.iterdir()):
         shown = project.rel(path)
         if path.name.startswith("."):
@@ -120,7 +124,13 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> An
                              f"document {data['document']!r} does not match the file name {path.name!r}",
                              f"the document of {path.name} is {path.stem!r}; or rename the file"))
             continue
-        out.files.append(AnnotationFile(path.stem, path, data))
+        out.files.append(AnnotationFile(path.stem, path))
+        batch.append(data)
+        if len(batch) == BATCH:  # keep memory flat: dicts become compact Arrow columns as we go
+            out.chunks.append(pa.array(batch, type=DOCUMENT))
+            batch = []
+    if batch:
+        out.chunks.append(pa.array(batch, type=DOCUMENT))
     return out
 
 
@@ -156,9 +166,11 @@ def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
         0, "_parent", pa.array(parents, pa.int64())).add_column(0, "document", parent_keys.take(pa.array(parents, pa.int64())))
 
 
-def flatten(files: list[AnnotationFile], documents: pa.Table, entities: list[dict] | None,
+def flatten(chunks: list[pa.Array], documents: pa.Table, entities: list[dict] | None,
             xdoc_events: list[dict] | None) -> Tables:
-    docs = pa.array([f.data for f in files], type=DOCUMENT)
+    """The annotation files of the corpus documents (others are left out) as one table per layer."""
+    docs = pa.concat_arrays(chunks) if chunks else pa.array([], DOCUMENT)
+    docs = docs.filter(pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks()))
     if len(docs):
         keys = docs.field("document")
         tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}

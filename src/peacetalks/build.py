@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
@@ -31,7 +32,7 @@ from .card import render_card
 from .files import dump_json
 from .ingest import read_checksums
 from .labels import Labels
-from .ner import sentences
+from .ner import flat_spans, ner_arrays
 from .problems import render
 from .project import Project
 from .schemas import Schemas
@@ -40,6 +41,7 @@ from .validate import Result, validate
 CONFIGS = ("documents", "mentions", "entities", "events", "quotes", "ner")
 DEFAULT_CONFIG = "documents"
 SPLIT = "train"
+NER_CHUNK = 500  # documents tokenised at a time
 
 
 class BuildError(Exception):
@@ -156,22 +158,34 @@ def _cast(table: pa.Table, feats: Features) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def ner_empty() -> pa.Table:
+    return pa.table({"id": pa.array([], pa.string()), "document": pa.array([], pa.string()),
+                     "sentence": pa.array([], pa.int64()), "tokens": pa.array([], pa.list_(pa.string())),
+                     "ner_tags": pa.array([], pa.list_(pa.int64()))})
+
+
 def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels) -> pa.Table:
     """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions."""
-    names = pl.from_arrow(mentions).filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
-    by_doc = {d: (g["start"].to_list(), g["end"].to_list(), g["type"].to_list())
+    types = labels.mention_types
+    names = (pl.from_arrow(mentions).filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
+             .with_columns(pl.col("type").replace_strict(types, list(range(len(types))), return_dtype=pl.Int64)))
+    by_doc = {d: (g["start"].to_numpy(), g["end"].to_numpy(), g["type"].to_numpy())
               for (d,), g in names.group_by("document")}
-    tag_id = {t: n for n, t in enumerate(labels.ner_tags)}
-    rows = {"id": [], "document": [], "sentence": [], "tokens": [], "ner_tags": []}
-    for doc_id, text in zip(documents.column("id").to_pylist(), documents.column("text").to_pylist()):
-        spans = by_doc.get(doc_id, ([], [], []))
-        for n, (tokens, tags) in enumerate(sentences(text, spans)):
-            rows["id"].append(f"{doc_id}-{n:04d}")
-            rows["document"].append(doc_id)
-            rows["sentence"].append(n)
-            rows["tokens"].append(tokens)
-            rows["ner_tags"].append([tag_id[t] for t in tags])
-    return pa.table(rows)
+    ids = documents.column("id").to_pylist()
+    none = (np.zeros(0, np.int64),) * 3
+    spans = [flat_spans(*by_doc[d]) if d in by_doc else none for d in ids]
+    texts = documents.column("text")
+    pieces = []
+    for lo in range(0, len(ids), NER_CHUNK):  # chunks of documents keep the Python token strings few
+        sent_doc, number, tokens, tags = ner_arrays(texts.slice(lo, NER_CHUNK).to_pylist(), spans[lo:lo + NER_CHUNK])
+        doc_ids = pa.array(ids[lo:lo + NER_CHUNK], pa.string()).take(pa.array(sent_doc))
+        number = pa.array(number, pa.int64())
+        row_ids = pc.binary_join_element_wise(doc_ids, pc.utf8_lpad(pc.cast(number, pa.string()), 4, "0"), "-")
+        pieces.append(pa.table({"id": row_ids, "document": doc_ids, "sentence": number, "tokens": tokens,
+                                "ner_tags": tags}))
+    if not pieces:
+        return ner_empty()
+    return pa.concat_tables(pieces).combine_chunks()
 
 
 def _sha256(path: Path) -> str:

@@ -55,6 +55,10 @@ class Project:
         """A path as problems print it: relative to the root where possible, with '/'."""
         p = Path(path)
         try:
+            return p.relative_to(self.root).as_posix()  # the common case, without touching the disk
+        except ValueError:
+            pass
+        try:
             p = p.resolve().relative_to(self.root.resolve())
         except ValueError:
             pass

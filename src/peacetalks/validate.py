@@ -73,11 +73,8 @@ def validate(project: Project, paths: list[str] | None = None) -> Result:
     ann = load_annotations(project, ctx.schemas, ctx.locator)
     problems += ann.problems
     corpus_ids = {d.id for d in docs}
-    files = []
     for f in ann.files:
-        if f.document in corpus_ids:
-            files.append(f)
-        else:
+        if f.document not in corpus_ids:
             problems.append(ctx.at(f.document, "/document", "R002", f"document {f.document!r} is not in corpus/",
                                    _close(f.document, corpus_ids, "document")))
     annotated = {f.document for f in ann.files}
@@ -87,7 +84,7 @@ def validate(project: Project, paths: list[str] | None = None) -> Result:
                                     "document has no annotation file",
                                     f"annotate it in annotations/documents/{d.id}.json"))
 
-    tables = flatten(files, documents_table(docs), ann.entities, ann.xdoc_events)
+    tables = flatten(ann.chunks, documents_table(docs), ann.entities, ann.xdoc_events)
     problems += check_spans(ctx, tables)
     problems += check_references(ctx, tables, ann.entities is not None, ann.xdoc_events is not None)
     if not errors(problems):
@@ -380,24 +377,51 @@ def lint(ctx: Context, tables: Tables) -> list[Problem]:
 
 
 def _bare_occurrences(ctx: Context, tables: Tables, mentions: pl.DataFrame) -> list[Problem]:
-    """W001: a name annotated in one place of a document and left bare in another."""
+    """W001: a name annotated in one place of a document and left bare in another.
+
+    Vectorised first: polars counts each annotated name's occurrences in its document
+    text; only names that occur more often than they are annotated (a few per document
+    at most) are searched one by one, with word boundaries and coverage checked.
+    """
+    names = mentions.filter(pl.col("level") == "NAM")
+    if names.is_empty():
+        return []
+    texts = pl.from_arrow(tables.documents.select(["id", "text"])).rename({"id": "document"})
+    candidates = (names.group_by("document", "text").agg(pl.len().alias("annotated"))
+                  .join(texts.rename({"text": "doc_text"}), on="document")
+                  .with_columns(pl.col("doc_text").str.count_matches(pl.col("text"), literal=True).alias("occurs"))
+                  .filter(pl.col("occurs") > pl.col("annotated"))
+                  .select("document", "text"))
+    if candidates.is_empty():
+        return []
+    spans = (names.join(candidates.select("document").unique(), on="document")
+             .group_by("document").agg(pl.col("start"), pl.col("end")))
+    spans = {row[0]: (np.asarray(row[1]), np.asarray(row[2])) for row in spans.iter_rows()}
+    text_of = dict(texts.join(candidates.select("document").unique(), on="document").iter_rows())
+    found: dict[str, list[tuple[int, int]]] = {}
+    for document, name in candidates.iter_rows():
+        text, (starts, ends) = text_of[document], spans[document]
+        at = text.find(name)
+        while at != -1:
+            end = at + len(name)
+            bounded = (at == 0 or not _word(text[at - 1])) and (end == len(text) or not _word(text[end]))
+            if bounded and not ((starts < end) & (ends > at)).any():
+                found.setdefault(document, []).append((at, end))
+            at = text.find(name, at + 1)
     problems = []
-    names = (mentions.filter(pl.col("level") == "NAM")
-             .group_by("document").agg(pl.col("text").unique().alias("names"),
-                                       pl.col("start"), pl.col("end")))
-    texts = dict(zip(tables.documents.column("id").to_pylist(), tables.documents.column("text").to_pylist()))
-    for row in names.iter_rows(named=True):
-        text = texts[row["document"]]
-        covered = np.zeros(len(text) + 1, dtype=np.int32)
-        for s, e in zip(row["start"], row["end"]):
-            covered[s:e] = 1
-        alternatives = sorted(row["names"], key=len, reverse=True)
-        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, alternatives)) + r")(?!\w)")
-        for m in pattern.finditer(text):
-            if not covered[m.start():m.end()].any():
-                line = text.count("\n", 0, m.start()) + 1
-                column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
-                problems.append(Problem(ctx.project.rel(ctx.project.corpus / f"{row['document']}.txt"), line, column, "W001",
-                                       f"{m.group()!r} at {m.start()}-{m.end()} is annotated elsewhere in this document but not here",
-                                       f"add a mention for [{m.start()}, {m.end()}) to annotations/documents/{row['document']}.json"))
+    for document, hits in sorted(found.items()):
+        text, shown, last_end = text_of[document], ctx.project.rel(ctx.project.corpus / f"{document}.txt"), -1
+        for start, end in sorted(hits, key=lambda h: (h[0], -h[1])):
+            if start < last_end:
+                continue  # inside a longer bare name already reported
+            last_end = end
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            problems.append(Problem(shown, line, column, "W001",
+                                    f"{text[start:end]!r} at {start}-{end} is annotated elsewhere in this document but not here",
+                                    f"add a mention for [{start}, {end}) to annotations/documents/{document}.json"))
     return problems
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
