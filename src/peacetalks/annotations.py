@@ -57,6 +57,7 @@ class Annotations:
     """What levels 1-2 let through (its files, and their content as Arrow chunks), and the problems found."""
 
     files: list[AnnotationFile] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)  # stems of every annotation file, valid or not
     chunks: list[pa.Array] = field(default_factory=list)
     entities: list[dict] | None = None
     xdoc_events: list[dict] | None = None
@@ -109,6 +110,7 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> An
             p.append(Problem(shown, 1, 1, "F007", f"file name {path.name!r} is not a safe document id",
                              "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
             continue
+        out.present.add(path.stem)
         data, found = read_json_file(path, shown)
         p += found
         if data is None:

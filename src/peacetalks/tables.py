@@ -1,6 +1,8 @@
 """Level 5 and the release contract: pandera schemas of the flattened corpus tables.
 
 Value sets come from schema/labels.json through ``Labels``; no label is written here.
+A row's index in its file's list is the column ``position`` here (``index`` in
+``Tables``): pandera keeps the name ``index`` for its own failure-case bookkeeping.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def table_schemas(labels: Labels) -> dict[str, pa.DataFrameSchema]:
         "mentions": pa.DataFrameSchema(
             {
                 "document": pa.Column(_STR),
-                "index": pa.Column(_INT, pa.Check.ge(0)),
+                "position": pa.Column(_INT, pa.Check.ge(0)),
                 "id": pa.Column(_STR),
                 "start": pa.Column(_INT, pa.Check.ge(0)),
                 "end": pa.Column(_INT, pa.Check.gt(0)),
@@ -61,7 +63,7 @@ def table_schemas(labels: Labels) -> dict[str, pa.DataFrameSchema]:
         "events": pa.DataFrameSchema(
             {
                 "document": pa.Column(_STR),
-                "index": pa.Column(_INT, pa.Check.ge(0)),
+                "position": pa.Column(_INT, pa.Check.ge(0)),
                 "id": pa.Column(_STR),
                 "trigger_start": pa.Column(_INT, pa.Check.ge(0)),
                 "trigger_end": pa.Column(_INT, pa.Check.gt(0)),
@@ -79,7 +81,7 @@ def table_schemas(labels: Labels) -> dict[str, pa.DataFrameSchema]:
             {
                 "document": pa.Column(_STR),
                 "event_index": pa.Column(_INT, pa.Check.ge(0)),
-                "index": pa.Column(_INT, pa.Check.ge(0)),
+                "position": pa.Column(_INT, pa.Check.ge(0)),
                 "role": pa.Column(_STR, pa.Check.isin(labels.roles)),
                 "mention": pa.Column(_STR),
             },
@@ -89,7 +91,7 @@ def table_schemas(labels: Labels) -> dict[str, pa.DataFrameSchema]:
         "quotes": pa.DataFrameSchema(
             {
                 "document": pa.Column(_STR),
-                "index": pa.Column(_INT, pa.Check.ge(0)),
+                "position": pa.Column(_INT, pa.Check.ge(0)),
                 "id": pa.Column(_STR),
                 "kind": pa.Column(_STR, pa.Check.isin(labels["QuoteKind"].names)),
                 "content_start": pa.Column(_INT, pa.Check.ge(0)),
@@ -101,13 +103,13 @@ def table_schemas(labels: Labels) -> dict[str, pa.DataFrameSchema]:
                 "speaker": pa.Column(_STR, nullable=True),
                 "addressee": pa.Column(_STR, nullable=True),
             },
-            unique=["document", "content_start", "content_end"],
+            unique=["document", "content_start", "content_end", "speaker"],  # nested attribution: one content, several sources
             name="quotes", strict=True, coerce=True,
         ),
         "flags": pa.DataFrameSchema(
             {
                 "document": pa.Column(_STR),
-                "index": pa.Column(_INT, pa.Check.ge(0)),
+                "position": pa.Column(_INT, pa.Check.ge(0)),
                 "code": pa.Column(_STR, pa.Check.isin(labels["FlagCode"].names)),
                 "note": pa.Column(_STR, pa.Check.str_length(min_value=1)),
                 "span_start": pa.Column(_INT, nullable=True),

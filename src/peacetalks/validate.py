@@ -77,7 +77,7 @@ def validate(project: Project, paths: list[str] | None = None) -> Result:
         if f.document not in corpus_ids:
             problems.append(ctx.at(f.document, "/document", "R002", f"document {f.document!r} is not in corpus/",
                                    _close(f.document, corpus_ids, "document")))
-    annotated = {f.document for f in ann.files}
+    annotated = ann.present
     for d in docs:
         if d.id not in annotated:
             problems.append(Problem(project.rel(project.corpus / f"{d.id}.txt"), 1, 1, "W006",
@@ -319,22 +319,31 @@ def check_tables(ctx: Context, tables: Tables) -> list[Problem]:
     problems = []
     for name, schema in table_schemas(ctx.labels).items():
         frame = pl.from_arrow(getattr(tables, name))
+        if "index" in frame.columns:
+            frame = frame.rename({"index": "position"})
         try:
             schema.validate(frame, lazy=True)
         except pdr.errors.SchemaErrors as err:
             cases = err.failure_cases
             for case in cases.iter_rows(named=True):
-                problems.append(_table_problem(ctx, name, frame, case))
+                problems.append(_table_problem(ctx, name, frame, case, schema.unique))
+        except Exception as err:  # noqa: BLE001 - a check that cannot run is reported, never a traceback
+            problems.append(Problem(ctx.project.rel(ctx.project.annotations), 1, 1, "C001",
+                                    f"{name} table: the table checks could not run ({type(err).__name__}: {err})",
+                                    "please report this with the files of your change"))
     return problems
 
 
-def _table_problem(ctx: Context, name: str, frame: pl.DataFrame, case: dict) -> Problem:
+def _table_problem(ctx: Context, name: str, frame: pl.DataFrame, case: dict, unique: list[str] | None) -> Problem:
     index = case.get("index")
-    what = f"{name} table: {case.get('check')} failed"
-    if case.get("column"):
-        what += f" in column {case['column']!r}"
-    if case.get("failure_case") is not None:
-        what += f" (value {case['failure_case']!r})"
+    if case.get("check") == "multiple_fields_uniqueness" and unique:
+        what = f"{name} table: another row has the same {', '.join(unique)}"
+    else:
+        what = f"{name} table: {case.get('check')} failed"
+        if case.get("column"):
+            what += f" in column {case['column']!r}"
+        if case.get("failure_case") is not None:
+            what += f" (value {case['failure_case']!r})"
     if index is None or index >= frame.height:
         return Problem(ctx.project.rel(ctx.project.annotations), 1, 1, "C001", what, None)
     row = frame.row(index, named=True)
@@ -343,8 +352,8 @@ def _table_problem(ctx: Context, name: str, frame: pl.DataFrame, case: dict) -> 
     if name in _TABLE_FILES:
         file, key = _TABLE_FILES[name]
         return ctx.at_file(ctx.project.annotations / f"{file}.json", f"/{key}/{index}", "C001", what)
-    pointer = (f"/events/{row['event_index']}/arguments/{row['index']}" if name == "arguments"
-               else f"/{name}/{row['index']}")
+    pointer = (f"/events/{row['event_index']}/arguments/{row['position']}" if name == "arguments"
+               else f"/{name}/{row['position']}")
     return ctx.at(row["document"], pointer, "C001", what)
 
 
