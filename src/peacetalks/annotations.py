@@ -4,6 +4,7 @@ annotations/documents/<id>.json   one file per corpus document (mentions, events
 annotations/entities.json         the entity registry (corpus level)
 annotations/xdoc-events.json      the cross-document event registry
 annotations/layers.json           per-layer provenance and annotation process
+annotations/allow.json            reviewed warnings, each accepted with a reason (optional)
 
 Files pass level 1 (files) and level 2 (JSON Schema) here; what passes is flattened,
 without per-annotation Python loops, into one Arrow table per layer. Every row keeps
@@ -62,6 +63,7 @@ class Annotations:
     entities: list[dict] | None = None
     xdoc_events: list[dict] | None = None
     layers: dict | None = None
+    allow: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -91,6 +93,8 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> An
     out.xdoc_events = _registry(project, schemas, locator, project.xdoc_events, "xdoc-events", "events", p)
     if project.layers.exists():
         out.layers = _registry(project, schemas, locator, project.layers, "layers", None, p)
+    if project.allow.exists():
+        out.allow = _registry(project, schemas, locator, project.allow, "allow", "allow", p) or []
     if not project.documents.is_dir():
         return out
     batch: list[dict] = []

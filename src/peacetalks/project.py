@@ -48,6 +48,10 @@ class Project:
         return self.annotations / "layers.json"
 
     @property
+    def allow(self) -> Path:
+        return self.annotations / "allow.json"
+
+    @property
     def schema(self) -> Path:
         return self.root / "schema"
 

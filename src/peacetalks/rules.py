@@ -169,6 +169,21 @@ _RULES = [
     Rule("W006", "document-not-annotated", "corpus document has no annotation file",
          "Every corpus document gets annotations/documents/<id>.json; until then it is released with empty layers.",
          "corpus/004.txt without annotations/documents/004.json", "annotate it"),
+    Rule("W007", "unannotated-corpus-name", "name annotated in other documents is left bare here",
+         "A string annotated as a name in another document occurs here without a mention; usually a miss (cross-corpus consistency).",
+         '"Kremlin" annotated in 000, bare in 001', "annotate it here too, or accept it in annotations/allow.json"),
+    Rule("W008", "inconsistent-label", "name labelled with a different type than elsewhere in the corpus",
+         "The same name has different types in different places, like spaCy's debug data reports; fix the odd one or accept a real difference (metonymy is typed by what it refers to).",
+         '"Kremlin" ORG in four places, GPE in one', "make it ORG, or accept it in annotations/allow.json with a reason"),
+    Rule("W009", "capitalised-candidate", "capitalised token sequence not covered by any annotation",
+         "A sequence of capitalised words (not a single sentence-initial word, not in a heading line) that no mention or event trigger covers; names are usually capitalised. Titles ('Prime Minister') are not annotated and are accepted in the allow-list.",
+         '"Getty Images" with no mention', '{"id": "m3", "start": 22, "end": 34, "text": "Getty Images", "type": "ORG", ...}'),
+    Rule("W010", "quoted-candidate", "quoted string that is neither a quote nor a mention",
+         "Text in quotation marks that no quote content or mention covers: an attribution to annotate, or scare quotes to accept in the allow-list.",
+         "'trade agreements' with no quote and no mention", "annotate the quote, or accept the scare quotes with a reason"),
+    Rule("W011", "unused-allow-entry", "allow-list entry matches no warning",
+         "Every entry of annotations/allow.json must accept a current warning (like ruff's unused-noqa), so the list cannot go stale.",
+         '{"code": "W004", "path": null, "contains": "e99", "reason": "..."}', "remove the entry"),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

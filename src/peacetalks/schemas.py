@@ -20,7 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 #: The schema of each kind of file, by the last part of its $id.
-KINDS = ("annotations", "entities", "xdoc-events", "corpus", "layers", "manifest")
+KINDS = ("annotations", "entities", "xdoc-events", "corpus", "layers", "allow", "manifest")
 
 
 def _urn(kind: str) -> str:

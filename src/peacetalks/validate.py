@@ -24,6 +24,7 @@ from .corpus import documents_table, load_corpus
 from .files import Locator
 from .ingest import check_drift, check_seeds
 from .labels import Labels
+from .lints import apply_allow_list, lint
 from .problems import Problem, errors, sort_problems
 from .project import Project
 from .schemas import Schemas
@@ -89,7 +90,7 @@ def validate(project: Project, paths: list[str] | None = None) -> Result:
     problems += check_references(ctx, tables, ann.entities is not None, ann.xdoc_events is not None)
     if not errors(problems):
         problems += check_tables(ctx, tables)
-    problems += lint(ctx, tables)
+    problems = apply_allow_list(ctx, problems + lint(ctx, tables), ann.allow)
 
     if paths:
         wanted = [project.rel(Path(p)).rstrip("/") for p in paths]
@@ -355,82 +356,3 @@ def _table_problem(ctx: Context, name: str, frame: pl.DataFrame, case: dict, uni
     pointer = (f"/events/{row['event_index']}/arguments/{row['position']}" if name == "arguments"
                else f"/{name}/{row['position']}")
     return ctx.at(row["document"], pointer, "C001", what)
-
-
-# ---------------------------------------------------------------- warnings
-
-def lint(ctx: Context, tables: Tables) -> list[Problem]:
-    problems = []
-    quotes = pl.from_arrow(tables.quotes)
-    for row in quotes.filter(pl.col("cue_start").is_null()).iter_rows(named=True):
-        problems.append(ctx.at(row["document"], f"/quotes/{row['index']}", "W002", "quote has no cue",
-                               "add the reporting verb or phrase as 'cue'"))
-    for row in quotes.filter(pl.col("speaker").is_null()).iter_rows(named=True):
-        problems.append(ctx.at(row["document"], f"/quotes/{row['index']}", "W003", "quote has no speaker",
-                               "annotate who says it as a mention and give its id as 'speaker'"))
-    events = pl.from_arrow(tables.events)
-    args = pl.from_arrow(tables.arguments).select("document", pl.col("event_index").alias("index")).unique()
-    unargued = events.filter(pl.col("realis") == "actual").join(args, on=["document", "index"], how="anti")
-    for row in unargued.iter_rows(named=True):
-        problems.append(ctx.at(row["document"], f"/events/{row['index']}", "W004",
-                               f"event {row['trigger_text']!r} ({row['type']}) has no arguments",
-                               "add its participants, place and time where the text names them"))
-    mentions = pl.from_arrow(tables.mentions)
-    used = mentions["entity"].drop_nulls().unique()
-    entities = pl.from_arrow(tables.entities).with_row_index("i")
-    for row in entities.filter(~pl.col("id").is_in(used.implode())).iter_rows(named=True):
-        problems.append(ctx.at_file(ctx.project.entities, f"/entities/{row['i']}", "W005",
-                                    f"entity {row['id']!r} has no mentions", "remove it, or annotate its mentions"))
-    problems += _bare_occurrences(ctx, tables, mentions)
-    return problems
-
-
-def _bare_occurrences(ctx: Context, tables: Tables, mentions: pl.DataFrame) -> list[Problem]:
-    """W001: a name annotated in one place of a document and left bare in another.
-
-    Vectorised first: polars counts each annotated name's occurrences in its document
-    text; only names that occur more often than they are annotated (a few per document
-    at most) are searched one by one, with word boundaries and coverage checked.
-    """
-    names = mentions.filter(pl.col("level") == "NAM")
-    if names.is_empty():
-        return []
-    texts = pl.from_arrow(tables.documents.select(["id", "text"])).rename({"id": "document"})
-    candidates = (names.group_by("document", "text").agg(pl.len().alias("annotated"))
-                  .join(texts.rename({"text": "doc_text"}), on="document")
-                  .with_columns(pl.col("doc_text").str.count_matches(pl.col("text"), literal=True).alias("occurs"))
-                  .filter(pl.col("occurs") > pl.col("annotated"))
-                  .select("document", "text"))
-    if candidates.is_empty():
-        return []
-    spans = (names.join(candidates.select("document").unique(), on="document")
-             .group_by("document").agg(pl.col("start"), pl.col("end")))
-    spans = {row[0]: (np.asarray(row[1]), np.asarray(row[2])) for row in spans.iter_rows()}
-    text_of = dict(texts.join(candidates.select("document").unique(), on="document").iter_rows())
-    found: dict[str, list[tuple[int, int]]] = {}
-    for document, name in candidates.iter_rows():
-        text, (starts, ends) = text_of[document], spans[document]
-        at = text.find(name)
-        while at != -1:
-            end = at + len(name)
-            bounded = (at == 0 or not _word(text[at - 1])) and (end == len(text) or not _word(text[end]))
-            if bounded and not ((starts < end) & (ends > at)).any():
-                found.setdefault(document, []).append((at, end))
-            at = text.find(name, at + 1)
-    problems = []
-    for document, hits in sorted(found.items()):
-        text, shown, last_end = text_of[document], ctx.project.rel(ctx.project.corpus / f"{document}.txt"), -1
-        for start, end in sorted(hits, key=lambda h: (h[0], -h[1])):
-            if start < last_end:
-                continue  # inside a longer bare name already reported
-            last_end = end
-            line = text.count("\n", 0, start) + 1
-            column = start - (text.rfind("\n", 0, start) + 1) + 1
-            problems.append(Problem(shown, line, column, "W001",
-                                    f"{text[start:end]!r} at {start}-{end} is annotated elsewhere in this document but not here",
-                                    f"add a mention for [{start}, {end}) to annotations/documents/{document}.json"))
-    return problems
-
-
-def _word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"

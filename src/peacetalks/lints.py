@@ -1,0 +1,242 @@
+"""Warnings: likely misses and inconsistencies, found over the whole corpus at once.
+
+Like spaCy's ``debug data``, these do not fail validation; they point a reviewer at
+what to look at. Every warning names a file and place, and a reviewed warning can be
+accepted in ``annotations/allow.json`` with its reason (an entry that no longer
+matches anything is reported in turn, so the list cannot go stale).
+
+- W001 / W007  a name annotated in this document / elsewhere in the corpus is bare here
+- W002 / W003  a quote without cue / speaker
+- W004         an actual event without arguments
+- W005         a registry entity without mentions
+- W008         the same name labelled with different types across the corpus
+- W009         a capitalised token sequence that no annotation covers (a candidate)
+- W010         a quoted string that is neither a quote nor a mention (a candidate)
+- W011         an allow-list entry that matches no warning
+
+The searches are vectorised where the work grows with the corpus (polars substring
+counts pick the few document/name pairs worth a closer look); the closer look runs
+on single documents with the ``re`` engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from .annotations import Tables
+from .problems import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .validate import Context
+
+_CAP_WORD = r"(?-i:[A-Z]|[À-ÖØ-Þ])[\w\-]*(?:\.(?=\w))?[\w\-]*"
+_CONNECT = r"(?:of|the|for|and|in|de|von|der|al|bin)"
+CAPITALISED = re.compile(rf"(?<![\w\-]){_CAP_WORD}(?:\s(?:{_CONNECT}\s)?{_CAP_WORD})*")
+QUOTED = re.compile(r"“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(?!\w)|(?<!\w)‘(.+?)’(?!\w)|(?<!\w)'(.+?)'(?!\w)")
+SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
+
+
+def lint(ctx: "Context", tables: Tables) -> list[Problem]:
+    problems = []
+    problems += _quotes_and_events(ctx, tables)
+    problems += _unused_entities(ctx, tables)
+    problems += _bare_names(ctx, tables)
+    problems += _label_consistency(ctx, tables)
+    problems += _candidates(ctx, tables)
+    return problems
+
+
+def apply_allow_list(ctx: "Context", problems: list[Problem], entries: list[dict]) -> list[Problem]:
+    """Drop the warnings an allow-list entry accepts; report entries that accept nothing (W011)."""
+    if not entries:
+        return problems
+    used = [False] * len(entries)
+    kept = []
+    for p in problems:
+        allowed = False
+        if p.severity == "warning":
+            for i, entry in enumerate(entries):
+                if (entry["code"] == p.code and entry["path"] in (None, p.path) and entry["contains"] in p.message):
+                    used[i] = allowed = True
+        if not allowed:
+            kept.append(p)
+    for i, entry in enumerate(entries):
+        if not used[i]:
+            kept.append(ctx.at_file(ctx.project.allow, f"/allow/{i}", "W011",
+                                    f"allow-list entry {entry['code']} {entry['contains']!r} matches no warning",
+                                    "remove it: what it accepted has been fixed or has changed"))
+    return kept
+
+
+def _quotes_and_events(ctx: "Context", tables: Tables) -> list[Problem]:
+    problems = []
+    quotes = pl.from_arrow(tables.quotes)
+    for row in quotes.filter(pl.col("cue_start").is_null()).iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/quotes/{row['index']}", "W002", f"quote {row['id']} has no cue",
+                               "add the reporting verb or phrase as 'cue'"))
+    for row in quotes.filter(pl.col("speaker").is_null()).iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/quotes/{row['index']}", "W003", f"quote {row['id']} has no speaker",
+                               "annotate who says it as a mention and give its id as 'speaker'"))
+    events = pl.from_arrow(tables.events)
+    args = pl.from_arrow(tables.arguments).select("document", pl.col("event_index").alias("index")).unique()
+    unargued = events.filter(pl.col("realis") == "actual").join(args, on=["document", "index"], how="anti")
+    for row in unargued.iter_rows(named=True):
+        problems.append(ctx.at(row["document"], f"/events/{row['index']}", "W004",
+                               f"event {row['id']} {row['trigger_text']!r} ({row['type']}) has no arguments",
+                               "add its participants, place and time where the text names them"))
+    return problems
+
+
+def _unused_entities(ctx: "Context", tables: Tables) -> list[Problem]:
+    used = pl.from_arrow(tables.mentions.select(["entity"]))["entity"].drop_nulls().unique()
+    entities = pl.from_arrow(tables.entities).with_row_index("i")
+    return [ctx.at_file(ctx.project.entities, f"/entities/{row['i']}", "W005",
+                        f"entity {row['id']!r} has no mentions", "remove it, or annotate its mentions")
+            for row in entities.filter(~pl.col("id").is_in(used.implode())).iter_rows(named=True)]
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _text_position(text: str, start: int) -> tuple[int, int]:
+    line = text.count("\n", 0, start) + 1
+    return line, start - (text.rfind("\n", 0, start) + 1) + 1
+
+
+def _bare_names(ctx: "Context", tables: Tables) -> list[Problem]:
+    """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
+
+    Polars counts every annotated name's occurrences in every document text at once;
+    only pairs where a name occurs more often than it is annotated in that document
+    (a few per document at most) are searched, with word boundaries and coverage.
+    """
+    mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]))
+    names = mentions.filter(pl.col("level") == "NAM")
+    if names.is_empty():
+        return []
+    texts = pl.from_arrow(tables.documents.select(["id", "text"])).rename({"id": "document", "text": "doc_text"})
+    corpus_names = names.group_by("text").agg(pl.col("type").mode().first().alias("type"),
+                                              pl.col("document").n_unique().alias("docs"))
+    in_doc = names.group_by("document", "text").agg(pl.len().alias("annotated"))
+    candidates = (texts.join(corpus_names, how="cross")
+                  .filter(pl.col("doc_text").str.contains(pl.col("text"), literal=True))
+                  .join(in_doc, on=["document", "text"], how="left")
+                  .with_columns(pl.col("annotated").fill_null(0),
+                                pl.col("doc_text").str.count_matches(pl.col("text"), literal=True).alias("occurs"))
+                  .filter(pl.col("occurs") > pl.col("annotated"))
+                  .select("document", "text", "type", "docs", "annotated"))
+    if candidates.is_empty():
+        return []
+    wanted = candidates.select("document").unique()
+    covering = (mentions.filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
+                .join(wanted, on="document").group_by("document").agg(pl.col("start"), pl.col("end")))
+    spans = {row[0]: (np.asarray(row[1], dtype=np.int64), np.asarray(row[2], dtype=np.int64))
+             for row in covering.iter_rows()}
+    text_of = dict(texts.join(wanted, on="document").iter_rows())
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    found: dict[str, list[tuple[int, int, str, str, int]]] = {}
+    for document, name, type_, docs, annotated in candidates.iter_rows():
+        text, (starts, ends) = text_of[document], spans.get(document, empty)
+        at = text.find(name)
+        while at != -1:
+            end = at + len(name)
+            bounded = (at == 0 or not _word(text[at - 1])) and (end == len(text) or not _word(text[end]))
+            if bounded and not ((starts < end) & (ends > at)).any():
+                found.setdefault(document, []).append((at, end, type_, "W001" if annotated else "W007",
+                                                       docs - (1 if annotated else 0)))
+            at = text.find(name, at + 1)
+    problems = []
+    for document, hits in sorted(found.items()):
+        text, last_end = text_of[document], -1
+        shown = ctx.project.rel(ctx.project.corpus / f"{document}.txt")
+        for start, end, type_, code, others in sorted(hits, key=lambda h: (h[0], -h[1])):
+            if start < last_end:
+                continue  # inside a longer bare name already reported
+            last_end = end
+            where = ("elsewhere in this document" if code == "W001"
+                     else f"in {others} other document{'s' * (others != 1)}")
+            problems.append(Problem(shown, *_text_position(text, start), code,
+                                    f"{text[start:end]!r} at {start}-{end} is annotated as {type_} {where} but not here",
+                                    f"add a mention for [{start}, {end}) to annotations/documents/{document}.json"))
+    return problems
+
+
+def _label_consistency(ctx: "Context", tables: Tables) -> list[Problem]:
+    """W008: a name with a different type here than in most of the corpus."""
+    names = pl.from_arrow(tables.mentions.select(["document", "index", "text", "type", "level"])).filter(
+        pl.col("level") == "NAM")
+    counts = names.group_by("text", "type").agg(pl.len().alias("n"))
+    mixed = counts.filter(pl.col("text").is_in(
+        counts.group_by("text").agg(pl.len().alias("k")).filter(pl.col("k") > 1)["text"].implode()))
+    if mixed.is_empty():
+        return []
+    summary = (mixed.sort("n", "type", descending=[True, False]).group_by("text", maintain_order=True)
+               .agg(pl.col("type").first().alias("usual"),
+                    pl.format("{} {}", pl.col("type"), pl.col("n")).str.join(", ").alias("all")))
+    odd = names.join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
+    return [ctx.at(row["document"], f"/mentions/{row['index']}/type", "W008",
+                   f"{row['text']!r} is {row['type']} here but usually {row['usual']} in the corpus ({row['all']})",
+                   f"use {row['usual']} if it refers the same way, or accept the difference in annotations/allow.json")
+            for row in odd.iter_rows(named=True)]
+
+
+def _covered(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> bool:
+    return bool(((starts < end) & (ends > start)).any())
+
+
+def _candidates(ctx: "Context", tables: Tables) -> list[Problem]:
+    """W009 capitalised sequences and W010 quoted strings that no annotation covers."""
+    docs = pl.from_arrow(tables.documents.select(["id", "text"]))
+    mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end"]))
+    triggers = pl.from_arrow(tables.events.select(["document", "trigger_start", "trigger_end"])).rename(
+        {"trigger_start": "start", "trigger_end": "end"})
+    quotes = pl.from_arrow(tables.quotes.select(["document", "content_start", "content_end"])).rename(
+        {"content_start": "start", "content_end": "end"})
+    spans = {}
+    for name, frame in (("names", pl.concat([mentions, triggers])), ("quotes", quotes)):
+        for document, s, e in frame.group_by("document").agg(pl.col("start"), pl.col("end")).iter_rows():
+            spans[(name, document)] = (np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    problems = []
+    for document, text in docs.iter_rows():
+        shown = ctx.project.rel(ctx.project.corpus / f"{document}.txt")
+        n_starts, n_ends = spans.get(("names", document), empty)
+        q_starts, q_ends = spans.get(("quotes", document), empty)
+        base = 0
+        for line in text.split("\n"):
+            heading = not SENTENCE_END.search(line) and len(line.split()) <= 12
+            if not heading:
+                for m in CAPITALISED.finditer(line):
+                    start, end = base + m.start(), base + m.end()
+                    if m.group() == "I" or _covered(n_starts, n_ends, start, end):
+                        continue
+                    before = line[:m.start()].rstrip(" ")
+                    if before and before[-1] in "“\"‘'(":
+                        before = ""  # an opening quotation mark starts a sentence too
+                    before = before.rstrip(" ”’\"')")
+                    if " " not in m.group() and (not before or before[-1] in ".!?:;"):
+                        continue  # one capitalised word opening a sentence
+                    problems.append(Problem(shown, *_text_position(text, start), "W009",
+                                            f"capitalised {m.group()!r} at {start}-{end} is not annotated",
+                                            "annotate it if it names an entity, or accept it in annotations/allow.json"))
+            for m in QUOTED.finditer(line):
+                group = next(g for g in range(1, 5) if m.group(g) is not None)
+                start, end = base + m.start(group), base + m.end(group)
+                inner = m.group(group)
+                end -= len(inner) - len(inner.rstrip(".,;:!? "))  # 'the EU.' ends the sentence inside the marks
+                if _covered(q_starts, q_ends, start, end):
+                    continue
+                inside = (n_starts <= start) & (n_ends >= end)
+                if inside.any():
+                    continue  # a name in quotation marks ('coalition of the willing')
+                problems.append(Problem(shown, *_text_position(text, start), "W010",
+                                        f"quoted {text[start:end]!r} at {start}-{end} is neither a quote nor a mention",
+                                        "annotate the attribution (content, cue, speaker), or accept scare quotes "
+                                        "in annotations/allow.json"))
+            base += len(line) + 1
+    return problems

@@ -1,0 +1,144 @@
+"""Consistency warnings (W001-W011) and the reviewed allow-list, on real documents made to miss things."""
+
+import json
+
+from peacetalks.files import dump_records
+from peacetalks.validate import validate
+
+from conftest import locate
+
+D000, D001, D002, D003 = "000_4d90cd6c48df9336", "001_2f18ed2b20c63c80", "002_10aa8657d00e2537", "003_b7bcec48b37e17cc"
+LISTS = ("flags", "mentions", "events", "quotes")
+
+
+def load(project, doc):
+    return json.loads((project.documents / f"{doc}.json").read_text("utf-8"))
+
+
+def save(project, doc, data):
+    (project.documents / f"{doc}.json").write_bytes(dump_records(data, LISTS))
+
+
+def drop_mention(project, doc, text, occurrence=0):
+    """Remove a mention (and every argument pointing at it): the kind of miss the lints exist for."""
+    data = load(project, doc)
+    hits = [m for m in data["mentions"] if m["text"] == text]
+    gone = hits[occurrence]
+    data["mentions"].remove(gone)
+    for event in data["events"]:
+        event["arguments"] = [a for a in event["arguments"] if a["mention"] != gone["id"]]
+    for quote in data["quotes"]:
+        for key in ("speaker", "addressee"):
+            if quote.get(key) == gone["id"]:
+                del quote[key]
+    save(project, doc, data)
+    return gone
+
+
+def warnings(project, code):
+    return [p for p in validate(project).problems if p.code == code]
+
+
+def text_position(project, doc, start):
+    text = (project.corpus / f"{doc}.txt").read_text("utf-8")
+    return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
+
+
+def test_the_released_corpus_has_no_warnings_left(project):
+    result = validate(project)
+    assert result.problems == [], [p.render() for p in result.problems]
+
+
+def test_a_name_left_bare_in_its_own_document_is_w001(project):
+    gone = drop_mention(project, D003, "Macron", occurrence=1)
+    [p] = warnings(project, "W001")
+    assert p.path == f"corpus/{D003}.txt"
+    assert (p.line, p.column) == text_position(project, D003, gone["start"])
+    assert "'Macron'" in p.message and f"[{gone['start']}, {gone['end']})" in p.hint
+
+
+def test_a_name_annotated_only_in_other_documents_is_w007(project):
+    gone = drop_mention(project, D001, "Kremlin")
+    [p] = warnings(project, "W007")
+    assert p.path == f"corpus/{D001}.txt"
+    assert (p.line, p.column) == text_position(project, D001, gone["start"])
+    assert "'Kremlin'" in p.message and "ORG" in p.message and "other document" in p.message
+
+
+def test_one_name_with_two_types_is_w008_at_the_odd_one(project):
+    data = load(project, D000)
+    kremlin = [i for i, m in enumerate(data["mentions"]) if m["text"] == "Kremlin"]
+    assert len(kremlin) >= 2
+    data["mentions"][kremlin[0]].update(type="GPE", entity="russia")  # metonymy typed the other way
+    save(project, D000, data)
+    [p] = warnings(project, "W008")
+    assert p.path == f"annotations/documents/{D000}.json"
+    assert "'Kremlin' is GPE here but usually ORG" in p.message
+    assert p.line == locate(project.documents / f"{D000}.json", '"text": "Kremlin", "type": "GPE"')[0]
+
+
+def test_an_unannotated_capitalised_name_is_a_w009_candidate(project):
+    gone = drop_mention(project, D001, "Abu Dhabi")
+    found = [p for p in warnings(project, "W009") if "Abu Dhabi" in p.message]
+    assert len(found) == 1
+    assert (found[0].line, found[0].column) == text_position(project, D001, gone["start"])
+
+
+def test_sentence_initial_words_and_headings_are_not_candidates(project):
+    messages = [p.message for p in warnings(project, "W009")]
+    assert not any("'However'" in m or "'There'" in m or "'A Peace Deal'" in m for m in messages)
+
+
+def test_quoted_text_without_a_quote_is_w010(project):
+    data = load(project, D002)
+    data["quotes"] = [q for q in data["quotes"] if q["content"]["text"] != "outlines of a durable and lasting peace"]
+    save(project, D002, data)
+    [p] = warnings(project, "W010")
+    assert "'outlines of a durable and lasting peace'" in p.message
+    line, col = locate(project.corpus / f"{D002}.txt", "outlines of a durable")
+    assert (p.line, p.column) == (line, col)
+
+
+def test_a_stale_allow_entry_is_w011_and_what_it_hid_comes_back(project):
+    allow = json.loads(project.allow.read_text("utf-8"))
+    entry = next(e for e in allow["allow"] if e["code"] == "W010")
+    entry["contains"] = "'no such text'"
+    project.allow.write_bytes(dump_records(allow, ("allow",)))
+    [stale] = warnings(project, "W011")
+    assert stale.path == "annotations/allow.json" and "'no such text'" in stale.message
+    assert stale.line == locate(project.allow, "'no such text'")[0]
+    [back] = warnings(project, "W010")
+    assert "'trade agreements'" in back.message
+
+
+def test_the_allow_list_never_hides_an_error(project):
+    data = load(project, D003)
+    data["mentions"][0]["start"] += 1
+    save(project, D003, data)
+    allow = json.loads(project.allow.read_text("utf-8"))
+    allow["allow"].append({"code": "W001", "path": None, "contains": "span", "reason": "trying to hide an error"})
+    project.allow.write_bytes(dump_records(allow, ("allow",)))
+    result = validate(project)
+    assert [p.code for p in result.errors] == ["T002"]
+
+
+def test_an_allow_entry_needs_a_reason(project):
+    allow = json.loads(project.allow.read_text("utf-8"))
+    del allow["allow"][0]["reason"]
+    project.allow.write_bytes(dump_records(allow, ("allow",)))
+    result = validate(project)
+    assert any(p.code == "S002" and p.path == "annotations/allow.json" for p in result.errors)
+
+
+def test_a_duplicated_quote_is_a_table_error_not_a_traceback(project):
+    data = load(project, D003)
+    copy = dict(data["quotes"][0], id="q999")
+    data["quotes"].append(copy)
+    save(project, D003, data)
+    result = validate(project)
+    # pandera reports every row of the duplicated key: the original and the copy
+    assert {p.code for p in result.errors} == {"C001"} and len(result.errors) == 2
+    assert all("another row has the same document, content_start, content_end, speaker" in p.message
+               for p in result.errors)
+    path = project.documents / f"{D003}.json"
+    assert {p.line for p in result.errors} == {locate(path, '"id": "q1"')[0], locate(path, '"id": "q999"')[0]}
