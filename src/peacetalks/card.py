@@ -15,6 +15,9 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .stats import compute as compute_stats
+from .stats import markdown as stats_markdown
+
 
 def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCardData:
     from .build import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
@@ -176,6 +179,10 @@ Modality (realis `other` only):
 - documents: {counts['documents']}; sentences: {counts['sentences']}; tokens: {counts['tokens']}
 - mentions: {counts['mentions']}; entities: {counts['entities']} ({linked} linked to Wikidata, {counts['entities'] - linked} without a certain Wikidata id)
 - events: {counts['events']}; event arguments: {counts['event_arguments']}; quotes: {counts['quotes']}; quality flags: {counts['flags']}
+
+The same figures as `peacetalks stats`:
+
+{stats_markdown(compute_stats(result), heading="###")}
 
 ## Known limitations
 

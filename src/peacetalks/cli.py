@@ -67,6 +67,19 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_stats(args) -> int:
+    from .problems import render
+    from .stats import compute, render as render_stats
+    from .validate import validate
+    result = validate(_project(args))
+    if result.errors:
+        print(render(result.errors), file=sys.stderr)
+        print("peacetalks stats: fix the errors first; counts over invalid annotations would mislead.", file=sys.stderr)
+        return 1
+    print(render_stats(compute(result, top=args.top), args.format))
+    return 0
+
+
 def cmd_rules(args) -> int:
     from .rules import LEVELS, RULES
     if not args.code:
@@ -107,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="the release folder (default: release/<version>)")
     s.add_argument("--force", action="store_true", help="replace an existing release of this version even if it differs")
     s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("stats", help="counts per document, layer and label; entities by mentions and documents")
+    s.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    s.add_argument("--top", type=int, default=15, help="how many entities to list by number of mentions")
+    s.set_defaults(func=cmd_stats)
 
     s = sub.add_parser("rules", help="list the problem codes, or explain one")
     s.add_argument("code", nargs="?", help="a code such as T002")
