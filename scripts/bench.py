@@ -10,6 +10,7 @@ files), then measures in the same process:
 - validate: ``peacetalks.validate.validate`` over the corpus;
 - build: ``peacetalks.build.build`` (validation included, as users run it);
 - load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
+- cached validate: the content-hash cache filled, one document changed, ``validate`` again;
 - peak memory (ru_maxrss of a child process per size).
 
 Figures are printed, not asserted: timing on shared machines is noisy.
@@ -21,6 +22,7 @@ import argparse
 import gc
 import json
 import multiprocessing as mp
+import os
 import random
 import resource
 import shutil
@@ -147,6 +149,17 @@ def measure(n_docs: int, keep: str | None, queue) -> None:
     t0 = time.perf_counter()
     release = build(project, work / "release")
     bld = time.perf_counter() - t0
+    # a pull request that changes one document: fill the cache, change one file, validate again
+    os.environ["PEACETALKS_CACHE_DIR"] = str(work / "cache")
+    validate(project, cache=True)
+    one = project.documents / "doc000000.json"
+    data = json.loads(one.read_text("utf-8"))
+    data["flags"] = [{"code": "inserted-material", "note": "Benchmark change."}]
+    from peacetalks.files import dump_records
+    one.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    t0 = time.perf_counter()
+    warm = validate(project, cache=True)
+    warm_s = time.perf_counter() - t0
     import pyarrow.parquet as pq
     from datasets import load_dataset
     path = release.path / parquet_path("mentions")
@@ -158,7 +171,7 @@ def measure(n_docs: int, keep: str | None, queue) -> None:
     hf = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
     queue.put(dict(docs=n_docs, mentions=release.counts["mentions"], generate_s=gen, floor_s=fl, validate_s=val,
-                   build_s=bld, errors=errors, ratio=bld / fl, load_dataset_s=hf, read_table_s=arrow_read,
+                   build_s=bld, errors=errors, validate_one_changed_cached_s=warm_s, warm_errors=len(warm.errors), ratio=bld / fl, load_dataset_s=hf, read_table_s=arrow_read,
                    peak_mib=peak))
     if not keep:
         shutil.rmtree(work.parent, ignore_errors=True)
@@ -180,7 +193,8 @@ def main() -> None:
         r = rows[-1]
         print(f"{r['docs']:>6} docs, {r['mentions']:>7} mentions: floor {r['floor_s']:.2f} s | validate {r['validate_s']:.2f} s"
               f" | build (incl. validate) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x | peak {r['peak_mib']:.0f} MiB"
-              f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}",
+              f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}"
+              f" | validate after changing 1 document, with cache {r['validate_one_changed_cached_s']:.2f} s",
               flush=True)
     if len(rows) > 1:
         a, b = rows[0], rows[-1]

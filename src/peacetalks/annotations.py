@@ -59,7 +59,9 @@ class Annotations:
 
     files: list[AnnotationFile] = field(default_factory=list)
     present: set[str] = field(default_factory=set)  # stems of every annotation file, valid or not
-    chunks: list[pa.Array] = field(default_factory=list)
+    chunks: list[pa.Array] = field(default_factory=list)  # records read now, one row per key in ``keys``
+    keys: list[str] = field(default_factory=list)  # their content keys (with a cache)
+    cached: list[tuple[str, str]] = field(default_factory=list)  # (document, key) found unchanged in the cache
     entities: list[dict] | None = None
     xdoc_events: list[dict] | None = None
     layers: dict | None = None
@@ -86,7 +88,15 @@ def _registry(project: Project, schemas: Schemas, locator: Locator, path: Path, 
     return value[key] if key else value
 
 
-def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> Annotations:
+def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache=None,
+                     digests: dict[str, str] | None = None) -> Annotations:
+    """Every annotation file through levels 1-2.
+
+    With a ``cache`` (and the ``digests`` of the corpus documents), a file whose content
+    key is cached is not parsed again: it passed levels 1-3 with these exact bytes.
+    """
+    from .cache import document_key
+
     out = Annotations()
     p = out.problems
     out.entities = _registry(project, schemas, locator, project.entities, "entities", "entities", p)
@@ -115,7 +125,21 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> An
                              "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
             continue
         out.present.add(path.stem)
-        data, found = read_json_file(path, shown)
+        key = None
+        if cache is not None and digests and path.stem in digests:
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                raw = None
+            if raw is not None:
+                key = document_key(raw, digests[path.stem])
+                if key in cache:
+                    out.files.append(AnnotationFile(path.stem, path))
+                    out.cached.append((path.stem, key))
+                    continue
+            data, found = read_json_file(path, shown, raw)
+        else:
+            data, found = read_json_file(path, shown)
         p += found
         if data is None:
             continue
@@ -131,6 +155,7 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator) -> An
                              f"the document of {path.name} is {path.stem!r}; or rename the file"))
             continue
         out.files.append(AnnotationFile(path.stem, path))
+        out.keys.append(key)
         batch.append(data)
         if len(batch) == BATCH:  # keep memory flat: dicts become compact Arrow columns as we go
             out.chunks.append(pa.array(batch, type=DOCUMENT))
@@ -159,6 +184,18 @@ class Tables:
     xdoc_events: pa.Table
 
 
+def only(tables: "Tables", documents: set[str]) -> "Tables":
+    """The same tables restricted to some documents (registries unchanged)."""
+    keep = pa.array(sorted(documents), pa.string())
+
+    def f(table: pa.Table, column: str = "document") -> pa.Table:
+        return table.filter(pc.is_in(table.column(column), value_set=keep))
+
+    return Tables(documents=f(tables.documents, "id"), mentions=f(tables.mentions), events=f(tables.events),
+                  arguments=f(tables.arguments), quotes=f(tables.quotes), flags=f(tables.flags),
+                  entities=tables.entities, xdoc_events=tables.xdoc_events)
+
+
 def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
     """The items of a list column as a table, with their parent's key and their index."""
     values = pc.list_flatten(lists)
@@ -177,6 +214,7 @@ def flatten(chunks: list[pa.Array], documents: pa.Table, entities: list[dict] | 
     """The annotation files of the corpus documents (others are left out) as one table per layer."""
     docs = pa.concat_arrays(chunks) if chunks else pa.array([], DOCUMENT)
     docs = docs.filter(pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks()))
+    docs = docs.take(pc.sort_indices(docs.field("document")))
     if len(docs):
         keys = docs.field("document")
         tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}

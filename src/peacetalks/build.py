@@ -213,8 +213,8 @@ class Release:
         return "\n".join(lines)
 
 
-def build(project: Project, out: Path | None = None, force: bool = False) -> Release:
-    result = validate(project)
+def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False) -> Release:
+    result = validate(project, cache=cache)
     if not result.ok:
         raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
     version = __version__

@@ -48,7 +48,7 @@ def cmd_ingest(args) -> int:
 def cmd_validate(args) -> int:
     from .problems import render
     from .validate import validate
-    result = validate(_project(args), args.paths or None)
+    result = validate(_project(args), args.paths or None, cache=not args.no_cache)
     out = render(result.problems, args.format)
     if out:
         print(out)
@@ -59,7 +59,7 @@ def cmd_build(args) -> int:
     from .build import BuildError, build
     project = _project(args)
     try:
-        release = build(project, Path(args.out) if args.out else None, force=args.force)
+        release = build(project, Path(args.out) if args.out else None, force=args.force, cache=not args.no_cache)
     except BuildError as e:
         print(str(e), file=sys.stderr)
         return 1
@@ -112,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("validate", help="check every file in levels and report every problem")
     s.add_argument("paths", nargs="*", help="report only problems in these files or folders (the whole corpus is checked)")
+    s.add_argument("--no-cache", action="store_true",
+                   help="re-check every document at levels 1-3 (by default unchanged ones are taken from .peacetalks-cache/)")
     s.add_argument("--format", choices=("text", "json", "github"), default="text",
                    help="text: path:line:col: CODE message; json; github: GitHub Actions annotations")
     s.set_defaults(func=cmd_validate)
@@ -119,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("build", help="validate, then write the versioned release (Parquet, card, manifest, Croissant)")
     s.add_argument("--out", help="the release folder (default: release/<version>)")
     s.add_argument("--force", action="store_true", help="replace an existing release of this version even if it differs")
+    s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("stats", help="counts per document, layer and label; entities by mentions and documents")

@@ -35,9 +35,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _CAP_WORD = r"(?-i:[A-Z]|[À-ÖØ-Þ])[\w\-]*(?:\.(?=\w))?[\w\-]*"
 _CONNECT = r"(?:of|the|for|and|in|de|von|der|al|bin)"
-CAPITALISED = re.compile(rf"(?<![\w\-]){_CAP_WORD}(?:\s(?:{_CONNECT}\s)?{_CAP_WORD})*")
-QUOTED = re.compile(r"“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(?!\w)|(?<!\w)‘(.+?)’(?!\w)|(?<!\w)'(.+?)'(?!\w)")
+CAPITALISED = re.compile(rf"(?=[A-ZÀ-ÖØ-Þ])(?<![\w\-]){_CAP_WORD}(?:[ \t](?:{_CONNECT}[ \t])?{_CAP_WORD})*")
+# the lookaheads first let the regex engine skip every other position quickly
+QUOTED = re.compile(r"(?=[“\"‘'])(?:“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(?!\w)|(?<!\w)‘(.+?)’(?!\w)|(?<!\w)'(.+?)'(?!\w))")
 SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
+#: where a sentence starts: at a line start or after . ! ? : ; (and closing marks), past opening marks
+SENTENCE_START = re.compile(r"(?:^|[.!?:;][”’\"')]*[ \t]+|[ \t(][“\"‘])[“\"‘'(]*(?=\S)", re.M)
 
 
 def lint(ctx: "Context", tables: Tables) -> list[Problem]:
@@ -185,12 +188,24 @@ def _label_consistency(ctx: "Context", tables: Tables) -> list[Problem]:
             for row in odd.iter_rows(named=True)]
 
 
-def _covered(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> bool:
-    return bool(((starts < end) & (ends > start)).any())
+def _coverage(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Prefix sums of a text's covered characters: span [s, e) touches an annotation iff c[e] - c[s] > 0."""
+    starts, ends = np.clip(starts, 0, n), np.clip(ends, 0, n)  # out-of-range spans are T001 errors already
+    ok = starts < ends
+    diff = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(diff, starts[ok], 1)
+    np.add.at(diff, ends[ok], -1)
+    covered = np.cumsum(diff[:-1]) > 0
+    return np.concatenate([[0], np.cumsum(covered)])
 
 
 def _candidates(ctx: "Context", tables: Tables) -> list[Problem]:
-    """W009 capitalised sequences and W010 quoted strings that no annotation covers."""
+    """W009 capitalised sequences and W010 quoted strings that no annotation covers.
+
+    Per document, the regex engine finds the candidates and one numpy pass over the
+    document's coverage (prefix sums) drops the covered ones; only the few left are
+    looked at one by one.
+    """
     docs = pl.from_arrow(tables.documents.select(["id", "text"]))
     mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end"]))
     triggers = pl.from_arrow(tables.events.select(["document", "trigger_start", "trigger_end"])).rename(
@@ -205,38 +220,43 @@ def _candidates(ctx: "Context", tables: Tables) -> list[Problem]:
     problems = []
     for document, text in docs.iter_rows():
         shown = ctx.project.rel(ctx.project.corpus / f"{document}.txt")
+        names = _coverage(len(text), *spans.get(("names", document), empty))
+        said = _coverage(len(text), *spans.get(("quotes", document), empty))
         n_starts, n_ends = spans.get(("names", document), empty)
-        q_starts, q_ends = spans.get(("quotes", document), empty)
-        base = 0
-        for line in text.split("\n"):
-            heading = not SENTENCE_END.search(line) and len(line.split()) <= 12
-            if not heading:
-                for m in CAPITALISED.finditer(line):
-                    start, end = base + m.start(), base + m.end()
-                    if m.group() == "I" or _covered(n_starts, n_ends, start, end):
-                        continue
-                    before = line[:m.start()].rstrip(" ")
-                    if before and before[-1] in "“\"‘'(":
-                        before = ""  # an opening quotation mark starts a sentence too
-                    before = before.rstrip(" ”’\"')")
-                    if " " not in m.group() and (not before or before[-1] in ".!?:;"):
-                        continue  # one capitalised word opening a sentence
-                    problems.append(Problem(shown, *_text_position(text, start), "W009",
-                                            f"capitalised {m.group()!r} at {start}-{end} is not annotated",
-                                            "annotate it if it names an entity, or accept it in annotations/allow.json"))
-            for m in QUOTED.finditer(line):
-                group = next(g for g in range(1, 5) if m.group(g) is not None)
-                start, end = base + m.start(group), base + m.end(group)
-                inner = m.group(group)
-                end -= len(inner) - len(inner.rstrip(".,;:!? "))  # 'the EU.' ends the sentence inside the marks
-                if _covered(q_starts, q_ends, start, end):
+
+        found = [(m.start(), m.end(), " " in m.group()) for m in CAPITALISED.finditer(text)]
+        if found:
+            at = np.asarray(found, dtype=np.int64)
+            keep = names[at[:, 1]] - names[at[:, 0]] == 0  # not covered by a mention or trigger
+            idx = np.flatnonzero(keep)
+            if len(idx):
+                sentence_starts = np.asarray([m.end() for m in SENTENCE_START.finditer(text)], dtype=np.int64)
+                one_word = at[idx, 2] == 0
+                lines = text.split("\n")
+                line_starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+                heading = np.asarray([not SENTENCE_END.search(line) and len(line.split()) <= 12 for line in lines])
+                starts = at[idx, 0]
+                drop = (one_word & np.isin(starts, sentence_starts)) | heading[np.searchsorted(line_starts, starts, "right") - 1]
+                keep[idx[drop]] = False
+            for i in np.flatnonzero(keep).tolist():
+                start, end, _ = found[i]
+                word = text[start:end]
+                if word == "I":
                     continue
-                inside = (n_starts <= start) & (n_ends >= end)
-                if inside.any():
-                    continue  # a name in quotation marks ('coalition of the willing')
-                problems.append(Problem(shown, *_text_position(text, start), "W010",
-                                        f"quoted {text[start:end]!r} at {start}-{end} is neither a quote nor a mention",
-                                        "annotate the attribution (content, cue, speaker), or accept scare quotes "
-                                        "in annotations/allow.json"))
-            base += len(line) + 1
+                problems.append(Problem(shown, *_text_position(text, start), "W009",
+                                        f"capitalised {word!r} at {start}-{end} is not annotated",
+                                        "annotate it if it names an entity, or accept it in annotations/allow.json"))
+        for m in QUOTED.finditer(text):
+            group = next(g for g in range(1, 5) if m.group(g) is not None)
+            start, end = m.start(group), m.end(group)
+            inner = m.group(group)
+            end -= len(inner) - len(inner.rstrip(".,;:!? "))  # 'the EU.' ends the sentence inside the marks
+            if said[end] - said[start] > 0:
+                continue
+            if ((n_starts <= start) & (n_ends >= end)).any():
+                continue  # a name in quotation marks ('coalition of the willing')
+            problems.append(Problem(shown, *_text_position(text, start), "W010",
+                                    f"quoted {text[start:end]!r} at {start}-{end} is neither a quote nor a mention",
+                                    "annotate the attribution (content, cue, speaker), or accept scare quotes "
+                                    "in annotations/allow.json"))
     return problems

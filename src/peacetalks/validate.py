@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandera.polars as pdr
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .annotations import Tables, flatten, load_annotations
+from .annotations import DOCUMENT, Tables, flatten, load_annotations, only
+from .cache import Cache, text_digest
 from .corpus import documents_table, load_corpus
 from .files import Locator
 from .ingest import check_drift, check_seeds
@@ -63,15 +65,22 @@ class Result:
         return not self.errors
 
 
-def validate(project: Project, paths: list[str] | None = None) -> Result:
-    """Validate the whole corpus; with ``paths``, report only problems in those files or folders."""
+def validate(project: Project, paths: list[str] | None = None, cache: bool = False) -> Result:
+    """Validate the whole corpus; with ``paths``, report only problems in those files or folders.
+
+    With ``cache``, documents whose files are unchanged since they last passed levels 1-3
+    are not checked at those levels again (see ``cache.py``); the result is the same.
+    """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
     problems: list[Problem] = check_seeds(project) + check_drift(project)
 
     docs, found = load_corpus(project, ctx.schemas, ctx.locator)
     problems += found
-    ann = load_annotations(project, ctx.schemas, ctx.locator)
+    store = Cache(project.root, project.schema) if cache else None
+    digests = ({d.id: text_digest(d.text, orjson.dumps(d.meta, option=orjson.OPT_SORT_KEYS)) for d in docs}
+               if store is not None else None)
+    ann = load_annotations(project, ctx.schemas, ctx.locator, store, digests)
     problems += ann.problems
     corpus_ids = {d.id for d in docs}
     for f in ann.files:
@@ -85,8 +94,16 @@ def validate(project: Project, paths: list[str] | None = None) -> Result:
                                     "document has no annotation file",
                                     f"annotate it in annotations/documents/{d.id}.json"))
 
-    tables = flatten(ann.chunks, documents_table(docs), ann.entities, ann.xdoc_events)
-    problems += check_spans(ctx, tables)
+    cached = [key for _, key in ann.cached]
+    chunks = ann.chunks + ([store.records(cached)] if cached else [])
+    tables = flatten(chunks, documents_table(docs), ann.entities, ann.xdoc_events)
+    if ann.cached:
+        span_problems = check_spans(ctx, only(tables, {f.document for f in ann.files} - {d for d, _ in ann.cached}))
+    else:
+        span_problems = check_spans(ctx, tables)
+    problems += span_problems
+    if store is not None:
+        _update_cache(store, ann, span_problems, {d.id for d in docs})
     problems += check_references(ctx, tables, ann.entities is not None, ann.xdoc_events is not None)
     if not errors(problems):
         problems += check_tables(ctx, tables)
@@ -96,6 +113,16 @@ def validate(project: Project, paths: list[str] | None = None) -> Result:
         wanted = [project.rel(Path(p)).rstrip("/") for p in paths]
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
     return Result(sort_problems(problems), tables, labels, project)
+
+
+def _update_cache(store: Cache, ann, span_problems: list[Problem], corpus_ids: set[str]) -> None:
+    """Remember the documents that passed levels 1-3 now; forget the ones that changed or left."""
+    failed = {Path(p.path).stem for p in span_problems}
+    fresh = pa.concat_arrays(ann.chunks) if ann.chunks else pa.array([], DOCUMENT)
+    rows = [i for i, (doc, key) in enumerate(zip(fresh.field("document").to_pylist(), ann.keys))
+            if key is not None and doc in corpus_ids and doc not in failed]
+    store.save([key for doc, key in ann.cached if doc in corpus_ids],
+               [ann.keys[i] for i in rows], fresh.take(pa.array(rows, pa.int64())))
 
 
 def _close(value: str, options, what: str) -> str | None:

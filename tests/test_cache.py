@@ -1,0 +1,83 @@
+"""The content-hash cache: same answers as a cold run, and a changed document is always re-checked."""
+
+import json
+
+import pytest
+
+import peacetalks.annotations as annotations_module
+from peacetalks.files import dump_records
+from peacetalks.validate import validate
+
+from conftest import DOC, locate
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(folder))
+    return folder
+
+
+def snapshot(result):
+    t = result.tables
+    return ([p.render() for p in result.problems],
+            {name: getattr(t, name).sort_by([("document", "ascending"), ("index", "ascending")]).to_pylist()
+             for name in ("mentions", "events", "quotes", "flags")})
+
+
+def count_parses(monkeypatch):
+    calls = []
+    real = annotations_module.read_json_file
+
+    def counting(path, shown, data=None):
+        calls.append(path.name)
+        return real(path, shown, data)
+
+    monkeypatch.setattr(annotations_module, "read_json_file", counting)
+    return calls
+
+
+def test_a_warm_run_gives_the_cold_answer_without_parsing_unchanged_documents(project, cache_dir, monkeypatch):
+    cold = validate(project)
+    first = validate(project, cache=True)
+    assert list(cache_dir.glob("validated-*.arrow"))
+    calls = count_parses(monkeypatch)
+    warm = validate(project, cache=True)
+    assert snapshot(warm) == snapshot(first) == snapshot(cold)
+    assert "entities.json" in calls  # the registries are read every time ...
+    assert [c for c in calls if c[:3].isdigit()] == []  # ... but no unchanged document file is parsed again
+
+
+def test_a_changed_document_is_rechecked(project, cache_dir, monkeypatch):
+    validate(project, cache=True)
+    path = project.documents / f"{DOC}.json"
+    path.write_text(path.read_text("utf-8").replace('"id": "m2", "start": 17, "end": 32',
+                                                    '"id": "m2", "start": 18, "end": 33'), "utf-8")
+    calls = count_parses(monkeypatch)
+    result = validate(project, cache=True)
+    assert calls.count(path.name) == 1
+    [p] = result.errors
+    assert p.code == "T002" and (p.line, p.column)[0] == locate(path, '"id": "m2"')[0]
+    # and it stays re-checked until fixed: a failing document is never cached
+    assert [e.code for e in validate(project, cache=True).errors] == ["T002"]
+
+
+def test_corpus_level_checks_always_run(project, cache_dir):
+    validate(project, cache=True)
+    registry = json.loads(project.entities.read_text("utf-8"))
+    registry["entities"] = [e for e in registry["entities"] if e["id"] != "paris"]
+    project.entities.write_bytes(dump_records(registry, ("entities",)))
+    result = validate(project, cache=True)
+    assert result.errors and {p.code for p in result.errors} == {"R002"}
+
+
+def test_a_corrupt_or_unwritable_cache_is_ignored(project, cache_dir, tmp_path, monkeypatch):
+    cold = validate(project)
+    validate(project, cache=True)
+    for f in cache_dir.glob("*.arrow"):
+        f.write_bytes(b"not arrow at all")
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)
