@@ -67,6 +67,42 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_fmt(args) -> int:
+    from .fmt import fmt
+    results = fmt(_project(args), args.paths or None, check=args.check)
+    changed = [r for r in results if r.changed]
+    problems = [p for r in results for p in r.problems]
+    for r in changed:
+        print(f"would reformat {r.shown}" if args.check else f"reformatted {r.shown}")
+        if args.check and not args.quiet:
+            print(r.diff(), end="")
+    for p in problems:
+        print(p.render(), file=sys.stderr)
+    verb = "would be reformatted" if args.check else "reformatted"
+    print(f"{len(changed)} file{'s' * (len(changed) != 1)} {verb}, "
+          f"{len(results) - len(changed)} left unchanged" + (f", {len(problems)} problem(s)" if problems else "") + ".")
+    return 1 if problems or (args.check and changed) else 0
+
+
+def cmd_locate(args) -> int:
+    from .fmt import occurrences
+    project = _project(args)
+    path = project.corpus / f"{args.document}.txt"
+    if not path.exists():
+        print(f"peacetalks: error: no document {args.document!r} in {project.rel(project.corpus)}/", file=sys.stderr)
+        return 2
+    text = path.read_text("utf-8")[:-1]
+    found = occurrences(text, args.text)
+    if not found:
+        print(f"{args.text!r} does not occur in {args.document}", file=sys.stderr)
+        return 1
+    for n, (start, line, col, context) in enumerate(found if args.all else found[:1], 1):
+        print(f"{project.rel(path)}:{line}:{col}: [{start}, {start + len(args.text)}) occurrence {n}: {context}")
+    if not args.all and len(found) > 1:
+        print(f"({len(found) - 1} more; --all lists them; in annotations, give \"occurrence\": N)")
+    return 0
+
+
 def cmd_stats(args) -> int:
     from .problems import render
     from .stats import compute, render as render_stats
@@ -123,6 +159,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="replace an existing release of this version even if it differs")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
     s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("fmt", help="format annotation and registry files canonically; fill in span offsets from text")
+    s.add_argument("paths", nargs="*", help="only these files or folders (default: every hand-curated file)")
+    s.add_argument("--check", action="store_true", help="write nothing; list files that would change, with a diff; exit 1 if any")
+    s.add_argument("--quiet", action="store_true", help="with --check, no diff")
+    s.set_defaults(func=cmd_fmt)
+
+    s = sub.add_parser("locate", help="offsets and context of a string in a document")
+    s.add_argument("document", help="a document id, e.g. 003_b7bcec48b37e17cc")
+    s.add_argument("text", help="the exact text to find")
+    s.add_argument("--all", action="store_true", help="every occurrence, not just the first")
+    s.set_defaults(func=cmd_locate)
 
     s = sub.add_parser("stats", help="counts per document, layer and label; entities by mentions and documents")
     s.add_argument("--format", choices=("text", "markdown", "json"), default="text")

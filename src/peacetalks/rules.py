@@ -120,6 +120,9 @@ _RULES = [
     Rule("T004", "span-boundary", "span does not start or end at a token boundary",
          "A span may not cut a word: the characters on either side of a boundary cannot both be letters or digits. Possessive 's stays outside: 'Kyiv' in \"Kyiv's\" is fine.",
          '"Macro" inside "Macron"', '"Macron"'),
+    Rule("T005", "span-text-not-found", "span written by its text does not occur in the document (peacetalks fmt)",
+         "`peacetalks fmt` fills in the offsets of a span written as {\"text\": ..., \"occurrence\": N}; the text must occur at least N times (word-bounded occurrences are counted when there are any; `peacetalks locate DOC TEXT --all` lists them).",
+         '{"text": "Macron", "occurrence": 9, "type": "PER", ...} in a document with five', '{"text": "Macron", "occurrence": 2, "type": "PER", ...}'),
     # level 4: references
     Rule("R001", "duplicate-id", "id is used twice",
          "Ids are unique: mention, event and quote ids within their document (across all three layers), entity and cross-document event ids within their registry, document ids within the corpus.",

@@ -154,12 +154,17 @@ def _translate(error: jsonschema.ValidationError, resolve) -> Iterator[SchemaErr
             return
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
+        if missing in ("start", "end") or (missing == "id" and where.split("/")[1:2] in (["mentions"], ["events"], ["quotes"])):
+            hint_from_schema = ("run `peacetalks fmt`: it fills in offsets from a span's text (and 'occurrence') "
+                                "and gives new annotations their ids")
         yield SchemaError(where, "S002", f"missing required field {missing!r}", hint_from_schema)
         return
     if kind == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         for extra in sorted(set(error.instance) - set(allowed)):
             hint = _did_you_mean(extra, allowed) or f"allowed fields: {', '.join(allowed)}"
+            if extra == "occurrence":
+                hint = "run `peacetalks fmt`: it turns a span's text and occurrence into offsets"
             yield SchemaError(f"{where}/{extra}", "S003", f"unknown field {extra!r}", hint, at_key=True)
         return
     if kind == "type":

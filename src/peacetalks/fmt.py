@@ -1,0 +1,258 @@
+"""``peacetalks fmt``: canonical formatting of every hand-curated file, like black.
+
+Canonical form, so that diffs show one changed annotation per changed line:
+
+- UTF-8 without BOM, LF line endings, one record per line inside each list
+  (``files.dump_records``), keys in the order of the schema (unknown keys kept, last);
+- annotations sorted by position (mentions by start, then longest first; events by
+  trigger; quotes by content; flags by span), registries by id; ids are never changed.
+
+Contributors need not count characters: a span may be written by its text alone, with
+``occurrence`` (1-based, default 1) when the text occurs more than once, and ``fmt``
+fills in ``start`` and ``end`` (word-bounded matches first). A mention, event or quote
+without an ``id`` gets the next free one (``m12``, ``e4``, ``q3``).
+
+``--check`` writes nothing, lists the files it would change with a unified diff, and
+exits 1 if there are any; problems (a file that does not parse, a span text that does
+not occur) are reported as ``path:line:col: CODE message`` and also exit 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from .files import Locator, atomic_write, dump_records
+from .problems import Problem
+from .project import Project
+
+DOC_LISTS = ("flags", "mentions", "events", "quotes")
+ORDER = {
+    "document": ["document", "flags", "mentions", "events", "quotes"],
+    "mention": ["id", "start", "end", "text", "type", "level", "entity", "value"],
+    "event": ["id", "trigger", "type", "realis", "modality", "arguments", "xdoc"],
+    "argument": ["role", "mention"],
+    "quote": ["id", "kind", "content", "cue", "speaker", "addressee"],
+    "flag": ["code", "note", "span"],
+    "span": ["start", "end", "text"],
+    "entity": ["id", "name", "type", "wikidata", "aliases"],
+    "xdoc": ["id", "name", "description", "date"],
+    "allow": ["code", "path", "contains", "reason"],
+}
+
+
+@dataclass
+class Formatted:
+    path: Path
+    shown: str
+    before: bytes
+    after: bytes | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.after is not None and self.after != self.before
+
+    def diff(self) -> str:
+        old = self.before.decode("utf-8", "replace").splitlines(keepends=True)
+        new = (self.after or b"").decode("utf-8").splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new, f"a/{self.shown}", f"b/{self.shown}"))
+
+
+def _ordered(record, kind: str):
+    if not isinstance(record, dict):
+        return record
+    keys = ORDER[kind]
+    out = {k: record[k] for k in keys if k in record}
+    out.update({k: v for k, v in record.items() if k not in out})
+    return out
+
+
+def _pos(span) -> tuple[int, int]:
+    if isinstance(span, dict) and isinstance(span.get("start"), int) and isinstance(span.get("end"), int):
+        return span["start"], span["end"]
+    return -1, -1
+
+
+def _places(text: str, needle: str) -> list[int]:
+    """Where needle occurs: its word-bounded occurrences, or every occurrence if it has none.
+
+    ``occurrence`` in a span and the numbers ``peacetalks locate`` prints count these.
+    """
+    bounded = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", text)]
+    return bounded or [m.start() for m in re.finditer(re.escape(needle), text)]
+
+
+def _find(text: str, needle: str, occurrence: int) -> int | None:
+    """Start of the n-th (1-based) occurrence of needle."""
+    places = _places(text, needle)
+    return places[occurrence - 1] if 0 < occurrence <= len(places) else None
+
+
+def occurrences(text: str, needle: str, width: int = 30) -> list[tuple[int, int, int, str]]:
+    """Every occurrence of needle in a text: (start, line, column, context with the match in [brackets])."""
+    out = []
+    for s in _places(text, needle):
+        e = s + len(needle)
+        line = text.count("\n", 0, s) + 1
+        col = s - (text.rfind("\n", 0, s) + 1) + 1
+        left = text[max(0, s - width):s].replace("\n", " ")
+        right = text[e:e + width].replace("\n", " ")
+        out.append((s, line, col, f"…{left}[{text[s:e]}]{right}…"))
+    return out
+
+
+class _Filler:
+    """Fills in the offsets of spans written by their text."""
+
+    def __init__(self, text: str, shown: str, locator: Locator, path: Path) -> None:
+        self.text, self.shown, self.locator, self.path = text, shown, locator, path
+        self.problems: list[Problem] = []
+
+    def __call__(self, span, pointer: str):
+        if not isinstance(span, dict):
+            return span
+        occurrence = span.pop("occurrence", None)
+        if "start" in span and "end" in span:
+            return _ordered(span, "span")
+        needle = span.get("text")
+        if not isinstance(needle, str) or not needle:
+            return _ordered(span, "span")
+        n = occurrence if isinstance(occurrence, int) else 1
+        at = _find(self.text, needle, n)
+        if at is None:
+            count = len(_places(self.text, needle))
+            hint = (f"it occurs {count} time{'s' * (count != 1)}; give 'occurrence' between 1 and {count}" if count
+                    else "copy the text exactly from corpus/ (quotation marks and apostrophes included)")
+            self.problems.append(Problem(self.shown, *self.locator.locate(self.path, pointer), "T005",
+                                         f"span text {needle!r} (occurrence {n}) does not occur in the document", hint))
+            span["occurrence"] = occurrence if occurrence is not None else 1
+            return span
+        return _ordered({"start": at, "end": at + len(needle), **span}, "span")
+
+
+def _next_ids(records: list, prefix: str) -> None:
+    used = [int(r["id"][len(prefix):]) for r in records
+            if isinstance(r, dict) and isinstance(r.get("id"), str) and re.fullmatch(prefix + r"\d+", r["id"])]
+    n = max(used, default=0)
+    for r in records:
+        if isinstance(r, dict) and "id" not in r:
+            n += 1
+            r["id"] = f"{prefix}{n}"
+
+
+def _sort_key(key: str):
+    def position(r) -> tuple:
+        if not isinstance(r, dict):
+            return (-2, 0, "", "")
+        if key == "mentions":
+            start, end = _pos(r)
+            return (start, -end, str(r.get("type")), str(r.get("id")))
+        span = {"events": "trigger", "quotes": "content", "flags": "span"}[key]
+        return (*_pos(r.get(span)), str(r.get("type") or r.get("code") or ""), str(r.get("id")))
+    return position
+
+
+def format_document(data: dict, filler: _Filler | None) -> dict:
+    """The canonical form of one document's annotations (offsets filled where the text allows)."""
+    def fill(span, pointer):
+        if filler is not None:
+            return filler(span, pointer)
+        return _ordered(span, "span") if isinstance(span, dict) else span
+
+    out = _ordered(data, "document")
+    for key in DOC_LISTS:
+        items = out.get(key)
+        if not isinstance(items, list):
+            continue
+        if key != "flags":
+            _next_ids(items, {"mentions": "m", "events": "e", "quotes": "q"}[key])
+        for i, r in enumerate(items):
+            if not isinstance(r, dict):
+                continue
+            if key == "mentions":
+                items[i] = _ordered(fill(r, f"/mentions/{i}"), "mention")
+                continue
+            kind = {"events": "event", "quotes": "quote", "flags": "flag"}[key]
+            r = _ordered(r, kind)
+            for part in {"events": ("trigger",), "quotes": ("content", "cue"), "flags": ("span",)}[key]:
+                if part in r:
+                    r[part] = fill(r[part], f"/{key}/{i}/{part}")
+            if key == "events" and isinstance(r.get("arguments"), list):
+                r["arguments"] = [_ordered(a, "argument") for a in r["arguments"]]
+            items[i] = r
+        out[key] = sorted(items, key=_sort_key(key))
+    return out
+
+
+def _registry(data: dict, list_key: str, kind: str, sort_key) -> dict:
+    items = data.get(list_key)
+    if isinstance(items, list):
+        items = [_ordered(r, kind) for r in items]
+        for r in items:
+            if kind == "entity" and isinstance(r, dict) and isinstance(r.get("aliases"), list) and all(
+                    isinstance(a, str) for a in r["aliases"]):
+                r["aliases"] = sorted(set(r["aliases"]))
+        data = {**data, list_key: sorted(items, key=lambda r: sort_key(r) if isinstance(r, dict) else ("",))}
+    return data
+
+
+def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
+    """The hand-curated files: document annotations, the registries and the allow-list."""
+    files = sorted(project.documents.glob("*.json")) if project.documents.is_dir() else []
+    files += [p for p in (project.entities, project.xdoc_events, project.allow) if p.exists()]
+    if paths:
+        wanted = [Path(p).resolve() for p in paths]
+        files = [f for f in files if any(f.resolve() == w or w in f.resolve().parents for w in wanted)]
+    return files
+
+
+def format_file(project: Project, path: Path, locator: Locator) -> Formatted:
+    shown = project.rel(path)
+    before = path.read_bytes()
+    result = Formatted(path, shown, before)
+    raw = before[3:] if before.startswith(b"\xef\xbb\xbf") else before
+    try:
+        data = orjson.loads(raw.replace(b"\r\n", b"\n"))
+    except orjson.JSONDecodeError as e:
+        result.problems.append(Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON, not formatted: {e.msg}",
+                                       "fix the syntax first (a missing comma or quote, or a trailing comma)"))
+        return result
+    if not isinstance(data, dict):
+        result.problems.append(Problem(shown, 1, 1, "S001", "the file is not a JSON object, not formatted", None))
+        return result
+    if path == project.entities:
+        result.after = dump_records(_registry(data, "entities", "entity", lambda r: (str(r.get("id")),)), ("entities",))
+    elif path == project.xdoc_events:
+        result.after = dump_records(_registry(data, "events", "xdoc", lambda r: (str(r.get("id")),)), ("events",))
+    elif path == project.allow:
+        result.after = dump_records(_registry(data, "allow", "allow", lambda r: (
+            str(r.get("code")), str(r.get("path") or ""), str(r.get("contains")))), ("allow",))
+    else:
+        doc = data.get("document") if isinstance(data.get("document"), str) else path.stem
+        text_path = project.corpus / f"{doc}.txt"
+        filler = None
+        if text_path.exists():
+            text = text_path.read_text("utf-8")
+            text = text[:-1] if text.endswith("\n") else text
+            # pointers are resolved against the file as it was read
+            filler = _Filler(text, shown, locator, path)
+        formatted = format_document(data, filler)
+        if filler is not None:
+            result.problems += filler.problems
+        result.after = dump_records(formatted, DOC_LISTS)
+    return result
+
+
+def fmt(project: Project, paths: list[str] | None = None, check: bool = False) -> list[Formatted]:
+    locator = Locator()
+    results = [format_file(project, p, locator) for p in targets(project, paths)]
+    if not check:
+        for r in results:
+            if r.changed:
+                atomic_write(r.path, r.after)
+    return results
