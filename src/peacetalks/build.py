@@ -213,11 +213,12 @@ class Release:
         return "\n".join(lines)
 
 
-def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False) -> Release:
+def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False,
+          version: str | None = None) -> Release:
     result = validate(project, cache=cache)
     if not result.ok:
         raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
-    version = __version__
+    version = version or __version__
     out = (out or project.root / "release" / version).resolve()
     tables = release_tables(result)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -103,6 +103,59 @@ def cmd_locate(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from .problems import render
+    from .release import verify
+    problems = verify(Path(args.folder))
+    if problems:
+        print(render(problems))
+        return 1
+    print(f"{args.folder}: every file matches manifest.json")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .release import ReleaseError, diff, markdown, snapshot, to_json
+    project = _project(args)
+    try:
+        d = diff(snapshot(args.old, project.root), snapshot(args.new, project.root))
+    except ReleaseError as e:
+        print(f"peacetalks diff: {e}", file=sys.stderr)
+        return 2
+    print(to_json(d) if args.format == "json" else markdown(d))
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .build import BuildError
+    from .release import ReleaseError, plan, release
+    project = _project(args)
+    try:
+        if args.dry_run:
+            cut = plan(project, args.version, args.previous, args.date)
+            print(f"would release {cut.version}" + (f" ({cut.bump} change from {cut.previous})" if cut.previous else "")
+                  + "; CHANGELOG.md entry:\n\n" + cut.entry)
+            return 0
+        cut, changelog, built = release(project, args.version, args.previous, args.date)
+    except (ReleaseError, BuildError) as e:
+        print(f"peacetalks release: {e}", file=sys.stderr)
+        return 1
+    print(f"{project.rel(changelog)}: entry for {cut.version} written; version set in src/peacetalks/__init__.py")
+    print(built.summary())
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from .release import ReleaseError, publish
+    try:
+        lines = publish(Path(args.folder), args.repo_id, dry_run=args.dry_run)
+    except ReleaseError as e:
+        print(f"peacetalks publish: {e}", file=sys.stderr)
+        return 1
+    print(("dry run: would upload\n" if args.dry_run else "") + "\n".join(lines))
+    return 0
+
+
 def cmd_stats(args) -> int:
     from .problems import render
     from .stats import compute, render as render_stats
@@ -171,6 +224,29 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("text", help="the exact text to find")
     s.add_argument("--all", action="store_true", help="every occurrence, not just the first")
     s.set_defaults(func=cmd_locate)
+
+    s = sub.add_parser("verify", help="check a release folder against its manifest.json")
+    s.add_argument("folder")
+    s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("diff", help="semantic changelog between two releases, project folders or git revisions")
+    s.add_argument("old", help="a release folder, a project folder or a git revision (e.g. v0.1.0, HEAD~3)")
+    s.add_argument("new", help="the same kinds; '.' for the working tree")
+    s.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    s.set_defaults(func=cmd_diff)
+
+    s = sub.add_parser("release", help="check the version against the change, write CHANGELOG.md, build")
+    s.add_argument("version", help="MAJOR.MINOR.PATCH")
+    s.add_argument("--previous", help="the release to compare with (default: the newest under release/)")
+    s.add_argument("--date", help="the date for the CHANGELOG entry (default: today)")
+    s.add_argument("--dry-run", action="store_true", help="only check the version and print the CHANGELOG entry")
+    s.set_defaults(func=cmd_release)
+
+    s = sub.add_parser("publish", help="upload a verified release to the Hugging Face Hub, tagged with its version")
+    s.add_argument("folder")
+    s.add_argument("--repo-id", required=True, help="ORG/NAME of the dataset repository")
+    s.add_argument("--dry-run", action="store_true", help="print exactly what would be uploaded, upload nothing")
+    s.set_defaults(func=cmd_publish)
 
     s = sub.add_parser("stats", help="counts per document, layer and label; entities by mentions and documents")
     s.add_argument("--format", choices=("text", "markdown", "json"), default="text")

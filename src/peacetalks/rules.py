@@ -11,6 +11,7 @@ every problem at the levels it reaches is reported.
 - ``R`` level 4, references: ids, links, type agreement, event roles.
 - ``C`` level 5, corpus tables: pandera checks over the flattened tables.
 - ``D`` corpus drift: corpus/ against seeds/.
+- ``V`` release verification: a release folder against its manifest (``peacetalks verify``).
 - ``W`` warnings: likely misses. They do not fail validation.
 """
 
@@ -28,6 +29,7 @@ LEVELS = {
     "R": (4, "references"),
     "C": (5, "corpus tables"),
     "D": (1, "corpus drift"),
+    "V": (0, "release verification"),
     "W": (0, "warnings"),
 }
 
@@ -154,6 +156,15 @@ _RULES = [
          "Seeds are the raw articles, byte for byte. Their checksums are recorded in seeds/SHA256SUMS.",
          "an edited seed", "the seed as it was received; corrections go into annotations or quality flags"),
     # warnings
+    Rule("V001", "release-file-changed", "release file differs from manifest.json",
+         "Releases are immutable: every file's sha256 and size are recorded in manifest.json when it is built.",
+         "data/mentions/train-00000-of-00001.parquet edited after the build", "rebuild the release with `peacetalks build`"),
+    Rule("V002", "release-file-missing", "file listed in manifest.json is missing", "A release is complete or it is not a release.",
+         "README.md deleted from a release folder", "rebuild the release"),
+    Rule("V003", "release-file-extra", "file in the release folder is not in manifest.json",
+         "Nothing may be added to a release after it is built.", "notes.txt copied into the release folder", "remove it"),
+    Rule("V004", "release-manifest", "manifest.json is missing or invalid", "Without its manifest a folder cannot be verified.",
+         "a folder without manifest.json", "verify the folder `peacetalks build` wrote"),
     Rule("W001", "unannotated-occurrence", "string annotated elsewhere in the document is left bare here",
          "The same string is annotated as a mention in one place and not in another place of the same document; usually a miss.",
          '"Macron" annotated at 9-15, bare at 301-307', "annotate 301-307 too, or accept it in annotations/allow.json"),

@@ -1,0 +1,545 @@
+"""Stage 6, release engineering: verify a release, diff two versions, cut and publish releases.
+
+- ``verify DIR``: every file of a release against its ``manifest.json`` (V001-V004).
+- ``diff OLD NEW``: a semantic changelog between two release folders, project folders or
+  git revisions: documents, texts, annotations by layer and label, registry changes
+  (merged, split, relinked entities), label inventory changes. Markdown or JSON.
+- ``release VERSION``: checks the version against the change (a breaking label change
+  needs a major bump, new documents or annotations a minor one, corrections a patch),
+  writes the CHANGELOG entry from the diff, sets the version, and builds.
+- ``publish DIR --repo-id``: uploads a verified release to the Hugging Face Hub with the
+  version as a tag; ``--dry-run`` prints exactly what would be uploaded.
+
+Annotations are matched across versions by what they annotate, not by id (ids may be
+renumbered): a mention by (document, start, end), an event by its trigger span, a quote
+by its content span and speaker span, a flag by its code and span.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow.parquet as pq
+
+from .files import atomic_write
+from .problems import Problem
+from .project import Project
+
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+class ReleaseError(Exception):
+    """A release command refused; the message says why, nothing was changed."""
+
+
+# ------------------------------------------------------------------ verify
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(folder: Path) -> list[Problem]:
+    """Every file of a release against manifest.json: changed, missing and extra files."""
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    shown = lambda p: p.relative_to(folder).as_posix()  # noqa: E731
+    if not manifest_path.is_file():
+        return [Problem(str(folder), 1, 1, "V004", "no manifest.json: not a peacetalks release folder",
+                        "verify the folder that `peacetalks build` wrote")]
+    try:
+        manifest = orjson.loads(manifest_path.read_bytes())
+        files = manifest["files"]
+        assert isinstance(files, dict)
+    except Exception:  # noqa: BLE001 - any damage to the manifest is one clear problem
+        return [Problem("manifest.json", 1, 1, "V004", "manifest.json is not a valid release manifest",
+                        "rebuild the release with `peacetalks build`")]
+    problems = []
+    for name, entry in sorted(files.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(Problem(name, 1, 1, "V002", "file listed in manifest.json is missing", None))
+        elif path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+            problems.append(Problem(name, 1, 1, "V001", "file differs from manifest.json (sha256 or size)",
+                                    "releases are immutable: rebuild instead of editing files"))
+    present = {shown(p) for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
+    for name in sorted(present - set(files)):
+        problems.append(Problem(name, 1, 1, "V003", "file is not listed in manifest.json", "remove it"))
+    return problems
+
+
+# ------------------------------------------------------------------ snapshots
+
+@dataclass
+class Snapshot:
+    """One version of the corpus, in the comparable form the diff works on."""
+
+    name: str
+    version: str | None
+    documents: pl.DataFrame
+    mentions: pl.DataFrame
+    events: pl.DataFrame
+    quotes: pl.DataFrame
+    flags: pl.DataFrame
+    entities: pl.DataFrame
+    labels: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _span(s, e) -> str:
+    return f"{s}-{e}" if s is not None else ""
+
+
+def _from_tables(name: str, version: str | None, documents: pl.DataFrame, mentions: pl.DataFrame,
+                 events: pl.DataFrame, arguments: pl.DataFrame, quotes: pl.DataFrame, flags: pl.DataFrame,
+                 entities: pl.DataFrame, labels: dict[str, list[str]]) -> Snapshot:
+    """Comparable frames: references by span, not by id."""
+    span_of = mentions.select("document", pl.col("id").alias("mention"),
+                              pl.format("{}-{}", "start", "end").alias("span"))
+    args = (arguments.join(span_of, on=["document", "mention"], how="left")
+            .with_columns(pl.format("{}={}", "role", pl.col("span").fill_null("?")).alias("arg"))
+            .group_by("document", "event").agg(pl.col("arg").sort().str.join(", ").alias("arguments")))
+    ev = (events.drop("arguments", strict=False)
+          .join(args, left_on=["document", "id"], right_on=["document", "event"], how="left")
+          .with_columns(pl.col("arguments").fill_null(""))
+          .select("document", "trigger_start", "trigger_end", "trigger_text", "type", "realis", "modality",
+                  "xdoc", "arguments"))
+    speaker = span_of.rename({"mention": "speaker", "span": "speaker_span"})
+    qt = (quotes.join(speaker, on=["document", "speaker"], how="left")
+          .with_columns(pl.col("speaker_span").fill_null(""),
+                        pl.format("{}-{}", "cue_start", "cue_end").fill_null("").alias("cue"))
+          .select("document", "content_start", "content_end", "speaker_span", "kind", "cue", "content_text"))
+    return Snapshot(
+        name, version, documents.select("id", "title", "date", "outlet", "text"),
+        mentions.select("document", "start", "end", "text", "type", "level", "entity", "value"),
+        ev, qt, flags.select("document", "code", "start", "end", "note"),
+        entities.select("id", "name", "type", "wikidata"), labels)
+
+
+def _from_project(name: str, root: Path) -> Snapshot:
+    from .validate import validate
+    project = Project(root)
+    result = validate(project)
+    if result.errors:
+        raise ReleaseError(f"{name} does not validate ({len(result.errors)} errors); diff needs valid versions")
+    t = result.tables
+    frames = {k: pl.from_arrow(getattr(t, k)) for k in ("documents", "mentions", "events", "arguments", "quotes",
+                                                         "flags", "entities")}
+    frames["arguments"] = frames["arguments"].join(
+        frames["events"].select("document", pl.col("index").alias("event_index"), pl.col("id").alias("event")),
+        on=["document", "event_index"]).select("document", "event", "role", "mention")
+    frames["flags"] = frames["flags"].rename({"span_start": "start", "span_end": "end"})
+    labels = {k: result.labels[k].names for k in ("EntityType", "TimexType", "MentionLevel", "EventType", "Realis",
+                                                  "Modality", "QuoteKind", "FlagCode")}
+    labels["roles"] = result.labels.roles
+    version = None
+    init = root / "src" / "peacetalks" / "__init__.py"
+    if init.exists():
+        m = re.search(r'__version__\s*=\s*"([^"]+)"', init.read_text("utf-8"))
+        version = m.group(1) if m else None
+    return _from_tables(name, version, frames["documents"], frames["mentions"], frames["events"],
+                        frames["arguments"], frames["quotes"], frames["flags"], frames["entities"], labels)
+
+
+def _from_release(name: str, folder: Path) -> Snapshot:
+    from datasets import Features
+
+    from .build import parquet_path
+    manifest = orjson.loads((folder / "manifest.json").read_bytes())
+
+    def read(config: str) -> tuple[pl.DataFrame, Features]:
+        table = pq.read_table(folder / parquet_path(config))
+        return pl.from_arrow(table), Features.from_arrow_schema(table.schema)
+
+    def decode(frame: pl.DataFrame, feats, columns: list[str]) -> pl.DataFrame:
+        out = []
+        for c in columns:
+            names = feats[c].names
+            out.append(pl.col(c).replace_strict(list(range(len(names))), names, default=None, return_dtype=pl.Utf8))
+        return frame.with_columns(out)
+
+    docs, _ = read("documents")
+    mentions, mf = read("mentions")
+    mentions = decode(mentions, mf, ["type", "level"])
+    events, ef = read("events")
+    roles = ef["arguments"].feature["role"].names
+    arguments = (events.select("document", pl.col("id").alias("event"), "arguments").explode("arguments")
+                 .drop_nulls("arguments").unnest("arguments")
+                 .with_columns(pl.col("role").replace_strict(list(range(len(roles))), roles, return_dtype=pl.Utf8)))
+    events = decode(events, ef, ["type", "realis", "modality"])
+    quotes, qf = read("quotes")
+    quotes = decode(quotes, qf, ["kind"])
+    flag_feat = Features.from_arrow_schema(pq.read_schema(folder / parquet_path("documents")))["flags"].feature
+    flags = docs.select(pl.col("id").alias("document"), "flags").explode("flags").drop_nulls("flags").unnest("flags")
+    flags = flags.with_columns(pl.col("code").replace_strict(list(range(len(flag_feat["code"].names))),
+                                                             flag_feat["code"].names, return_dtype=pl.Utf8))
+    entities, nf = read("entities")
+    entities = decode(entities, nf, ["type"])
+    labels = {"EntityType": nf["type"].names, "MentionLevel": mf["level"].names, "EventType": ef["type"].names,
+              "Realis": ef["realis"].names, "Modality": ef["modality"].names, "QuoteKind": qf["kind"].names,
+              "FlagCode": flag_feat["code"].names, "roles": roles,
+              "TimexType": [n for n in mf["type"].names if n not in nf["type"].names]}
+    return _from_tables(name, manifest.get("version"), docs, mentions, events, arguments, quotes, flags, entities, labels)
+
+
+def snapshot(source: str, root: Path) -> Snapshot:
+    """A release folder, a project folder, or a git revision of the project at ``root``."""
+    try:
+        return _snapshot(source, root)
+    except ReleaseError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a damaged folder or revision is reported, not a traceback
+        raise ReleaseError(f"cannot read {source!r}: {type(e).__name__}: {e}") from None
+
+
+def _snapshot(source: str, root: Path) -> Snapshot:
+    path = Path(source)
+    if (path / "manifest.json").is_file():
+        return _from_release(source, path)
+    if (path / "annotations").is_dir() and (path / "corpus").is_dir():
+        return _from_project(source, path)
+    try:
+        subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{source}^{{commit}}"],
+                       check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        raise ReleaseError(f"{source!r} is neither a release folder, a project folder nor a git revision") from None
+    with tempfile.TemporaryDirectory(prefix="peacetalks-rev-") as tmp:
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", source],
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        return _from_project(source, Path(tmp))
+
+
+# ------------------------------------------------------------------ diff
+
+LAYERS = {
+    "mentions": (["document", "start", "end"], ["text", "type", "level", "entity", "value"], "type"),
+    "events": (["document", "trigger_start", "trigger_end"], ["trigger_text", "type", "realis", "modality", "xdoc",
+                                                              "arguments"], "type"),
+    "quotes": (["document", "content_start", "content_end", "speaker_span"], ["kind", "cue", "content_text"], "kind"),
+    "flags": (["document", "code", "start", "end"], ["note"], "code"),
+}
+
+
+def _layer_diff(old: pl.DataFrame, new: pl.DataFrame, keys: list[str], values: list[str], label: str) -> dict:
+    old = old.with_columns(pl.col(keys).cast(pl.Utf8).fill_null(""))
+    new = new.with_columns(pl.col(keys).cast(pl.Utf8).fill_null(""))
+    added = new.join(old.select(keys), on=keys, how="anti")
+    removed = old.join(new.select(keys), on=keys, how="anti")
+    both = old.join(new, on=keys, how="inner", suffix="_new")
+    differs = pl.lit(False)
+    for v in values:
+        differs = differs | (pl.col(v).cast(pl.Utf8).fill_null("∅") != pl.col(f"{v}_new").cast(pl.Utf8).fill_null("∅"))
+    changed = both.filter(differs)
+
+    def by_label(frame: pl.DataFrame, column: str) -> dict[str, int]:
+        return dict(sorted(frame.group_by(column).agg(pl.len()).iter_rows(), key=lambda kv: str(kv[0]))) \
+            if frame.height else {}
+
+    changes = {}
+    for v in values:
+        n = changed.filter(pl.col(v).cast(pl.Utf8).fill_null("∅") != pl.col(f"{v}_new").cast(pl.Utf8).fill_null("∅")).height
+        if n:
+            changes[v] = n
+    return {"added": added.height, "removed": removed.height, "changed": changed.height,
+            "added_by_label": {str(k): v for k, v in by_label(added, label).items()},
+            "removed_by_label": {str(k): v for k, v in by_label(removed, label).items()},
+            "changed_fields": changes}
+
+
+def _registry_diff(old: Snapshot, new: Snapshot) -> dict:
+    o, n = old.entities, new.entities
+    added = sorted(set(n["id"]) - set(o["id"]))
+    removed = sorted(set(o["id"]) - set(n["id"]))
+    both = o.join(n, on="id", suffix="_new")
+    changed = sorted(both.filter((pl.col("name") != pl.col("name_new")) | (pl.col("type") != pl.col("type_new"))
+                                 | (pl.col("wikidata").fill_null("") != pl.col("wikidata_new").fill_null("")))["id"])
+    keys = ["document", "start", "end"]
+    links = (old.mentions.filter(pl.col("entity").is_not_null()).select(*keys, "entity")
+             .join(new.mentions.filter(pl.col("entity").is_not_null()).select(*keys, pl.col("entity").alias("to")),
+                   on=keys))
+    moved = links.filter(pl.col("entity") != pl.col("to"))
+    merged, split, relinked, renamed = [], [], [], []
+    new_ids = set(added)
+    for (entity,), group in sorted(moved.group_by("entity"), key=lambda kv: kv[0]):
+        kept = links.filter((pl.col("entity") == entity) & (pl.col("to") == entity)).height
+        targets = sorted(set(group["to"]))
+        fresh = [t for t in targets if t in new_ids]
+        if entity in removed and not kept and len(targets) == 1:
+            # every mention went to one entity: a merge into an existing one, or a new id
+            (renamed if fresh else merged).append({"from": entity, "into": targets[0], "mentions": group.height})
+        elif fresh:
+            split.append({"entity": entity, "into": sorted(set(targets) | ({entity} if kept else set())),
+                          "mentions": group.height})
+        else:
+            for (to,), sub in sorted(group.group_by("to"), key=lambda kv: kv[0]):
+                relinked.append({"from": entity, "to": to, "mentions": sub.height})
+    return {"added": added, "removed": removed, "changed": changed, "merged": merged, "renamed": renamed,
+            "split": split, "relinked": relinked}
+
+
+def _labels_diff(old: Snapshot, new: Snapshot) -> dict:
+    """Label inventories: additions at the end are compatible; removals and reorderings change ClassLabel ids."""
+    out = {}
+    for inventory in sorted(set(old.labels) | set(new.labels)):
+        a, b = old.labels.get(inventory, []), new.labels.get(inventory, [])
+        if a != b:
+            removed = [x for x in a if x not in b]
+            out[inventory] = {"added": [x for x in b if x not in a], "removed": removed,
+                              "breaking": bool(removed) or b[:len(a)] != a}
+    return out
+
+
+def diff(old: Snapshot, new: Snapshot) -> dict:
+    od, nd = old.documents, new.documents
+    added = sorted(set(nd["id"]) - set(od["id"]))
+    removed = sorted(set(od["id"]) - set(nd["id"]))
+    both = od.join(nd, on="id", suffix="_new")
+    text_changed = sorted(both.filter(pl.col("text") != pl.col("text_new"))["id"])
+    meta_changed = sorted(both.filter(
+        (pl.col("title").fill_null("") != pl.col("title_new").fill_null(""))
+        | (pl.col("date").fill_null("") != pl.col("date_new").fill_null(""))
+        | (pl.col("outlet").fill_null("") != pl.col("outlet_new").fill_null("")))["id"])
+    layers = {name: _layer_diff(getattr(old, name), getattr(new, name), *spec) for name, spec in LAYERS.items()}
+    labels = _labels_diff(old, new)
+    registry = _registry_diff(old, new)
+    return {"old": {"name": old.name, "version": old.version}, "new": {"name": new.name, "version": new.version},
+            "documents": {"added": added, "removed": removed, "text_changed": text_changed,
+                          "metadata_changed": meta_changed},
+            "layers": layers, "entities": registry, "labels": labels, "bump": required_bump(
+                added, removed, text_changed, meta_changed, layers, registry, labels)}
+
+
+def required_bump(added, removed, text_changed, meta_changed, layers, registry, labels) -> str | None:
+    """The semver part a release of this change must increase (None: nothing changed)."""
+    if any(v["breaking"] for v in labels.values()) or removed:
+        return "major"
+    if added or any(v["added"] for v in labels.values()) or any(l["added"] for l in layers.values()) \
+            or registry["added"]:
+        return "minor"
+    if text_changed or meta_changed or any(l["removed"] or l["changed"] for l in layers.values()) \
+            or any(registry[k] for k in ("removed", "changed", "merged", "renamed", "split", "relinked")):
+        return "patch"
+    return None
+
+
+def markdown(d: dict, version: str | None = None, date: str | None = None) -> str:
+    title = version or d["new"]["version"] or d["new"]["name"]
+    lines = [f"## {title}" + (f" ({date})" if date else ""), ""]
+    lines.append(f"Changes from {d['old']['version'] or d['old']['name']} "
+                 f"({d['bump'] or 'no'} change).")
+    lines.append("")
+    docs = d["documents"]
+    if any(docs.values()):
+        lines.append("### Documents")
+        for key, what in (("added", "added"), ("removed", "removed"), ("text_changed", "text changed"),
+                          ("metadata_changed", "metadata changed")):
+            if docs[key]:
+                lines.append(f"- {what}: " + ", ".join(f"`{x}`" for x in docs[key]))
+        lines.append("")
+    rows = []
+    for name, layer in d["layers"].items():
+        if layer["added"] or layer["removed"] or layer["changed"]:
+            detail = []
+            if layer["added_by_label"]:
+                detail.append("added " + ", ".join(f"{k} {v}" for k, v in layer["added_by_label"].items()))
+            if layer["removed_by_label"]:
+                detail.append("removed " + ", ".join(f"{k} {v}" for k, v in layer["removed_by_label"].items()))
+            if layer["changed_fields"]:
+                detail.append("changed " + ", ".join(f"{k} {v}" for k, v in layer["changed_fields"].items()))
+            rows.append(f"| {name} | +{layer['added']} | -{layer['removed']} | ~{layer['changed']} | {'; '.join(detail)} |")
+    if rows:
+        lines += ["### Annotations", "", "| layer | added | removed | changed | by label / field |",
+                  "|---|---|---|---|---|", *rows, ""]
+    reg = d["entities"]
+    if any(reg.values()):
+        lines.append("### Entity registry")
+        for key in ("added", "removed", "changed"):
+            if reg[key]:
+                lines.append(f"- {key}: " + ", ".join(f"`{x}`" for x in reg[key]))
+        for m in reg["merged"]:
+            lines.append(f"- merged `{m['from']}` into `{m['into']}` ({m['mentions']} mentions)")
+        for m in reg["renamed"]:
+            lines.append(f"- renamed `{m['from']}` to `{m['into']}` ({m['mentions']} mentions)")
+        for s in reg["split"]:
+            lines.append(f"- split `{s['entity']}` into " + ", ".join(f"`{x}`" for x in s["into"])
+                         + f" ({s['mentions']} mentions moved)")
+        for r in reg["relinked"]:
+            lines.append(f"- relinked {r['mentions']} mention(s) from `{r['from']}` to `{r['to']}`")
+        lines.append("")
+    if d["labels"]:
+        lines.append("### Label inventories")
+        for inventory, change in d["labels"].items():
+            parts = []
+            if change["added"]:
+                parts.append("added " + ", ".join(f"`{x}`" for x in change["added"]))
+            if change["removed"]:
+                parts.append("removed " + ", ".join(f"`{x}`" for x in change["removed"]))
+            if change["breaking"]:
+                parts.append("**breaking**: ClassLabel ids of existing labels change")
+            lines.append(f"- {inventory}: " + "; ".join(parts))
+        lines.append("")
+    if len(lines) <= 4:
+        lines += ["No changes.", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ release
+
+def parse_version(v: str) -> tuple[int, int, int]:
+    m = SEMVER.match(v or "")
+    if not m:
+        raise ReleaseError(f"{v!r} is not a semantic version (MAJOR.MINOR.PATCH)")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def expected_version(previous: str, bump: str) -> str:
+    major, minor, patch = parse_version(previous)
+    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[bump]
+
+
+def latest_release(folder: Path, below: str | None = None) -> Path | None:
+    """The highest-versioned release folder under ``folder`` (below a version, if given)."""
+    if not folder.is_dir():
+        return None
+    found = []
+    for p in folder.iterdir():
+        if (p / "manifest.json").is_file() and SEMVER.match(p.name):
+            if below is None or parse_version(p.name) < parse_version(below):
+                found.append(p)
+    return max(found, key=lambda p: parse_version(p.name), default=None)
+
+
+def set_version(project: Project, version: str) -> None:
+    init = project.root / "src" / "peacetalks" / "__init__.py"
+    if not init.exists():
+        raise ReleaseError("releases are cut from a source checkout (src/peacetalks/__init__.py holds the version)")
+    text = init.read_text("utf-8")
+    new = re.sub(r'__version__\s*=\s*"[^"]*"', f'__version__ = "{version}"', text, count=1)
+    atomic_write(init, new.encode("utf-8"))
+
+
+def write_changelog(project: Project, entry: str) -> Path:
+    path = project.root / "CHANGELOG.md"
+    head = "# Changelog\n\nEvery release of the peacetalks corpus, newest first, written by `peacetalks release` " \
+           "from `peacetalks diff`.\n\n"
+    old = path.read_text("utf-8") if path.exists() else head
+    body = old[len(head):] if old.startswith(head) else old.split("\n", 1)[1].lstrip("\n") if old.startswith("# ") else old
+    version_line = entry.splitlines()[0]
+    if version_line in old.splitlines():
+        raise ReleaseError(f"CHANGELOG.md already has an entry '{version_line}'")
+    atomic_write(path, (head + entry.rstrip() + "\n\n" + body).rstrip().encode("utf-8") + b"\n")
+    return path
+
+
+@dataclass
+class Cut:
+    version: str
+    bump: str | None
+    previous: str | None
+    entry: str
+    diff: dict | None
+
+
+def plan(project: Project, version: str, previous: str | None = None, date: str | None = None) -> Cut:
+    """What ``release`` would do: refuses a version that does not match the change."""
+    parse_version(version)
+    date = date or _dt.date.today().isoformat()
+    releases = project.root / "release"
+    prev_source = previous or (str(p) if (p := latest_release(releases, below=version)) else None)
+    current = _from_project("working tree", project.root)
+    if prev_source is None:
+        entry = "\n".join([f"## {version} ({date})", "", "Initial release.", "",
+                           f"- documents: {current.documents.height}; mentions: {current.mentions.height}; "
+                           f"events: {current.events.height}; quotes: {current.quotes.height}; "
+                           f"flags: {current.flags.height}; entities: {current.entities.height}", ""])
+        return Cut(version, None, None, entry, None)
+    old = snapshot(prev_source, project.root)
+    if old.version is None:
+        raise ReleaseError(f"cannot tell the version of {prev_source}")
+    d = diff(old, current)
+    if d["bump"] is None:
+        raise ReleaseError(f"nothing changed since {old.version}: there is nothing to release")
+    want = expected_version(old.version, d["bump"])
+    if version != want:
+        raise ReleaseError(f"this change since {old.version} is a {d['bump']} change, so the release is {want}, "
+                           f"not {version}" + _why(d))
+    return Cut(version, d["bump"], old.version, markdown(d, version, date), d)
+
+
+def _why(d: dict) -> str:
+    if d["bump"] == "major":
+        return " (labels were removed or reordered, or documents removed: readers' ClassLabel ids or rows change)"
+    if d["bump"] == "minor":
+        return " (documents, annotations, entities or labels were added)"
+    return " (annotations, texts or the registry were corrected)"
+
+
+def release(project: Project, version: str, previous: str | None = None, date: str | None = None,
+            out: Path | None = None):
+    """Check the version, write CHANGELOG.md and the version, and build release/<version>."""
+    from .build import build
+    cut = plan(project, version, previous, date)
+    changelog = write_changelog(project, cut.entry)
+    set_version(project, version)
+    built = build(project, out or project.root / "release" / version, version=version)
+    return cut, changelog, built
+
+
+# ------------------------------------------------------------------ publish
+
+def publish(folder: Path, repo_id: str, dry_run: bool = False, token: str | None = None) -> list[str]:
+    """Upload a verified release to the Hub, tagged with its version. Returns the lines it printed/would print."""
+    folder = Path(folder)
+    problems = verify(folder)
+    if problems:
+        raise ReleaseError("refusing to publish: the release does not match its manifest\n"
+                           + "\n".join(p.render() for p in problems))
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
+        raise ReleaseError(f"--repo-id must be ORG/NAME, not {repo_id!r}")
+    manifest = orjson.loads((folder / "manifest.json").read_bytes())
+    version = manifest["version"]
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    lines = [f"repository: https://huggingface.co/datasets/{repo_id} (dataset)",
+             f"commit: 'peacetalks {version}' on main, then tag v{version}",
+             f"files ({len(files)}):"]
+    entries = {**manifest["files"], "manifest.json": {"bytes": (folder / "manifest.json").stat().st_size,
+                                                      "sha256": _sha256(folder / "manifest.json")}}
+    lines += [f"  {name}  {entries[name]['bytes']:>10} bytes  sha256 {entries[name]['sha256']}" for name in files]
+    if dry_run:
+        return lines
+    token = token or os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    if not token:
+        raise ReleaseError("set HF_TOKEN to a Hugging Face token with write access (or use --dry-run)")
+    from huggingface_hub import HfApi
+    api = HfApi(token=token)
+    refs = None
+    try:
+        refs = api.list_repo_refs(repo_id, repo_type="dataset")
+    except Exception:  # noqa: BLE001 - a new repository has no refs yet
+        pass
+    if refs is not None and any(t.name == f"v{version}" for t in refs.tags):
+        raise ReleaseError(f"{repo_id} already has tag v{version}: releases are immutable, bump the version")
+    api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
+    api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
+                      commit_message=f"peacetalks {version}")
+    api.create_tag(repo_id, tag=f"v{version}", repo_type="dataset", tag_message=f"peacetalks {version}")
+    return lines + [f"published v{version}"]
+
+
+def to_json(d: dict) -> str:
+    return json.dumps(d, ensure_ascii=False, indent=1, default=str)
