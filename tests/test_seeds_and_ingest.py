@@ -90,3 +90,23 @@ def test_unsafe_seed_names_are_refused():
     with pytest.raises(IngestError) as e:
         normalise(b"text", "..x.txt")
     assert e.value.problem.code == "F007"
+
+
+def test_adding_a_seed_refuses_bad_input_and_writes_nothing(project, capsys):
+    from peacetalks.cli import main
+    article = Path(__file__).parent / "data" / "example-article.txt"
+    before = sorted(p.name for p in project.seeds.iterdir())
+    root = ["--root", str(project.root)]
+    assert main([*root, "ingest", "--add", str(article), "--id", "x1", "--date", "2025-04-19"]) == 1
+    assert "D003 date '2025-04-19' contradicts the seed, which states '2025-04-18'" in capsys.readouterr().err
+    assert main([*root, "ingest", "--add", str(article), "--id", "x1", "--url", "ftp://nope"]) == 1
+    assert "is not an http(s) URL" in capsys.readouterr().err
+    assert main([*root, "ingest", "--add", str(article), "--id", "../x"]) == 1
+    assert "F007" in capsys.readouterr().err
+    assert main([*root, "ingest", "--add", str(article), "--id", "000_4d90cd6c48df9336"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main([*root, "ingest", "--add", str(project.root / "missing.txt")]) == 1
+    assert sorted(p.name for p in project.seeds.iterdir()) == before
+    assert main([*root, "ingest", "--add", str(article), "--id", "x1"]) == 0
+    assert main([*root, "ingest", "--check"]) == 0
+    assert main([*root, "validate"]) == 0

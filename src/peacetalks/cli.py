@@ -27,8 +27,20 @@ def _project(args) -> Project:
 
 
 def cmd_ingest(args) -> int:
-    from .ingest import check_drift, ingest
+    from .ingest import IngestError, add_seed, check_drift, ingest
     project = _project(args)
+    if args.add:
+        stated = {k: getattr(args, k) for k in ("title", "date", "outlet", "author", "url")}
+        try:
+            written = add_seed(project, Path(args.add), args.id, stated)
+        except IngestError as e:
+            print(e.problem.render(), file=sys.stderr)
+            return 1
+        doc = project.documents / f"{args.id or Path(args.add).name.removesuffix('.txt')}.json"
+        print("added:" + "".join(f"\n  {w}" for w in written))
+        print(f"next: annotate {project.rel(doc)} (see annotations/GUIDELINES.md), then "
+              "`peacetalks fmt` and `peacetalks validate`")
+        return 0
     if args.check:
         problems = check_drift(project)
         for p in problems:
@@ -156,6 +168,46 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """Every pull-request check in one command, as CI runs it (the tests are run by pytest)."""
+    import tempfile
+
+    from .build import BuildError, build
+    from .fmt import fmt
+    from .ingest import check_drift
+    from .problems import render
+    from .release import verify
+    from .validate import validate
+    project = _project(args)
+    failed = []
+
+    def step(name: str, ok: bool, detail: str = "") -> None:
+        print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f"\n{detail}" if detail and (not ok or args.verbose) else ""))
+        if not ok:
+            failed.append(name)
+
+    drift = check_drift(project)
+    step("corpus/ regenerates from seeds/ (peacetalks ingest --check)", not drift, render(drift, args.format))
+    formatted = fmt(project, check=True)
+    unformatted = [r for r in formatted if r.changed or r.problems]
+    step("files are canonical (peacetalks fmt --check)", not unformatted,
+         "\n".join((f"would reformat {r.shown}\n{r.diff()}" if r.changed else "")
+                   + "\n".join(p.render() for p in r.problems) for r in unformatted))
+    result = validate(project, cache=not args.no_cache)
+    step("annotations validate (peacetalks validate)", result.ok and not result.problems,
+         render(result.problems, args.format))
+    if result.ok:
+        with tempfile.TemporaryDirectory(prefix="peacetalks-check-") as tmp:
+            try:
+                release = build(project, Path(tmp) / "release", cache=not args.no_cache)
+                problems = verify(release.path)
+                step("the release builds and verifies (peacetalks build, verify)", not problems, render(problems))
+            except BuildError as e:
+                step("the release builds (peacetalks build)", False, str(e))
+    print("all checks passed" if not failed else f"{len(failed)} check(s) failed")
+    return 1 if failed else 0
+
+
 def cmd_stats(args) -> int:
     from .problems import render
     from .stats import compute, render as render_stats
@@ -197,6 +249,10 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ingest", help="normalise seeds/ into corpus/ (deterministic)")
     s.add_argument("--check", action="store_true", help="only report drift between corpus/ and seeds/; exit 1 on drift")
+    s.add_argument("--add", metavar="FILE", help="add a raw article as a new seed (kept byte for byte) and ingest it")
+    s.add_argument("--id", help="with --add: the document id (default: the file name without .txt)")
+    for field in ("title", "date", "outlet", "author", "url"):
+        s.add_argument(f"--{field}", help=f"with --add: the {field} the source states (kept in seeds/<id>.meta.json)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("validate", help="check every file in levels and report every problem")
@@ -224,6 +280,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("text", help="the exact text to find")
     s.add_argument("--all", action="store_true", help="every occurrence, not just the first")
     s.set_defaults(func=cmd_locate)
+
+    s = sub.add_parser("check", help="run every pull-request check: drift, fmt --check, validate, build and verify")
+    s.add_argument("--format", choices=("text", "github"), default="text", help="how validation problems are printed")
+    s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
+    s.add_argument("--verbose", action="store_true", help="print details of passing steps too")
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("verify", help="check a release folder against its manifest.json")
     s.add_argument("folder")

@@ -15,8 +15,12 @@ in seeds/SHA256SUMS. ``normalise`` turns it into one corpus record:
 6. A last line of the form ``<Name> for <Outlet>`` (at most 80 characters) is a byline:
    it becomes ``author`` and ``outlet`` and leaves the text.
 
-Nothing else is inferred: no date, outlet, author or URL that the seed does not
-state. The text is written to corpus/<id>.txt followed by one LF, the metadata to
+7. Metadata the source states but the seed file does not carry (its URL, or an outlet
+   named on the web page) may be given when the seed is added (``peacetalks ingest
+   --add FILE --url ...``); it is kept beside the seed in ``seeds/<id>.meta.json`` and
+   fills only fields the seed leaves empty (a conflict with the seed is an error).
+
+Nothing else is inferred: no date, outlet, author or URL that nobody stated. The text is written to corpus/<id>.txt followed by one LF, the metadata to
 corpus/<id>.json. The document id is the seed's file name without ``.txt``.
 """
 
@@ -67,8 +71,32 @@ class Record:
         return {f"{self.id}.txt": (self.text + "\n").encode("utf-8"), f"{self.id}.json": dump_json(self.meta)}
 
 
-def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None) -> Record:
-    """Normalise one seed (its bytes and file name) into a corpus record."""
+META_FIELDS = ("title", "date", "outlet", "author", "url")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_DATE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$")
+
+
+def check_stated(stated: dict, shown: str) -> list[Problem]:
+    """The metadata stated beside a seed: known fields, non-empty strings, a date and a URL of the right form."""
+    problems = []
+    if not isinstance(stated, dict):
+        return [Problem(shown, 1, 1, "S001", "seed metadata must be a JSON object", None)]
+    for key, value in stated.items():
+        if key not in META_FIELDS:
+            problems.append(Problem(shown, 1, 1, "S003", f"unknown metadata field {key!r}",
+                                    f"allowed: {', '.join(META_FIELDS)}"))
+        elif not isinstance(value, str) or not value.strip():
+            problems.append(Problem(shown, 1, 1, "S004", f"{key!r} must be a non-empty string", None))
+        elif key == "date" and not _DATE.match(value):
+            problems.append(Problem(shown, 1, 1, "S006", f"date {value!r} is not YYYY-MM-DD", None))
+        elif key == "url" and not _URL.match(value):
+            problems.append(Problem(shown, 1, 1, "S006", f"url {value!r} is not an http(s) URL", None))
+    return problems
+
+
+def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stated: dict | None = None,
+              stated_path: str | None = None) -> Record:
+    """Normalise one seed (its bytes and file name) into a corpus record; ``stated``: metadata given beside it."""
     shown = shown_path or file_name
     doc_id = file_name[:-4] if file_name.endswith(".txt") else file_name
     if not _ID.match(doc_id) or ".." in doc_id:
@@ -106,13 +134,20 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None) -> R
     if not lines:
         raise IngestError(Problem(shown, 1, 1, "F010", "seed has no text after normalisation",
                                   "an article needs body text; check that the right file was given"))
+    found = {"title": title, "date": date, "outlet": outlet, "author": author, "url": None}
+    for key, value in (stated or {}).items():
+        if found.get(key) is not None and found[key] != value:
+            raise IngestError(Problem(stated_path or shown, 1, 1, "D003",
+                                      f"{key} {value!r} contradicts the seed, which states {found[key]!r}",
+                                      f"remove {key!r} from the metadata file: the seed's own statement wins"))
+        found[key] = value
     meta = {
         "id": doc_id,
-        "title": title,
-        "date": date,
-        "outlet": outlet,
-        "author": author,
-        "url": None,
+        "title": found["title"],
+        "date": found["date"],
+        "outlet": found["outlet"],
+        "author": found["author"],
+        "url": found["url"],
         "language": "en",
         "source": {"file": file_name, "sha256": hashlib.sha256(raw).hexdigest(), "normaliser": NORMALISER_VERSION},
     }
@@ -159,8 +194,21 @@ def regenerate(project: Project) -> tuple[dict[str, bytes], list[Problem]]:
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
     for seed in seed_files(project):
+        side = seed.with_name(seed.name[:-4] + ".meta.json")
+        stated = None
+        if side.exists():
+            try:
+                stated = orjson.loads(side.read_bytes())
+            except orjson.JSONDecodeError as e:
+                problems.append(Problem(project.rel(side), e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}", None))
+                continue
+            found = check_stated(stated, project.rel(side))
+            if found:
+                problems += found
+                continue
         try:
-            files.update(normalise(seed.read_bytes(), seed.name, shown_path=project.rel(seed)).files())
+            files.update(normalise(seed.read_bytes(), seed.name, shown_path=project.rel(seed), stated=stated,
+                                   stated_path=project.rel(side)).files())
         except IngestError as e:
             problems.append(e.problem)
     return files, problems
@@ -203,3 +251,45 @@ def ingest(project: Project) -> tuple[list[str], list[Problem]]:
             atomic_write(path, content)
             written.append(project.rel(path))
     return written, []
+
+
+def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: dict | None = None) -> list[str]:
+    """Add a raw article to seeds/ (byte for byte, checksum recorded, stated metadata beside it),
+    regenerate corpus/, and start its annotation file. Nothing is written if anything is wrong."""
+    try:
+        raw = Path(source).read_bytes()
+    except OSError as e:
+        raise IngestError(Problem(str(source), 1, 1, "F009", f"cannot read the article: {e.strerror}", None)) from None
+    doc_id = doc_id or Path(source).name.removesuffix(".txt")
+    name = f"{doc_id}.txt"
+    seed = project.seeds / name
+    if seed.exists():
+        raise IngestError(Problem(project.rel(seed), 1, 1, "R001", f"seed {name} already exists",
+                                  "choose another id with --id; seeds are never replaced"))
+    stated = {k: v for k, v in (stated or {}).items() if v is not None}
+    side = project.seeds / f"{doc_id}.meta.json"
+    found = check_stated(stated, project.rel(side))
+    if found:
+        raise IngestError(found[0])
+    record = normalise(raw, name, shown_path=str(source), stated=stated, stated_path=project.rel(side))
+    sums = read_checksums(project)
+    sums[name] = hashlib.sha256(raw).hexdigest()
+    written = []
+    project.seeds.mkdir(parents=True, exist_ok=True)
+    atomic_write(seed, raw)
+    written.append(project.rel(seed))
+    if stated:
+        atomic_write(side, dump_json(stated))
+        written.append(project.rel(side))
+    atomic_write(project.seeds / "SHA256SUMS", "".join(f"{d}  {n}\n" for n, d in sorted(sums.items())).encode())
+    written.append(project.rel(project.seeds / "SHA256SUMS"))
+    for file_name, content in record.files().items():
+        atomic_write(project.corpus / file_name, content)
+        written.append(project.rel(project.corpus / file_name))
+    skeleton = project.documents / f"{doc_id}.json"
+    if not skeleton.exists():
+        from .files import dump_records
+        atomic_write(skeleton, dump_records({"document": doc_id, "flags": [], "mentions": [], "events": [], "quotes": []},
+                                            ("flags", "mentions", "events", "quotes")))
+        written.append(project.rel(skeleton))
+    return written

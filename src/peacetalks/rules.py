@@ -156,6 +156,9 @@ _RULES = [
          "Seeds are the raw articles, byte for byte. Their checksums are recorded in seeds/SHA256SUMS.",
          "an edited seed", "the seed as it was received; corrections go into annotations or quality flags"),
     # warnings
+    Rule("D003", "seed-metadata-conflict", "metadata stated beside a seed contradicts the seed",
+         "seeds/<id>.meta.json may only fill fields the seed itself leaves empty; the seed's own statement (a date header, a byline) wins.",
+         '{"date": "2025-04-18"} beside a seed that starts "date 2025-04-17"', "remove 'date' from seeds/<id>.meta.json"),
     Rule("V001", "release-file-changed", "release file differs from manifest.json",
          "Releases are immutable: every file's sha256 and size are recorded in manifest.json when it is built.",
          "data/mentions/train-00000-of-00001.parquet edited after the build", "rebuild the release with `peacetalks build`"),

@@ -1,0 +1,66 @@
+"""CONTRIBUTING.md, followed as a new contributor would: every `peacetalks` command on the page, in order."""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+
+import pytest
+
+from peacetalks.cli import main
+
+from conftest import ROOT
+
+PAGE = ROOT / "CONTRIBUTING.md"
+ARTICLE = ROOT / "tests" / "data" / "example-article.txt"
+
+
+def commands():
+    return re.findall(r"^\$ (peacetalks .+)$", PAGE.read_text("utf-8"), re.M)
+
+
+def example_annotation():
+    [block] = re.findall(r"```json\n(.*?)```", PAGE.read_text("utf-8"), re.S)
+    return json.loads(block)
+
+
+def test_the_page_covers_the_workflow():
+    used = {shlex.split(c)[1] for c in commands()}
+    assert {"ingest", "locate", "fmt", "validate", "rules", "stats", "build", "check", "release", "diff",
+            "verify", "publish"} <= used
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_following_contributing_from_a_fresh_clone_ends_green(project, monkeypatch, capsys):
+    init = project.root / "src" / "peacetalks" / "__init__.py"
+    init.parent.mkdir(parents=True)
+    init.write_text('__version__ = "0.1.0"\n', "utf-8")
+    git = ["git", "-C", str(project.root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "clone"], check=True)
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(project.root / ".peacetalks-cache"))
+
+    annotated = False
+    for command in commands():
+        argv = [str(ARTICLE) if a == "path/to/article.txt" else a for a in shlex.split(command)[1:]]
+        if argv[0] == "fmt" and not annotated:  # the contributor writes the example annotation
+            path = project.documents / "005_example.json"
+            assert json.loads(path.read_text("utf-8"))["mentions"] == []  # the skeleton ingest started
+            path.write_text(json.dumps(example_annotation(), ensure_ascii=False, indent=2), "utf-8")
+            annotated = True
+        code = main(["--root", str(project.root), *argv])
+        out = capsys.readouterr()
+        assert code == 0, (command, out.out, out.err)
+        if argv[0] == "validate":
+            assert "No problems found." in out.out
+        if argv[0] == "ingest":
+            meta = json.loads((project.corpus / "005_example.json").read_text("utf-8"))
+            assert meta["url"] == "https://example.org/news/macron-starmer" and meta["outlet"] == "Example News"
+            assert meta["date"] == "2025-04-18" and meta["title"] == "Macron meets Starmer in London"
+    data = json.loads((project.documents / "005_example.json").read_text("utf-8"))
+    text = (project.corpus / "005_example.txt").read_text("utf-8")
+    assert all(text[m["start"]:m["end"]] == m["text"] for m in data["mentions"])
+    assert data["events"][0]["id"] == "e1" and text[data["events"][0]["trigger"]["start"]:].startswith("met")
