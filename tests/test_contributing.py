@@ -27,7 +27,7 @@ def example_annotation():
 
 def test_the_page_covers_the_workflow():
     used = {shlex.split(c)[1] for c in commands()}
-    assert {"ingest", "locate", "fmt", "validate", "rules", "stats", "build", "check", "release", "diff",
+    assert {"ingest", "locate", "fmt", "validate", "rules", "view", "stats", "build", "check", "release", "diff",
             "verify", "publish"} <= used
 
 

@@ -214,7 +214,7 @@ class Release:
 
 
 def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False,
-          version: str | None = None) -> Release:
+          version: str | None = None, site: bool = False) -> Release:
     result = validate(project, cache=cache)
     if not result.ok:
         raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
@@ -224,7 +224,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        counts = _write_release(project, result, tables, tmp, version)
+        counts = _write_release(project, result, tables, tmp, version, site)
         if out.exists():
             if _same_release(out, tmp):
                 shutil.rmtree(tmp)
@@ -253,7 +253,8 @@ def _same_release(a: Path, b: Path) -> bool:
     return listing(a) == listing(b)
 
 
-def _write_release(project: Project, result: Result, tables: dict[str, pa.Table], out: Path, version: str) -> dict:
+def _write_release(project: Project, result: Result, tables: dict[str, pa.Table], out: Path, version: str,
+                   site: bool = False) -> dict:
     labels = result.labels
     feats = features(labels)
     for config, table in tables.items():
@@ -276,6 +277,9 @@ def _write_release(project: Project, result: Result, tables: dict[str, pa.Table]
     data_files = {parquet_path(c): _sha256(out / parquet_path(c)) for c in CONFIGS}
     (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version), encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(tables, feats, version, data_files)))
+    if site:  # the static viewer for reviewers, listed in the manifest like every file
+        from .view import write_site
+        write_site(result, out / "site")
     files = {p.relative_to(out).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
              for p in sorted(out.rglob("*")) if p.is_file()}
     manifest = {

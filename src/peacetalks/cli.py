@@ -71,7 +71,8 @@ def cmd_build(args) -> int:
     from .build import BuildError, build
     project = _project(args)
     try:
-        release = build(project, Path(args.out) if args.out else None, force=args.force, cache=not args.no_cache)
+        release = build(project, Path(args.out) if args.out else None, force=args.force, cache=not args.no_cache,
+                        site=args.site)
     except BuildError as e:
         print(str(e), file=sys.stderr)
         return 1
@@ -208,6 +209,21 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_view(args) -> int:
+    from .problems import render
+    from .validate import validate
+    from .view import write_site
+    project = _project(args)
+    result = validate(project, cache=not args.no_cache)
+    if result.errors:
+        print(render(result.errors), file=sys.stderr)
+        print("peacetalks view: fix the errors first.", file=sys.stderr)
+        return 1
+    index = write_site(result, Path(args.out) if args.out else project.root / "site")
+    print(f"site written: {index}\nopen it in a browser (file://{index.resolve()})")
+    return 0
+
+
 def cmd_stats(args) -> int:
     from .problems import render
     from .stats import compute, render as render_stats
@@ -267,6 +283,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="the release folder (default: release/<version>)")
     s.add_argument("--force", action="store_true", help="replace an existing release of this version even if it differs")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
+    s.add_argument("--site", action="store_true", help="include the static viewer (peacetalks view) as site/")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("fmt", help="format annotation and registry files canonically; fill in span offsets from text")
@@ -309,6 +326,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--repo-id", required=True, help="ORG/NAME of the dataset repository")
     s.add_argument("--dry-run", action="store_true", help="print exactly what would be uploaded, upload nothing")
     s.set_defaults(func=cmd_publish)
+
+    s = sub.add_parser("view", help="write a static HTML site to look at the corpus and its layers")
+    s.add_argument("--out", help="the site folder (default: site/)")
+    s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
+    s.set_defaults(func=cmd_view)
 
     s = sub.add_parser("stats", help="counts per document, layer and label; entities by mentions and documents")
     s.add_argument("--format", choices=("text", "markdown", "json"), default="text")

@@ -1,0 +1,230 @@
+"""`peacetalks view`: the static site, checked as files and in a real headless Chromium.
+
+The browser tests use Debian's chromium and chromium-driver (installed by .ci/run);
+where they are missing the browser tests skip with that reason. Screenshots are kept
+in tests/artifacts/.
+"""
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from peacetalks.files import dump_records
+from peacetalks.ingest import add_seed
+from peacetalks.project import Project
+from peacetalks.validate import validate
+from peacetalks.view import write_site
+
+from conftest import DOC, ROOT
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+EVIL = "evil_doc"
+EVIL_TEXT = ("Injected\nThe page said <script>window.__pwned = 1; document.title = 'pwned'</script> and "
+             "<img src=x onerror=\"window.__pwned = 2\"> to Emmanuel Macron.\n")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The real corpus plus one hostile document, viewed."""
+    root = tmp_path_factory.mktemp("view")
+    for name in ("seeds", "corpus", "annotations", "schema"):
+        shutil.copytree(ROOT / name, root / name)
+    project = Project(root)
+    article = root / "evil.txt"
+    article.write_text(EVIL_TEXT, "utf-8")
+    add_seed(project, article, EVIL)
+    text = (project.corpus / f"{EVIL}.txt").read_text("utf-8")
+    start = text.index("Emmanuel Macron")
+    script = text.index("<script>")
+    data = {"document": EVIL, "flags": [], "mentions": [
+        {"id": "m1", "start": start, "end": start + 15, "text": "Emmanuel Macron", "type": "PER", "level": "NAM",
+         "entity": "evil-entity"}],
+        "events": [], "quotes": [{"id": "q1", "kind": "indirect",
+                                  "content": {"start": script, "end": script + 8, "text": "<script>"},
+                                  "cue": {"start": text.index("said"), "end": text.index("said") + 4, "text": "said"},
+                                  "speaker": "m1"}]}
+    (project.documents / f"{EVIL}.json").write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    registry = json.loads(project.entities.read_text("utf-8"))
+    registry["entities"].append({"id": "evil-entity", "name": "<b onmouseover=alert(1)>Macron</b>", "type": "PER",
+                                 "wikidata": None, "aliases": []})
+    project.entities.write_bytes(dump_records(registry, ("entities",)))
+    result = validate(project)
+    assert result.ok, [p.render() for p in result.errors]
+    index = write_site(result, root / "site")
+    return index.parent, result
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.scripts, self.depth, self.open = [], [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("href", "src"):
+            if key in attrs:
+                self.links.append(attrs[key])
+        if tag == "script":
+            self.scripts.append(attrs)
+        if tag not in ("meta", "link", "br", "img", "input", "rect"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, (tag, self.open[-5:])
+        self.open.pop()
+
+
+def test_every_page_is_well_formed_and_every_link_resolves(site):
+    folder, _ = site
+    pages = sorted(folder.rglob("*.html"))
+    assert {p.name for p in (folder / "doc").iterdir()} >= {f"{DOC}.html", f"{EVIL}.html"}
+    for page in pages:
+        parser = _Links()
+        parser.feed(page.read_text("utf-8"))
+        assert parser.open == [], page
+        for link in parser.links:
+            url = urlparse(link)
+            if url.scheme in ("http", "https"):
+                continue
+            target = (page.parent / unquote(url.path)).resolve()
+            assert target.exists(), (page, link)
+
+
+def test_corpus_text_is_escaped(site):
+    folder, _ = site
+    page = (folder / "doc" / f"{EVIL}.html").read_text("utf-8")
+    assert "<script>window.__pwned" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page and "window.__pwned = 1; document.title = &#x27;pwned&#x27;&lt;/script&gt;" in page
+    entity = (folder / "entity" / "evil-entity.html").read_text("utf-8")
+    assert "<b onmouseover" not in entity and "&lt;b onmouseover=alert(1)&gt;" in entity
+    # the embedded data cannot close its <script> element
+    data = re.search(r'<script type="application/json" id="layer-data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in data and json.loads(data)["mentions"]["m1"]["text"] == "Emmanuel Macron"
+
+
+def test_index_entities_events_and_stats(site):
+    folder, result = site
+    index = (folder / "index.html").read_text("utf-8")
+    for doc in result.tables.documents.column("id").to_pylist():
+        assert f'href="doc/{doc}.html"' in index
+    assert "inserted-material" in index and "truncated" in index  # quality flags are listed
+    macron = (folder / "entity" / "emmanuel-macron.html").read_text("utf-8")
+    n = sum(1 for m in result.tables.mentions.column("entity").to_pylist() if m == "emmanuel-macron")
+    assert macron.count('class="hit"') == n and "Q3052772" in macron
+    paris = (folder / "event" / "paris-talks-2025-04-17.html").read_text("utf-8")
+    assert "002_10aa8657d00e2537" in paris and DOC in paris
+    stats = (folder / "stats.html").read_text("utf-8")
+    for fig in sorted((folder / "figures").glob("*.svg")):
+        assert f'src="figures/{fig.name}"' in stats
+        assert fig.read_text("utf-8").startswith("<svg")
+
+
+# ---------------------------------------------------------------- in a real browser
+
+def _driver():
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.skip("Chromium/ChromeDriver not installed (Debian packages chromium and chromium-driver; "
+                    ".ci/run installs them where apt-get can)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip("selenium is not installed (pip install -e '.[test]')")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    try:
+        return webdriver.Chrome(service=Service(chromedriver), options=options)
+    except Exception as e:  # noqa: BLE001 - a browser that cannot start is a reason to skip, said plainly
+        pytest.skip(f"Chromium did not start: {type(e).__name__}: {str(e).splitlines()[0]}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _driver()
+    yield driver
+    driver.quit()
+
+
+def _open(browser, path: Path):
+    browser.get(path.resolve().as_uri())
+
+
+def test_a_reader_sees_every_mention_and_a_quotes_speaker(site, browser):
+    folder, result = site
+    _open(browser, folder / "doc" / f"{DOC}.html")
+    source = json.loads((ROOT / "annotations" / "documents" / f"{DOC}.json").read_text("utf-8"))
+    shown = browser.execute_script("return document.querySelectorAll('.text .m[data-first]').length")
+    assert shown == len(source["mentions"])
+    visible = browser.execute_script(
+        "return [...document.querySelectorAll('.text .m[data-first]')].filter(e => e.getClientRects().length).length")
+    assert visible == len(source["mentions"])
+    first_quote = source["quotes"][0]
+    speaker = next(m for m in source["mentions"] if m["id"] == first_quote["speaker"])
+    browser.find_element("css selector", f'.q[data-q="{first_quote["id"]}"][data-first]').click()
+    details = browser.find_element("id", "details").text
+    assert f"speaker: {speaker['text']}" in details and first_quote["kind"] in details
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"view-{DOC}.png"))
+
+
+def test_keyboard_focus_shows_an_entity(site, browser):
+    folder, _ = site
+    _open(browser, folder / "doc" / f"{DOC}.html")
+    browser.execute_script("document.querySelector('.text .m.t-PER[data-first]').focus()")
+    details = browser.find_element("id", "details").text
+    assert "entity:" in details and "mention(s)" in details
+
+
+def test_the_layer_toggle_hides_a_layer(site, browser):
+    folder, _ = site
+    _open(browser, folder / "doc" / f"{DOC}.html")
+    background = "return getComputedStyle(document.querySelector('.text .q')).backgroundColor"
+    assert browser.execute_script(background) not in ("rgba(0, 0, 0, 0)", "transparent")
+    browser.find_element("css selector", '.toggles input[value="quotes"]').click()
+    assert browser.execute_script(background) in ("rgba(0, 0, 0, 0)", "transparent")
+    labels = "return getComputedStyle(document.querySelector('.text .tag')).display"
+    assert browser.execute_script(labels) != "none"
+    browser.find_element("css selector", '.toggles input[value="labels"]').click()
+    assert browser.execute_script(labels) == "none"
+    browser.save_screenshot(str(ARTIFACTS / f"view-{DOC}-toggled.png"))
+
+
+def test_an_injected_script_does_not_run(site, browser):
+    folder, _ = site
+    _open(browser, folder / "doc" / f"{EVIL}.html")
+    assert browser.execute_script("return window.__pwned") is None
+    assert browser.title != "pwned"
+    assert "<script>window.__pwned = 1;" in browser.find_element("css selector", ".text").text
+    browser.find_element("css selector", ".text .m[data-first]").click()
+    assert "<b onmouseover=alert(1)>Macron</b>" in browser.find_element("id", "details").text
+    assert browser.execute_script("return window.__pwned") is None
+    browser.save_screenshot(str(ARTIFACTS / f"view-{EVIL}.png"))
+
+
+def test_the_statistics_figures_render(site, browser):
+    folder, _ = site
+    _open(browser, folder / "stats.html")
+    widths = browser.execute_script("return [...document.images].map(i => i.complete ? i.naturalWidth : 0)")
+    assert widths and all(w > 0 for w in widths)
+    browser.save_screenshot(str(ARTIFACTS / "view-stats.png"))
+
+
+def test_a_release_can_carry_the_site_and_stays_reproducible(project, tmp_path):
+    from peacetalks.build import build
+    from peacetalks.release import verify
+    a = build(project, tmp_path / "a", site=True)
+    b = build(project, tmp_path / "b", site=True)
+    ma = json.loads((a.path / "manifest.json").read_text("utf-8"))
+    mb = json.loads((b.path / "manifest.json").read_text("utf-8"))
+    assert ma["files"] == mb["files"] and any(f.startswith("site/doc/") for f in ma["files"])
+    assert verify(a.path) == []
