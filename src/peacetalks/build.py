@@ -12,7 +12,6 @@ The same inputs give byte-identical files: rows in a fixed order, no timestamps.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -29,7 +28,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from . import __version__
 from .card import render_card
-from .files import dump_json
+from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
 from .ner import flat_spans, ner_arrays
@@ -188,14 +187,6 @@ def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels) -> pa.Ta
     return pa.concat_tables(pieces).combine_chunks()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @dataclass
 class Release:
     path: Path
@@ -249,7 +240,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
 
 def _same_release(a: Path, b: Path) -> bool:
     def listing(root: Path) -> dict[str, str]:
-        return {p.relative_to(root).as_posix(): _sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+        return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
     return listing(a) == listing(b)
 
 
@@ -274,13 +265,13 @@ def _write_release(project: Project, result: Result, tables: dict[str, pa.Table]
         "tokens": int(pc.sum(pc.list_value_length(tables["ner"].column("tokens"))).as_py() or 0),
     }
     layers = (result.project.layers.exists() and orjson.loads(result.project.layers.read_bytes())) or {}
-    data_files = {parquet_path(c): _sha256(out / parquet_path(c)) for c in CONFIGS}
+    data_files = {parquet_path(c): sha256_file(out / parquet_path(c)) for c in CONFIGS}
     (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version), encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(tables, feats, version, data_files)))
     if site:  # the static viewer for reviewers, listed in the manifest like every file
         from .view import write_site
         write_site(result, out / "site")
-    files = {p.relative_to(out).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+    files = {p.relative_to(out).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
              for p in sorted(out.rglob("*")) if p.is_file()}
     manifest = {
         "name": "peacetalks",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -60,6 +61,15 @@ def read_json_file(path: Path, shown: str, data: bytes | None = None) -> tuple[A
     except orjson.JSONDecodeError as e:
         return None, [Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}",
                               "check for a missing comma or quote, or a trailing comma, just before this point")]
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def dump_json(value: Any) -> bytes:

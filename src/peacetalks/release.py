@@ -18,7 +18,6 @@ by its content span and speaker span, a flag by its code and span.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import re
@@ -32,7 +31,7 @@ import orjson
 import polars as pl
 import pyarrow.parquet as pq
 
-from .files import atomic_write
+from .files import atomic_write, sha256_file
 from .problems import Problem
 from .project import Project
 
@@ -44,14 +43,6 @@ class ReleaseError(Exception):
 
 
 # ------------------------------------------------------------------ verify
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def verify(folder: Path) -> list[Problem]:
     """Every file of a release against manifest.json: changed, missing and extra files."""
@@ -73,7 +64,7 @@ def verify(folder: Path) -> list[Problem]:
         path = folder / name
         if not path.is_file():
             problems.append(Problem(name, 1, 1, "V002", "file listed in manifest.json is missing", None))
-        elif path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+        elif path.stat().st_size != entry.get("bytes") or sha256_file(path) != entry.get("sha256"):
             problems.append(Problem(name, 1, 1, "V001", "file differs from manifest.json (sha256 or size)",
                                     "releases are immutable: rebuild instead of editing files"))
     present = {shown(p) for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
@@ -518,7 +509,7 @@ def publish(folder: Path, repo_id: str, dry_run: bool = False, token: str | None
              f"commit: 'peacetalks {version}' on main, then tag v{version}",
              f"files ({len(files)}):"]
     entries = {**manifest["files"], "manifest.json": {"bytes": (folder / "manifest.json").stat().st_size,
-                                                      "sha256": _sha256(folder / "manifest.json")}}
+                                                      "sha256": sha256_file(folder / "manifest.json")}}
     lines += [f"  {name}  {entries[name]['bytes']:>10} bytes  sha256 {entries[name]['sha256']}" for name in files]
     if dry_run:
         return lines

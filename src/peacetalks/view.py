@@ -198,6 +198,15 @@ def _render_text(text: str, anns: list[dict]) -> str:
     return "<p>" + "".join(out) + "</p>"
 
 
+def _speaker(mention_id: str | None, mentions: list[dict], entities: dict) -> str | None:
+    """A quote's speaker as shown: the mention's text and, for a pronoun or nominal, whom it resolves to."""
+    m = next((m for m in mentions if m["id"] == mention_id), None)
+    if m is None:
+        return None
+    name = entities.get(m["entity"], {}).get("name")
+    return m["text"] + (f" ({name})" if name and name != m["text"] else "")
+
+
 def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
     text, doc_id = doc["text"], doc["id"]
     ments, events, quotes, flags, args = rows["mentions"], rows["events"], rows["quotes"], rows["flags"], rows["arguments"]
@@ -248,9 +257,7 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
                              "arguments": [{"role": a["role"], "text": mention_text.get(a["mention"], a["mention"])}
                                            for a in args if a["event_index"] == e["index"]]} for e in events},
         "quotes": {q["id"]: {"kind": q["kind"], "content": q["content_text"], "cue": q["cue_text"],
-                             "speaker": (mention_text.get(q["speaker"]) +
-                                         (f" ({entities[e]['name']})" if (e := next((m['entity'] for m in ments if m['id'] == q['speaker']), None)) in entities else ""))
-                             if q["speaker"] else None} for q in quotes},
+                             "speaker": _speaker(q["speaker"], ments, entities)} for q in quotes},
     }
     legend = "".join(
         f"<li><span class=\"m t-{t}{'' if t not in ('DATE', 'TIME') else ' timex'}\">{t}</span> "
@@ -335,20 +342,17 @@ def write_site(result: Result, out: Path) -> Path:
     entities_df = pl.from_arrow(t.entities)
     xdoc_df = pl.from_arrow(t.xdoc_events)
     stats = compute(result, top=20)
-    by_entity = {e["entity"]: e for e in stats["entities_by_mentions"]}
     counts = pl.from_arrow(t.mentions).filter(pl.col("entity").is_not_null()).group_by("entity").agg(
         pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
     counts = {r["entity"]: r for r in counts.to_dicts()}
     entities = {r["id"]: {"name": r["name"], "type": r["type"], "wikidata": r["wikidata"],
                           "mentions": counts.get(r["id"], {}).get("mentions", 0),
                           "documents": counts.get(r["id"], {}).get("documents", 0)} for r in entities_df.to_dicts()}
-    del by_entity
     xdoc = {r["id"]: r for r in xdoc_df.to_dicts()}
     labels = {lab.name: lab.title for key in ("EntityType", "TimexType") for lab in result.labels[key].labels}
     ctx = {"entities": entities, "xdoc": xdoc, "labels": labels}
     rows = {d["id"]: {name: f.filter(pl.col("document") == d["id"]).sort("index" if "index" in f.columns else "document").to_dicts()
                       for name, f in frames.items()} for d in docs}
-    flags_rows = rows
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -368,15 +372,15 @@ def write_site(result: Result, out: Path) -> Path:
         doc_rows = []
         for d in docs:
             c = per_doc.get(d["id"], {})
-            flags = flags_rows[d["id"]]["flags"]
+            flags = rows[d["id"]]["flags"]
             doc_rows.append([f"<a href=\"doc/{_e(d['id'])}.html\">{_e(d['title'] or d['id'])}</a>",
                              _e(d["outlet"] or "–"), _e(d["date"] or "–"),
                              str(c.get("NAM", 0) + c.get("NOM", 0) + c.get("PRO", 0)), str(c.get("timex", 0)),
                              str(c.get("events", 0)), str(c.get("quotes", 0)),
                              "<br>".join(f"{_e(f['code'])}" for f in flags) or "–"])
         totals = "".join(f"<li>{_e(k.replace('_', ' '))}: {v}</li>" for k, v in stats["totals"].items())
-        index = (f"<h1>peacetalks corpus</h1><p>English news on European diplomacy around the Russia–Ukraine peace "
-                 f"talks, with hand-curated entity mentions, time expressions, events and quotes.</p>"
+        index = ("<h1>peacetalks corpus</h1><p>English news on European diplomacy around the Russia–Ukraine peace "
+                 "talks, with hand-curated entity mentions, time expressions, events and quotes.</p>"
                  + _table(["document", "outlet", "date", "mentions", "time expressions", "events", "quotes",
                            "quality flags"], doc_rows, caption="Documents") + f"<h2>Corpus totals</h2><ul>{totals}</ul>")
         (tmp / "index.html").write_text(_page("Documents", index, 0), "utf-8")
