@@ -121,3 +121,21 @@ def test_build_refuses_a_corpus_with_errors(project, tmp_path):
     with pytest.raises(BuildError, match="S005"):
         build(project, tmp_path / "rel")
     assert not (tmp_path / "rel").exists()
+
+
+def test_tokenising_in_a_second_process_gives_the_same_release(project, tmp_path, monkeypatch):
+    import peacetalks.build as build_module
+    import peacetalks.ner as ner_module
+    calls = []
+    real = ner_module.tokenise
+    monkeypatch.setattr(build_module, "tokenise", lambda texts: calls.append(len(texts)) or real(texts))
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**9)
+    inline = build(project, tmp_path / "inline")
+    assert calls  # tokenised here
+    calls.clear()
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
+    parallel = build(project, tmp_path / "parallel")
+    assert calls == []  # every chunk came from the second process
+    a = json.loads((inline.path / "manifest.json").read_text("utf-8"))["files"]
+    b = json.loads((parallel.path / "manifest.json").read_text("utf-8"))["files"]
+    assert a == b

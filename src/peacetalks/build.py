@@ -31,7 +31,7 @@ from .card import render_card
 from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
-from .ner import flat_spans, ner_arrays
+from .ner import Tokeniser, flat_spans, project, text_digest, tokenise
 from .problems import render
 from .project import Project
 from .schemas import Schemas
@@ -41,6 +41,7 @@ CONFIGS = ("documents", "mentions", "entities", "events", "quotes", "ner")
 DEFAULT_CONFIG = "documents"
 SPLIT = "train"
 NER_CHUNK = 500  # documents tokenised at a time
+PARALLEL_FROM = 200  # documents from which tokenising in a second process pays for starting it
 
 
 class BuildError(Exception):
@@ -90,7 +91,7 @@ def _encode(frame: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
     ])
 
 
-def release_tables(result: Result) -> dict[str, pa.Table]:
+def release_tables(result: Result, pretokenised=None) -> dict[str, pa.Table]:
     """The table of every config, rows in a stable order, cast to its features."""
     t, labels = result.tables, result.labels
     feats = features(labels)
@@ -141,7 +142,7 @@ def release_tables(result: Result) -> dict[str, pa.Table]:
     for name, frame in frames.items():
         arrow = frame.select(list(feats[name].keys())).to_arrow()
         tables[name] = _cast(arrow, feats[name])
-    tables["ner"] = _cast(_ner_table(t.documents, t.mentions, labels), feats["ner"])
+    tables["ner"] = _cast(_ner_table(t.documents, t.mentions, labels, pretokenised), feats["ner"])
     return tables
 
 
@@ -163,7 +164,7 @@ def ner_empty() -> pa.Table:
                      "ner_tags": pa.array([], pa.list_(pa.int64()))})
 
 
-def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels) -> pa.Table:
+def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretokenised=None) -> pa.Table:
     """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions."""
     types = labels.mention_types
     names = (pl.from_arrow(mentions).filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
@@ -175,8 +176,17 @@ def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels) -> pa.Ta
     spans = [flat_spans(*by_doc[d]) if d in by_doc else none for d in ids]
     texts = documents.column("text")
     pieces = []
+    ready = {}
+    for chunk_ids, digests, tokens in pretokenised or []:
+        ready[tuple(chunk_ids)] = (digests, tokens)
     for lo in range(0, len(ids), NER_CHUNK):  # chunks of documents keep the Python token strings few
-        sent_doc, number, tokens, tags = ner_arrays(texts.slice(lo, NER_CHUNK).to_pylist(), spans[lo:lo + NER_CHUNK])
+        chunk_texts = texts.slice(lo, NER_CHUNK).to_pylist()
+        found = ready.get(tuple(ids[lo:lo + NER_CHUNK]))
+        if found is not None and found[0] == [text_digest(t) for t in chunk_texts]:
+            tokens = found[1]  # tokenised by the second process from exactly these texts
+        else:
+            tokens = tokenise(chunk_texts)
+        sent_doc, number, tokens, tags = project(tokens, spans[lo:lo + NER_CHUNK])
         doc_ids = pa.array(ids[lo:lo + NER_CHUNK], pa.string()).take(pa.array(sent_doc))
         number = pa.array(number, pa.int64())
         row_ids = pc.binary_join_element_wise(doc_ids, pc.utf8_lpad(pc.cast(number, pa.string()), 4, "0"), "-")
@@ -206,12 +216,23 @@ class Release:
 
 def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False,
           version: str | None = None, site: bool = False) -> Release:
-    result = validate(project, cache=cache)
-    if not result.ok:
-        raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
+    tokeniser = None
+    if project.corpus.is_dir() and sum(1 for _ in project.corpus.glob("*.txt")) >= PARALLEL_FROM:
+        try:  # on two cores, the ner config's tokenising runs while the corpus validates
+            tokeniser = Tokeniser(project.corpus, NER_CHUNK)
+        except Exception:  # noqa: BLE001 - no second process: tokenise here, later
+            tokeniser = None
+    try:
+        result = validate(project, cache=cache)
+        if not result.ok:
+            raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
+        pretokenised = tokeniser.result() if tokeniser is not None else None
+    finally:
+        if tokeniser is not None:
+            tokeniser.stop()
     version = version or __version__
     out = (out or project.root / "release" / version).resolve()
-    tables = release_tables(result)
+    tables = release_tables(result, pretokenised)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,18 @@ def read_json_file(path: Path, shown: str, data: bytes | None = None) -> tuple[A
     except orjson.JSONDecodeError as e:
         return None, [Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}",
                               "check for a missing comma or quote, or a trailing comma, just before this point")]
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while many small objects are parsed (orjson makes no cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def sha256_file(path: Path) -> str:

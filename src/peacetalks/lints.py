@@ -35,12 +35,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _CAP_WORD = r"(?-i:[A-Z]|[À-ÖØ-Þ])[\w\-]*(?:\.(?=\w))?[\w\-]*"
 _CONNECT = r"(?:of|the|for|and|in|de|von|der|al|bin)"
-CAPITALISED = re.compile(rf"(?=[A-ZÀ-ÖØ-Þ])(?<![\w\-]){_CAP_WORD}(?:[ \t](?:{_CONNECT}[ \t])?{_CAP_WORD})*")
+_NEXT_WORD = rf"[ \t](?:{_CONNECT}[ \t])?{_CAP_WORD}"
+#: one capitalised word right after a sentence end (". The") or an opening quotation mark opens a
+#: sentence and is no candidate; these fixed-width lookbehinds let the regex engine skip them
+_OPENS_SENTENCE = "".join(rf"(?<!{re.escape(p)})" for p in (
+    ". ", "! ", "? ", ": ", "; ", ".” ", ".\" ", ".’ ", ".' ", ".) ", "?” ", "!” ", " “", " \"", " ‘", "(“", "\n“", "\n\""))
+CAPITALISED = re.compile(rf"(?=[A-ZÀ-ÖØ-Þ])(?<![\w\-])(?:{_CAP_WORD}(?:{_NEXT_WORD})+|{_OPENS_SENTENCE}{_CAP_WORD})")
 # the lookaheads first let the regex engine skip every other position quickly
 QUOTED = re.compile(r"(?=[“\"‘'])(?:“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(?!\w)|(?<!\w)‘(.+?)’(?!\w)|(?<!\w)'(.+?)'(?!\w))")
 SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
-#: where a sentence starts: at a line start or after . ! ? : ; (and closing marks), past opening marks
-SENTENCE_START = re.compile(r"(?:^|[.!?:;][”’\"')]*[ \t]+|[ \t(][“\"‘])[“\"‘'(]*(?=\S)", re.M)
 
 
 def lint(ctx: "Context", tables: Tables) -> list[Problem]:
@@ -188,6 +191,15 @@ def _label_consistency(ctx: "Context", tables: Tables) -> list[Problem]:
             for row in odd.iter_rows(named=True)]
 
 
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether a word at ``start`` opens a sentence: at a line start or after . ! ? : ; (quotation marks aside)."""
+    before = text[text.rfind("\n", 0, start) + 1:start].rstrip(" ")
+    if before and before[-1] in "“\"‘'(":
+        return True  # an opening quotation mark starts a sentence too
+    before = before.rstrip(" ”’\"')")
+    return not before or before[-1] in ".!?:;"
+
+
 def _coverage(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Prefix sums of a text's covered characters: span [s, e) touches an annotation iff c[e] - c[s] > 0."""
     starts, ends = np.clip(starts, 0, n), np.clip(ends, 0, n)  # out-of-range spans are T001 errors already
@@ -199,64 +211,97 @@ def _coverage(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(covered)])
 
 
+BATCH_DOCS = 500  # documents whose texts are searched as one string
+
+
+def _spans(table, document_ids: list[str], start: str, end: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document index, start, end) of a layer's spans, sorted by document index."""
+    lookup = pl.DataFrame({"document": document_ids, "d": np.arange(len(document_ids), dtype=np.int64)})
+    frame = (pl.from_arrow(table.select(["document", start, end])).rename({start: "start", end: "end"})
+             .drop_nulls().join(lookup, on="document").sort("d"))
+    return frame["d"].to_numpy(), frame["start"].to_numpy(), frame["end"].to_numpy()
+
+
+def _in_batch(spans, lo: int, hi: int, base: np.ndarray, lengths: np.ndarray):
+    """The spans of documents lo..hi-1 in the coordinates of their joined text (clipped to each document)."""
+    d, s, e = spans
+    a, b = np.searchsorted(d, [lo, hi])
+    local = d[a:b] - lo
+    n = lengths[local]
+    return base[local] + np.clip(s[a:b], 0, n), base[local] + np.clip(e[a:b], 0, n)
+
+
 def _candidates(ctx: "Context", tables: Tables) -> list[Problem]:
     """W009 capitalised sequences and W010 quoted strings that no annotation covers.
 
-    Per document, the regex engine finds the candidates and one numpy pass over the
-    document's coverage (prefix sums) drops the covered ones; only the few left are
-    looked at one by one.
+    Documents are searched in batches, their texts joined by line breaks (no candidate
+    crosses a line): the regex engine finds the candidates, numpy prefix sums over the
+    batch's coverage drop the covered ones, and only the few left become problems.
     """
-    docs = pl.from_arrow(tables.documents.select(["id", "text"]))
-    mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end"]))
-    triggers = pl.from_arrow(tables.events.select(["document", "trigger_start", "trigger_end"])).rename(
-        {"trigger_start": "start", "trigger_end": "end"})
-    quotes = pl.from_arrow(tables.quotes.select(["document", "content_start", "content_end"])).rename(
-        {"content_start": "start", "content_end": "end"})
-    spans = {}
-    for name, frame in (("names", pl.concat([mentions, triggers])), ("quotes", quotes)):
-        for document, s, e in frame.group_by("document").agg(pl.col("start"), pl.col("end")).iter_rows():
-            spans[(name, document)] = (np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64))
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    ids = tables.documents.column("id").to_pylist()
+    texts = tables.documents.column("text").to_pylist()
+    names = [_spans(tables.mentions, ids, "start", "end"), _spans(tables.events, ids, "trigger_start", "trigger_end")]
+    names = tuple(np.concatenate([x[k] for x in names]) for k in range(3))
+    order = np.argsort(names[0], kind="stable")
+    names = tuple(x[order] for x in names)
+    quotes = _spans(tables.quotes, ids, "content_start", "content_end")
     problems = []
-    for document, text in docs.iter_rows():
-        shown = ctx.project.rel(ctx.project.corpus / f"{document}.txt")
-        names = _coverage(len(text), *spans.get(("names", document), empty))
-        said = _coverage(len(text), *spans.get(("quotes", document), empty))
-        n_starts, n_ends = spans.get(("names", document), empty)
+    for lo in range(0, len(ids), BATCH_DOCS):
+        batch = texts[lo:lo + BATCH_DOCS]
+        lengths = np.asarray([len(t) for t in batch], dtype=np.int64)
+        base = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+        big = "\n".join(batch)
+        n_start, n_end = _in_batch(names, lo, lo + len(batch), base, lengths)
+        q_start, q_end = _in_batch(quotes, lo, lo + len(batch), base, lengths)
+        covered = _coverage(len(big), n_start, n_end)
+        said = _coverage(len(big), q_start, q_end)
+        hits: list[tuple[int, int, str, str]] = []
 
-        found = [(m.start(), m.end(), " " in m.group()) for m in CAPITALISED.finditer(text)]
+        found = [(m.start(), m.end(), " " in m.group()) for m in CAPITALISED.finditer(big)]
         if found:
             at = np.asarray(found, dtype=np.int64)
-            keep = names[at[:, 1]] - names[at[:, 0]] == 0  # not covered by a mention or trigger
+            keep = covered[at[:, 1]] - covered[at[:, 0]] == 0  # not covered by a mention or trigger
             idx = np.flatnonzero(keep)
             if len(idx):
-                sentence_starts = np.asarray([m.end() for m in SENTENCE_START.finditer(text)], dtype=np.int64)
-                one_word = at[idx, 2] == 0
-                lines = text.split("\n")
-                line_starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+                lines = big.split("\n")
+                line_starts = np.concatenate([[0], np.cumsum([len(line) + 1 for line in lines])[:-1]])
                 heading = np.asarray([not SENTENCE_END.search(line) and len(line.split()) <= 12 for line in lines])
-                starts = at[idx, 0]
-                drop = (one_word & np.isin(starts, sentence_starts)) | heading[np.searchsorted(line_starts, starts, "right") - 1]
-                keep[idx[drop]] = False
+                keep[idx[heading[np.searchsorted(line_starts, at[idx, 0], "right") - 1]]] = False
             for i in np.flatnonzero(keep).tolist():
-                start, end, _ = found[i]
-                word = text[start:end]
-                if word == "I":
+                start, end, several = found[i]
+                if big[start:end] == "I" or (not several and _opens_sentence(big, start)):
                     continue
-                problems.append(Problem(shown, *_text_position(text, start), "W009",
-                                        f"capitalised {word!r} at {start}-{end} is not annotated",
-                                        "annotate it if it names an entity, or accept it in annotations/allow.json"))
-        for m in QUOTED.finditer(text):
+                hits.append((start, end, "W009", f"capitalised {big[start:end]!r}"))
+
+        quoted = []
+        for m in QUOTED.finditer(big):
             group = next(g for g in range(1, 5) if m.group(g) is not None)
-            start, end = m.start(group), m.end(group)
             inner = m.group(group)
-            end -= len(inner) - len(inner.rstrip(".,;:!? "))  # 'the EU.' ends the sentence inside the marks
-            if said[end] - said[start] > 0:
-                continue
-            if ((n_starts <= start) & (n_ends >= end)).any():
-                continue  # a name in quotation marks ('coalition of the willing')
-            problems.append(Problem(shown, *_text_position(text, start), "W010",
-                                    f"quoted {text[start:end]!r} at {start}-{end} is neither a quote nor a mention",
-                                    "annotate the attribution (content, cue, speaker), or accept scare quotes "
-                                    "in annotations/allow.json"))
+            quoted.append((m.start(group), m.end(group) - (len(inner) - len(inner.rstrip(".,;:!? ")))))
+        if quoted:
+            at = np.asarray(quoted, dtype=np.int64)
+            bare = said[at[:, 1]] - said[at[:, 0]] == 0  # not inside a quote's content
+            # not inside one name ('coalition of the willing' in quotation marks): the longest reach of
+            # the spans that start at or before the quoted text
+            by_start = np.argsort(n_start, kind="stable")
+            reach = np.maximum.accumulate(n_end[by_start]) if len(n_start) else n_end
+            k = np.searchsorted(n_start[by_start], at[:, 0], "right") - 1
+            inside = (k >= 0) & (reach[np.maximum(k, 0)] >= at[:, 1]) if len(n_start) else np.zeros(len(at), bool)
+            for i in np.flatnonzero(bare & ~inside).tolist():
+                start, end = quoted[i]
+                hits.append((start, end, "W010", f"quoted {big[start:end]!r}"))
+
+        for start, end, code, what in hits:
+            d = int(np.searchsorted(base, start, "right") - 1)
+            text, local = batch[d], start - int(base[d])
+            shown = ctx.project.rel(ctx.project.corpus / f"{ids[lo + d]}.txt")
+            if code == "W009":
+                problems.append(Problem(shown, *_text_position(text, local), code,
+                                        f"{what} at {local}-{local + end - start} is not annotated",
+                                        "annotate it if it names an entity, or accept it in annotations/allow.json"))
+            else:
+                problems.append(Problem(shown, *_text_position(text, local), code,
+                                        f"{what} at {local}-{local + end - start} is neither a quote nor a mention",
+                                        "annotate the attribution (content, cue, speaker), or accept scare quotes "
+                                        "in annotations/allow.json"))
     return problems

@@ -12,7 +12,11 @@ list arrays directly, so the cost grows with the text, not with Python objects.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing as mp
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -39,14 +43,19 @@ def flat_spans(starts: np.ndarray, ends: np.ndarray, labels: np.ndarray) -> tupl
     return starts[keep], ends[keep], labels[keep]
 
 
-def ner_arrays(texts: list[str], spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
-    """Sentences of every document as Arrow arrays.
+@dataclass
+class Tokens:
+    """The non-space tokens of some documents: text, character offsets, document and sentence numbers."""
 
-    ``spans[d]`` holds the (start, end, tag-class) of document d's mentions to tag,
-    where tag-class is the label's index k (B- tag id 2k+1, I- tag id 2k+2, O is 0).
-    Returns (document index per sentence, sentence number within its document,
-    tokens as list<string>, tags as list<int64>).
-    """
+    words: pa.Array
+    start: np.ndarray
+    end: np.ndarray
+    doc: np.ndarray
+    sentence: np.ndarray
+
+
+def tokenise(texts: list[str]) -> Tokens:
+    """spaCy's tokenizer and sentencizer over every paragraph (line) of every text."""
     from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
 
     nlp = _nlp()
@@ -73,15 +82,28 @@ def ner_arrays(texts: list[str], spans: list[tuple[np.ndarray, np.ndarray, np.nd
         first[0] = True  # a paragraph always starts a sentence
         sent_start.append(first)
     if not tok_text:
-        empty = pa.array([], pa.list_(pa.string()))
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), empty, pa.array([], pa.list_(pa.int64()))
+        z = np.zeros(0, np.int64)
+        return Tokens(pa.array([], pa.string()), z, z, z, z)
     start, length = np.concatenate(tok_start), np.concatenate(tok_len)
     doc, is_space, first = np.concatenate(tok_doc), np.concatenate(space), np.concatenate(sent_start)
-    sentence = np.cumsum(first) - 1  # sentence number over the corpus, before dropping spaces
+    sentence = np.cumsum(first) - 1  # sentence number over these texts, before dropping spaces
     keep = ~is_space
     words = pa.array(tok_text, pa.string()).filter(pa.array(keep))
-    start, end, doc, sentence = start[keep], start[keep] + length[keep], doc[keep], sentence[keep]
+    return Tokens(words, start[keep], start[keep] + length[keep], doc[keep], sentence[keep])
 
+
+def project(tokens: Tokens, spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """BIO tags of the tokens, and the sentences as Arrow list arrays.
+
+    ``spans[d]`` holds the (start, end, tag-class) of document d's mentions to tag,
+    where tag-class is the label's index k (B- tag id 2k+1, I- tag id 2k+2, O is 0).
+    Returns (document index per sentence, sentence number within its document,
+    tokens as list<string>, tags as list<int64>).
+    """
+    start, end, doc, sentence = tokens.start, tokens.end, tokens.doc, tokens.sentence
+    if not len(start):
+        empty = pa.array([], pa.list_(pa.string()))
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), empty, pa.array([], pa.list_(pa.int64()))
     tags = np.zeros(len(start), dtype=np.int64)
     for d in np.unique(doc).tolist():
         s_start, s_end, s_label = spans[d]
@@ -101,6 +123,60 @@ def ner_arrays(texts: list[str], spans: list[tuple[np.ndarray, np.ndarray, np.nd
     sent_doc = doc[offsets[:-1]]
     doc_first = np.flatnonzero(np.diff(sent_doc, prepend=-1))
     number = np.arange(len(sent_doc)) - np.repeat(doc_first, np.diff(np.append(doc_first, len(sent_doc))))
-    tokens = pa.ListArray.from_arrays(pa.array(offsets), words)
+    words = pa.ListArray.from_arrays(pa.array(offsets), tokens.words)
     tag_lists = pa.ListArray.from_arrays(pa.array(offsets), pa.array(tags))
-    return sent_doc, number, tokens, tag_lists
+    return sent_doc, number, words, tag_lists
+
+
+def ner_arrays(texts: list[str], spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """Sentences of every document as Arrow arrays (see ``project``)."""
+    return project(tokenise(texts), spans)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def tokenise_folder(corpus: str, chunk: int, conn) -> None:
+    """Worker: tokenise every corpus text, in chunks of documents, and send the chunks back.
+
+    It runs in a second process while the first validates (two cores), and sends
+    [(document ids, text digests, Tokens)]; the builder uses a chunk only if its
+    documents and digests are exactly those it validated.
+    """
+    try:
+        paths = sorted(Path(corpus).glob("*.txt"))
+        out = []
+        for lo in range(0, len(paths), chunk):
+            part = paths[lo:lo + chunk]
+            texts = [p.read_text("utf-8").removesuffix("\n") for p in part]
+            out.append(([p.stem for p in part], [text_digest(t) for t in texts], tokenise(texts)))
+        conn.send(out)
+    except Exception as e:  # noqa: BLE001 - the builder falls back to tokenising itself
+        conn.send(e)
+    finally:
+        conn.close()
+
+
+class Tokeniser:
+    """Tokenises a corpus folder in a second process; ``result()`` waits for it (None if it failed)."""
+
+    def __init__(self, corpus: Path, chunk: int) -> None:
+        ctx = mp.get_context("spawn")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=tokenise_folder, args=(str(corpus), chunk, send), daemon=True)
+        self._proc.start()
+        send.close()
+
+    def result(self):
+        try:
+            value = self._recv.recv()
+        except (EOFError, OSError):
+            value = None
+        self._proc.join(timeout=5)
+        return None if isinstance(value, Exception) else value
+
+    def stop(self) -> None:
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(timeout=5)
