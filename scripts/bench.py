@@ -171,8 +171,10 @@ def measure(n_docs: int, keep: str | None, queue) -> None:
     load_dataset(str(release.path), "mentions", split="train")
     hf = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
-    # the build's second process (tokenising the ner config while the corpus validates) has its own peak
-    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # the build's second process (tokenising the ner config while the corpus validates) reports its own
+    # peak (VmHWM after exec; a fork's ru_maxrss would count the parent's pages it briefly shared)
+    from peacetalks.ner import Tokeniser
+    peak_children = Tokeniser.last_peak_mib or 0.0
     queue.put(dict(docs=n_docs, mentions=release.counts["mentions"], generate_s=gen, floor_s=fl, validate_s=val,
                    build_s=bld, errors=errors, validate_one_changed_cached_s=warm_s, warm_errors=len(warm.errors), ratio=bld / fl, load_dataset_s=hf, read_table_s=arrow_read,
                    peak_mib=peak, peak_second_process_mib=peak_children))
@@ -196,6 +198,7 @@ def main() -> None:
         r = rows[-1]
         print(f"{r['docs']:>6} docs, {r['mentions']:>7} mentions: floor {r['floor_s']:.2f} s | validate {r['validate_s']:.2f} s"
               f" | build (incl. validate) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x | peak {r['peak_mib']:.0f} MiB"
+              f" (second process {r['peak_second_process_mib']:.0f} MiB)"
               f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}"
               f" | validate after changing 1 document, with cache {r['validate_one_changed_cached_s']:.2f} s",
               flush=True)

@@ -31,7 +31,7 @@ from .card import render_card
 from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
-from .ner import Tokeniser, flat_spans, project, text_digest, tokenise
+from .ner import Tokeniser, flat_spans, load_tokens, project, text_digest, tokenise
 from .problems import render
 from .project import Project
 from .schemas import Schemas
@@ -177,13 +177,13 @@ def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretoken
     texts = documents.column("text")
     pieces = []
     ready = {}
-    for chunk_ids, digests, tokens in pretokenised or []:
-        ready[tuple(chunk_ids)] = (digests, tokens)
+    for chunk_ids, digests, path in pretokenised or []:
+        ready[tuple(chunk_ids)] = (digests, path)
     for lo in range(0, len(ids), NER_CHUNK):  # chunks of documents keep the Python token strings few
         chunk_texts = texts.slice(lo, NER_CHUNK).to_pylist()
         found = ready.get(tuple(ids[lo:lo + NER_CHUNK]))
         if found is not None and found[0] == [text_digest(t) for t in chunk_texts]:
-            tokens = found[1]  # tokenised by the second process from exactly these texts
+            tokens = load_tokens(found[1])  # tokenised by the second process from exactly these texts
         else:
             tokens = tokenise(chunk_texts)
         sent_doc, number, tokens, tags = project(tokens, spans[lo:lo + NER_CHUNK])
@@ -227,12 +227,12 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
         if not result.ok:
             raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
         pretokenised = tokeniser.result() if tokeniser is not None else None
+        tables = release_tables(result, pretokenised)
     finally:
         if tokeniser is not None:
             tokeniser.stop()
     version = version or __version__
     out = (out or project.root / "release" / version).resolve()
-    tables = release_tables(result, pretokenised)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
