@@ -1,6 +1,7 @@
 """The content-hash cache: same answers as a cold run, and a changed document is always re-checked."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ def count_parses(monkeypatch):
     real = annotations_module.read_json_file
 
     def counting(path, shown, data=None):
-        calls.append(path.name)
+        calls.append(Path(path).name)
         return real(path, shown, data)
 
     monkeypatch.setattr(annotations_module, "read_json_file", counting)

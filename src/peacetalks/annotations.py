@@ -14,6 +14,7 @@ placed back at its line and column.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,7 @@ BATCH = 256  # parsed files held as Python objects at once before they become Ar
 @dataclass
 class AnnotationFile:
     document: str
-    path: Path
+    path: str
 
 
 @dataclass
@@ -108,34 +109,42 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
     if not project.documents.is_dir():
         return out
     batch: list[dict] = []
-    for path in sorted(project.documents.iterdir()):
-        shown = project.rel(path)
-        if path.name.startswith("."):
+    folder, prefix = str(project.documents), project.rel(project.documents)
+    with os.scandir(folder) as entries:  # names as strings: no Path object per file
+        listing = sorted((e.name, e.is_file()) for e in entries)
+    for name, is_file in listing:
+        shown = f"{prefix}/{name}"
+        if name.startswith("."):
             continue
-        if path.suffix.lower() in (".yaml", ".yml"):
+        stem, dot, suffix = name.rpartition(".")
+        suffix = f".{suffix}" if dot and stem else ""
+        stem = stem if suffix else name
+        path = f"{folder}/{name}"
+        if suffix.lower() in (".yaml", ".yml"):
             p.append(Problem(shown, 1, 1, "F008", "annotation files are JSON; YAML files are not read",
-                             f"convert it to {path.stem}.json (YAML is never parsed, so its tags cannot run)"))
+                             f"convert it to {stem}.json (YAML is never parsed, so its tags cannot run)"))
             continue
-        if not path.is_file() or path.suffix != ".json":
+        if not is_file or suffix != ".json":
             p.append(Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
                              "it holds only <document id>.json files"))
             continue
-        if not schemas.is_valid_id(path.stem):
-            p.append(Problem(shown, 1, 1, "F007", f"file name {path.name!r} is not a safe document id",
+        if not schemas.is_valid_id(stem):
+            p.append(Problem(shown, 1, 1, "F007", f"file name {name!r} is not a safe document id",
                              "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
             continue
-        out.present.add(path.stem)
+        out.present.add(stem)
         key = None
-        if cache is not None and digests and path.stem in digests:
+        if cache is not None and digests and stem in digests:
             try:
-                raw = path.read_bytes()
+                with open(path, "rb") as f:
+                    raw = f.read()
             except OSError:
                 raw = None
             if raw is not None:
-                key = document_key(raw, digests[path.stem])
+                key = document_key(raw, digests[stem])
                 if key in cache:
-                    out.files.append(AnnotationFile(path.stem, path))
-                    out.cached.append((path.stem, key))
+                    out.files.append(AnnotationFile(stem, path))
+                    out.cached.append((stem, key))
                     continue
             data, found = read_json_file(path, shown, raw)
         else:
@@ -146,15 +155,15 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
         errors = schemas.errors("annotations", data)
         for e in errors:
             code = "F007" if e.pointer == "/document" and e.code == "S006" else e.code
-            p.append(Problem(shown, *locator.locate(path, e.pointer, e.at_key), code, e.message, e.hint))
+            p.append(Problem(shown, *locator.locate(Path(path), e.pointer, e.at_key), code, e.message, e.hint))
         if errors:
             continue
-        if data["document"] != path.stem:
-            p.append(Problem(shown, *locator.locate(path, "/document"), "F006",
-                             f"document {data['document']!r} does not match the file name {path.name!r}",
-                             f"the document of {path.name} is {path.stem!r}; or rename the file"))
+        if data["document"] != stem:
+            p.append(Problem(shown, *locator.locate(Path(path), "/document"), "F006",
+                             f"document {data['document']!r} does not match the file name {name!r}",
+                             f"the document of {name} is {stem!r}; or rename the file"))
             continue
-        out.files.append(AnnotationFile(path.stem, path))
+        out.files.append(AnnotationFile(stem, path))
         out.keys.append(key)
         batch.append(data)
         if len(batch) == BATCH:  # keep memory flat: dicts become compact Arrow columns as we go

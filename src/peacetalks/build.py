@@ -167,13 +167,12 @@ def ner_empty() -> pa.Table:
 def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretokenised=None) -> pa.Table:
     """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions."""
     types = labels.mention_types
-    names = (pl.from_arrow(mentions).filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
-             .with_columns(pl.col("type").replace_strict(types, list(range(len(types))), return_dtype=pl.Int64)))
-    by_doc = {d: (g["start"].to_numpy(), g["end"].to_numpy(), g["type"].to_numpy())
-              for (d,), g in names.group_by("document")}
     ids = documents.column("id").to_pylist()
-    none = (np.zeros(0, np.int64),) * 3
-    spans = [flat_spans(*by_doc[d]) if d in by_doc else none for d in ids]
+    names = (pl.from_arrow(mentions.select(["document", "start", "end", "type", "level"]))
+             .filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
+             .join(pl.DataFrame({"document": ids, "d": np.arange(len(ids), dtype=np.int64)}), on="document")
+             .with_columns(pl.col("type").replace_strict(types, list(range(len(types))), return_dtype=pl.Int64)))
+    spans = flat_spans(*(names[c].to_numpy() for c in ("d", "start", "end", "type")))
     texts = documents.column("text")
     pieces = []
     ready = {}
@@ -186,7 +185,7 @@ def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretoken
             tokens = load_tokens(found[1])  # tokenised by the second process from exactly these texts
         else:
             tokens = tokenise(chunk_texts)
-        sent_doc, number, tokens, tags = project(tokens, spans[lo:lo + NER_CHUNK])
+        sent_doc, number, tokens, tags = project(tokens, spans.slice(lo, lo + NER_CHUNK))
         doc_ids = pa.array(ids[lo:lo + NER_CHUNK], pa.string()).take(pa.array(sent_doc))
         number = pa.array(number, pa.int64())
         row_ids = pc.binary_join_element_wise(doc_ids, pc.utf8_lpad(pc.cast(number, pa.string()), 4, "0"), "-")
@@ -223,7 +222,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
         except Exception:  # noqa: BLE001 - no second process: tokenise here, later
             tokeniser = None
     try:
-        result = validate(project, cache=cache)
+        result = validate(project, cache=cache, lints=False)  # errors refuse the build; warnings are validate's
         if not result.ok:
             raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n" + render(result.errors))
         pretokenised = tokeniser.result() if tokeniser is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,44 +41,49 @@ def load_corpus(project: Project, schemas: Schemas, locator: Locator) -> tuple[l
     if not project.corpus.is_dir():
         return [], [Problem(project.rel(project.corpus), 1, 1, "F009", "corpus/ folder is missing",
                             "run `peacetalks ingest` to produce it from seeds/")]
+    folder, prefix = str(project.corpus), project.rel(project.corpus)
     stems: dict[str, set[str]] = {}
-    for path in sorted(project.corpus.iterdir()):
-        if path.name.startswith(".") and path.name.endswith(".tmp"):
+    with os.scandir(folder) as entries:  # names as strings: no Path object per file
+        listing = sorted((e.name, e.is_file()) for e in entries)
+    for name, is_file in listing:
+        if name.startswith(".") and name.endswith(".tmp"):
             continue
-        if not path.is_file() or path.suffix not in (".txt", ".json"):
-            problems.append(Problem(project.rel(path), 1, 1, "F008", "unexpected file in corpus/",
+        stem, dot, suffix = name.rpartition(".")
+        if not is_file or not dot or not stem or f".{suffix}" not in (".txt", ".json"):
+            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", "unexpected file in corpus/",
                                     "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
             continue
-        stems.setdefault(path.stem, set()).add(path.suffix)
+        stems.setdefault(stem, set()).add(f".{suffix}")
     documents = []
     for stem, suffixes in sorted(stems.items()):
-        txt, meta_path = project.corpus / f"{stem}.txt", project.corpus / f"{stem}.json"
         if suffixes != {".txt", ".json"}:
-            have, missing = (txt, meta_path) if ".txt" in suffixes else (meta_path, txt)
-            problems.append(Problem(project.rel(have), 1, 1, "F009", f"{missing.name} is missing beside it",
+            have, missing = (f"{stem}.txt", f"{stem}.json") if ".txt" in suffixes else (f"{stem}.json", f"{stem}.txt")
+            problems.append(Problem(f"{prefix}/{have}", 1, 1, "F009", f"{missing} is missing beside it",
                                     "run `peacetalks ingest` to regenerate corpus/ from seeds/"))
             continue
-        doc = _load_one(project, schemas, locator, stem, txt, meta_path, problems)
+        doc = _load_one(schemas, locator, stem, folder, prefix, problems)
         if doc is not None:
             documents.append(doc)
     return documents, problems
 
 
-def _load_one(project, schemas, locator, stem, txt: Path, meta_path: Path, problems: list[Problem]) -> Document | None:
-    shown_meta, shown_txt = project.rel(meta_path), project.rel(txt)
+def _load_one(schemas, locator, stem: str, folder: str, prefix: str, problems: list[Problem]) -> Document | None:
+    shown_meta, shown_txt = f"{prefix}/{stem}.json", f"{prefix}/{stem}.txt"
+    meta_path = f"{folder}/{stem}.json"
     meta, found = read_json_file(meta_path, shown_meta)
-    text, found_txt = read_text_file(txt, shown_txt)
+    text, found_txt = read_text_file(f"{folder}/{stem}.txt", shown_txt)
     problems += found + found_txt
     if meta is None or text is None:
         return None
     ok = True
     for e in schemas.errors("corpus", meta):
-        problems.append(Problem(shown_meta, *locator.locate(meta_path, e.pointer, e.at_key), e.code, e.message, e.hint))
+        problems.append(Problem(shown_meta, *locator.locate(Path(meta_path), e.pointer, e.at_key), e.code, e.message,
+                                e.hint))
         ok = False
     if ok and meta["id"] != stem:
-        problems.append(Problem(shown_meta, *locator.locate(meta_path, "/id"), "F006",
-                                f"id {meta['id']!r} does not match the file name {meta_path.name!r}",
-                                f"the id of {meta_path.name} is {stem!r}"))
+        problems.append(Problem(shown_meta, *locator.locate(Path(meta_path), "/id"), "F006",
+                                f"id {meta['id']!r} does not match the file name {stem + '.json'!r}",
+                                f"the id of {stem}.json is {stem!r}"))
         ok = False
     if not text.endswith("\n") or text.endswith("\n\n") or not text.strip():
         if not text.strip():

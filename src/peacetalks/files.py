@@ -25,12 +25,13 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
-def read_text_file(path: Path, shown: str, limit: int = MAX_TEXT_BYTES,
+def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
                    data: bytes | None = None) -> tuple[str | None, list[Problem]]:
     """A UTF-8, BOM-free, LF-only file's text, or the level-1 problems that prevent it (``data``: bytes already read)."""
     if data is None:
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                data = f.read()
         except OSError as e:
             return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
     problems = []
@@ -53,7 +54,7 @@ def read_text_file(path: Path, shown: str, limit: int = MAX_TEXT_BYTES,
     return (None if problems else text), problems
 
 
-def read_json_file(path: Path, shown: str, data: bytes | None = None) -> tuple[Any, list[Problem]]:
+def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> tuple[Any, list[Problem]]:
     """A JSON file's value after the level-1 checks, or None and the problems."""
     text, problems = read_text_file(path, shown, MAX_JSON_BYTES, data)
     if text is None:

@@ -33,16 +33,46 @@ def _nlp():
     return nlp
 
 
-def flat_spans(starts: np.ndarray, ends: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Outermost, non-overlapping spans (longest first at each start, left to right), in one document."""
-    order = np.lexsort((-(ends - starts), starts))
-    keep, last_end = [], -1
-    for i in order.tolist():  # one pass over a document's name spans; nested ones are rare
-        if starts[i] >= last_end:
-            keep.append(i)
-            last_end = ends[i]
-    keep = np.asarray(keep, dtype=np.int64)
-    return starts[keep], ends[keep], labels[keep]
+@dataclass
+class Spans:
+    """Mention spans to tag, of many documents: document index, start, end, label index; sorted by (doc, start)."""
+
+    doc: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray
+
+    def slice(self, lo: int, hi: int) -> "Spans":
+        """The spans of documents lo..hi-1, renumbered from 0."""
+        a, b = np.searchsorted(self.doc, [lo, hi])
+        return Spans(self.doc[a:b] - lo, self.start[a:b], self.end[a:b], self.label[a:b])
+
+
+def flat_spans(doc: np.ndarray, starts: np.ndarray, ends: np.ndarray, labels: np.ndarray) -> Spans:
+    """The outermost, non-overlapping spans of each document (longest first at each start, left to right).
+
+    Most documents have no span overlapping an earlier one and keep all; the greedy
+    pass (a later span is kept when it starts at or after the end of the last kept
+    one) runs only over the documents that do.
+    """
+    order = np.lexsort((-(ends - starts), starts, doc))
+    doc, starts, ends, labels = doc[order], starts[order], ends[order], labels[order]
+    keep = np.ones(len(doc), dtype=bool)
+    if len(doc):
+        first = np.concatenate([[True], doc[1:] != doc[:-1]])
+        # the furthest end among the spans before, within the same document
+        group = np.cumsum(first) - 1
+        offset = group * (int(ends.max()) + 1)
+        reach = np.maximum.accumulate(ends + offset) - offset
+        clash = ~first & (starts < np.concatenate([[0], reach[:-1]]))
+        for d in np.unique(doc[clash]).tolist():
+            lo, hi = np.searchsorted(doc, [d, d + 1])
+            last_end = -1
+            for i in range(lo, hi):
+                keep[i] = starts[i] >= last_end
+                if keep[i]:
+                    last_end = ends[i]
+    return Spans(doc[keep], starts[keep], ends[keep], labels[keep])
 
 
 @dataclass
@@ -56,69 +86,115 @@ class Tokens:
     sentence: np.ndarray
 
 
+def sentence_starts(orth: np.ndarray, is_punct: np.ndarray, punct: np.ndarray, opens: np.ndarray) -> np.ndarray:
+    """spaCy's ``Sentencizer`` rule over the tokens of many paragraphs at once.
+
+    The sentencizer walks a Doc's tokens: a token whose text is one of its
+    ``punct_chars`` ("seen period") makes the next token that is neither punctuation
+    nor one of those characters start a sentence; a Doc's first token always starts
+    one. Here the rule reads token arrays instead: a "plain" token starts a sentence
+    when a sentence-final token lies between it and the plain token before it in its
+    paragraph. ``orth`` holds the tokens' text hashes, ``punct`` the hashes of
+    ``punct_chars``, ``opens`` marks each paragraph's (Doc's) first token. Tests hold
+    it to the sentencizer itself.
+    """
+    final = np.isin(orth, punct)
+    seen = np.cumsum(final)
+    paragraph = np.cumsum(opens) - 1
+    before = (seen - final)[opens]  # sentence-final tokens before each paragraph
+    plain = np.flatnonzero(~is_punct & ~final)
+    previous = np.concatenate([[0], seen[plain][:-1]])  # count at the plain token before
+    new_paragraph = np.concatenate([[True], paragraph[plain][1:] != paragraph[plain][:-1]])
+    previous = np.where(new_paragraph, before[paragraph[plain]], previous)
+    starts = opens.copy()
+    starts[plain] |= seen[plain] > previous
+    return starts
+
+
+def _utf8_slices(text: str, start: np.ndarray, end: np.ndarray) -> pa.Array:
+    """The substrings text[start:end] (code point offsets) as one Arrow string array, without Python strings."""
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    width = 1 + (cps >= 0x80).astype(np.int64) + (cps >= 0x800) + (cps >= 0x10000)
+    at = np.concatenate([[0], np.cumsum(width)])  # byte offset of every code point
+    b_start, b_end = at[start], at[end]
+    lengths = b_end - b_start
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    gather = np.repeat(b_start - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(len(start), pa.py_buffer(offsets), pa.py_buffer(data[gather].tobytes())
+                                            ).cast(pa.string())
+
+
 def tokenise(texts: list[str]) -> Tokens:
-    """spaCy's tokenizer and sentencizer over every paragraph (line) of every text."""
-    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
+    """spaCy's tokenizer over every paragraph (line) of every text, with its sentencizer's sentences.
+
+    The tokenizer runs per paragraph (a paragraph always starts a sentence); the
+    sentencizer's rule is applied to the token arrays with ``sentence_starts`` (same
+    result, without a Python object per token), and the token strings are cut out of
+    the UTF-8 text in one go.
+    """
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
 
     nlp = _nlp()
+    punct = np.asarray([nlp.vocab.strings.add(c) for c in sorted(nlp.get_pipe("sentencizer").punct_chars)],
+                       dtype=np.uint64)
     paragraphs, para_doc, para_base = [], [], []
+    doc_base = 0
     for d, text in enumerate(texts):
         base = 0
         for paragraph in text.split("\n"):
             paragraphs.append(paragraph)
             para_doc.append(d)
-            para_base.append(base)
+            para_base.append(doc_base + base)
             base += len(paragraph) + 1
-    tok_text, tok_start, tok_len, tok_doc, sent_start, space = [], [], [], [], [], []
-    for paragraph, d, base, doc in zip(paragraphs, para_doc, para_base, nlp.pipe(paragraphs, batch_size=1000)):
-        if not len(doc):
-            continue
-        a = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START])
-        idx, length = a[:, 0].tolist(), a[:, 1].tolist()
-        tok_text += [paragraph[i:i + n] for i, n in zip(idx, length)]
-        tok_start.append(a[:, 0].astype(np.int64) + base)
-        tok_len.append(a[:, 1].astype(np.int64))
-        tok_doc.append(np.full(len(a), d, dtype=np.int64))
-        space.append(a[:, 2].astype(bool))
-        first = a[:, 3] == 1
-        first[0] = True  # a paragraph always starts a sentence
-        sent_start.append(first)
-    if not tok_text:
+        doc_base += len(text) + 1
+    arrays, owners = [], []
+    for d, base, doc in zip(para_doc, para_base, nlp.tokenizer.pipe(paragraphs, batch_size=1000)):
+        if len(doc):
+            arrays.append(doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, ORTH]))
+            owners.append((d, base, len(doc)))
+    if not arrays:
         z = np.zeros(0, np.int64)
         return Tokens(pa.array([], pa.string()), z, z, z, z)
-    start, length = np.concatenate(tok_start), np.concatenate(tok_len)
-    doc, is_space, first = np.concatenate(tok_doc), np.concatenate(space), np.concatenate(sent_start)
+    a = np.concatenate(arrays)
+    d, base, n = (np.asarray(x, dtype=np.int64) for x in zip(*owners))
+    opens = np.zeros(len(a), dtype=bool)
+    opens[np.concatenate([[0], np.cumsum(n)[:-1]])] = True
+    start = a[:, 0].astype(np.int64) + np.repeat(base, n)
+    length = a[:, 1].astype(np.int64)
+    doc = np.repeat(d, n)
+    is_space = a[:, 2].astype(bool)
+    first = sentence_starts(a[:, 4], a[:, 3].astype(bool), punct, opens)
     sentence = np.cumsum(first) - 1  # sentence number over these texts, before dropping spaces
     keep = ~is_space
-    words = pa.array(tok_text, pa.string()).filter(pa.array(keep))
-    return Tokens(words, start[keep], start[keep] + length[keep], doc[keep], sentence[keep])
+    start, end, doc = start[keep], start[keep] + length[keep], doc[keep]
+    words = _utf8_slices("\n".join(texts), start, end)
+    doc_starts = np.concatenate([[0], np.cumsum([len(t) + 1 for t in texts])[:-1]]).astype(np.int64)
+    return Tokens(words, start - doc_starts[doc], end - doc_starts[doc], doc, sentence[keep])
 
 
-def project(tokens: Tokens, spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+def project(tokens: Tokens, spans: Spans):
     """BIO tags of the tokens, and the sentences as Arrow list arrays.
 
-    ``spans[d]`` holds the (start, end, tag-class) of document d's mentions to tag,
-    where tag-class is the label's index k (B- tag id 2k+1, I- tag id 2k+2, O is 0).
-    Returns (document index per sentence, sentence number within its document,
-    tokens as list<string>, tags as list<int64>).
+    ``spans`` holds the flat spans to tag of the same documents (``flat_spans``); a
+    span's label is an index k (B- tag id 2k+1, I- tag id 2k+2, O is 0). Every token
+    finds the first span that ends after it starts, in one search over (document,
+    offset) keys. Returns (document index per sentence, sentence number within its
+    document, tokens as list<string>, tags as list<int64>).
     """
     start, end, doc, sentence = tokens.start, tokens.end, tokens.doc, tokens.sentence
     if not len(start):
         empty = pa.array([], pa.list_(pa.string()))
         return np.zeros(0, np.int64), np.zeros(0, np.int64), empty, pa.array([], pa.list_(pa.int64()))
     tags = np.zeros(len(start), dtype=np.int64)
-    for d in np.unique(doc).tolist():
-        s_start, s_end, s_label = spans[d]
-        if not len(s_start):
-            continue
-        lo, hi = np.searchsorted(doc, [d, d + 1])
-        t_start, t_end = start[lo:hi], end[lo:hi]
-        k = np.searchsorted(s_end, t_start, side="right")  # first span ending after the token starts
-        inside = k < len(s_start)
-        kk = np.where(inside, k, 0)
-        inside &= s_start[kk] < t_end
-        begin = s_start[kk] >= t_start
-        tags[lo:hi] = np.where(inside, np.where(begin, 2 * s_label[kk] + 1, 2 * s_label[kk] + 2), 0)
+    if len(spans.doc):
+        width = int(max(end.max(), spans.end.max())) + 1
+        k = np.searchsorted(spans.doc * width + spans.end, doc * width + start, side="right")
+        kk = np.minimum(k, len(spans.doc) - 1)
+        inside = (k < len(spans.doc)) & (spans.doc[kk] == doc) & (spans.start[kk] < end)
+        begin = spans.start[kk] >= start
+        label = spans.label[kk]
+        tags = np.where(inside, np.where(begin, 2 * label + 1, 2 * label + 2), 0)
 
     boundary = np.flatnonzero(np.diff(sentence)) + 1
     offsets = np.concatenate([[0], boundary, [len(sentence)]]).astype(np.int32)
@@ -130,7 +206,7 @@ def project(tokens: Tokens, spans: list[tuple[np.ndarray, np.ndarray, np.ndarray
     return sent_doc, number, words, tag_lists
 
 
-def ner_arrays(texts: list[str], spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+def ner_arrays(texts: list[str], spans: Spans):
     """Sentences of every document as Arrow arrays (see ``project``)."""
     return project(tokenise(texts), spans)
 

@@ -1,0 +1,66 @@
+"""The ner config's tokens and sentences are spaCy's, whatever the text holds.
+
+``tokenise`` runs spaCy's tokenizer and applies its sentencizer's rule to the token
+arrays at once; these tests hold it to the pipeline itself (tokenizer + sentencizer,
+token by token) on the corpus texts and on generated text.
+"""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from peacetalks.ner import _nlp, tokenise
+
+from conftest import ROOT
+
+
+def _spacy(texts: list[str]):
+    """(document, start, end, text, sentence number) of every non-space token, from the pipeline itself."""
+    out, number = [], -1
+    for d, text in enumerate(texts):
+        base = 0
+        for paragraph in text.split("\n"):
+            for sentence in _nlp()(paragraph).sents:
+                number += 1
+                out += [(d, base + t.idx, base + t.idx + len(t), t.text, number) for t in sentence if not t.is_space]
+            base += len(paragraph) + 1
+    return out
+
+
+def _ours(texts: list[str]):
+    t = tokenise(texts)
+    return list(zip(t.doc.tolist(), t.start.tolist(), t.end.tolist(), t.words.to_pylist(), t.sentence.tolist()))
+
+
+def _sentences(rows):
+    """Token texts grouped by sentence."""
+    out: list[list[str]] = []
+    last = None
+    for _, _, _, word, number in rows:
+        if number != last:
+            out.append([])
+            last = number
+        out[-1].append(word)
+    return out
+
+
+def test_the_corpus_texts_tokenise_as_spacy_does():
+    texts = [p.read_text("utf-8").removesuffix("\n") for p in sorted((ROOT / "corpus").glob("*.txt"))]
+    ours, theirs = _ours(texts), _spacy(texts)
+    assert [r[:4] for r in ours] == [r[:4] for r in theirs]
+    assert _sentences(ours) == _sentences(theirs)
+    assert len(_sentences(ours)) > 100
+    for (d, s, e, word, _) in ours:
+        assert texts[d][s:e] == word
+
+
+pieces = st.sampled_from(["Mr.", "Macron", "said", ".", "!", "?", "...", "”", "“", "\"", "'", "(", ")", " ", "  ",
+                          "\n", "Kyiv", "Zürich", "😀", "U.S.", "e.g.", ",", ";", ":", "—", "۔", "。", "\t", "..."])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(pieces, max_size=30).map(lambda ws: " ".join(ws) if ws else "").map(str.strip), max_size=4))
+def test_generated_text_tokenises_as_spacy_does(texts):
+    ours, theirs = _ours(texts), _spacy(texts)
+    assert [r[:4] for r in ours] == [r[:4] for r in theirs]
+    assert _sentences(ours) == _sentences(theirs)
