@@ -4,15 +4,21 @@
 
 For each size it generates a corpus (documents of ~3,000 characters with ~60
 annotations each, non-ASCII names included; seeded, so every run makes the same
-files), then measures in the same process:
+files), then runs each step in a fresh process of its own, as a user runs the command, and
+reports its time and that process's peak memory:
 
-- floor: read and parse every file (orjson), and write the same flat tables to Parquet;
-- validate: ``peacetalks.validate.validate`` over the corpus;
-- build: ``peacetalks.build.build`` (validation included, as users run it);
+- floor: read and parse every file (orjson), and write the same tables the build wrote (every
+  config, with the build's Parquet settings) to Parquet;
+- validate: ``peacetalks.validate.validate`` over the corpus, warnings included (``peacetalks validate``);
+- build: ``peacetalks.build.build``, as users run it: the error-level checks, then the release
+  (warnings are not computed: they cannot stop a build);
 - load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again;
-- peak memory (ru_maxrss of a child process per size, and of the build's own second process,
-  which tokenises the ``ner`` config on the second core while the corpus validates).
+- peak memory: ru_maxrss of the validate and the build process, and the build's own second
+  process, which tokenises the ``ner`` config on the second core while the corpus validates.
+
+The floor and the build are timed after a first validate has read every file, so the
+operating system's file cache is warm for both.
 
 Figures are printed, not asserted: timing on shared machines is noisy.
 """
@@ -106,80 +112,122 @@ def generate(root: Path, n_docs: int, seed: int = 7) -> None:
             ("flags", "mentions", "events", "quotes")))
 
 
-def floor(root: Path, out: Path) -> float:
-    """Read and parse every file and write the same flat tables to Parquet."""
+def floor(root: Path, release: Path, out: Path) -> tuple[float, float]:
+    """The least any build must do: read and parse every file, and write the release's tables to Parquet.
+
+    Reading: every corpus text and record and every annotation file, parsed with orjson
+    (garbage collector paused) and turned into Arrow. Writing: the very tables the build
+    wrote (read back before the clock starts), with the build's Parquet settings.
+    Returns (read and parse seconds, write seconds).
+    """
     import orjson
     import pyarrow as pa
     import pyarrow.parquet as pq
     from peacetalks.annotations import DOCUMENT
+    from peacetalks.build import CONFIGS, PARQUET_ZSTD_LEVEL, parquet_path
+    tables = {c: pq.read_table(release / parquet_path(c)) for c in CONFIGS}
     t0 = time.perf_counter()
     gc.disable()
     try:
         texts = [p.read_text("utf-8") for p in sorted((root / "corpus").glob("*.txt"))]
         metas = [orjson.loads(p.read_bytes()) for p in sorted((root / "corpus").glob("*.json"))]
         docs = [orjson.loads(p.read_bytes()) for p in sorted((root / "annotations" / "documents").glob("*.json"))]
+        registries = [orjson.loads((root / "annotations" / f).read_bytes()) for f in ("entities.json", "xdoc-events.json")]
     finally:
         gc.enable()
-    arr = pa.array(docs, type=DOCUMENT)
+    pa.array(docs, type=DOCUMENT)
+    pa.table({"id": [m["id"] for m in metas], "text": texts})
+    pa.array(registries[0]["entities"])
+    read = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
-    import pyarrow.compute as pc
-    for layer in ("mentions", "events", "quotes"):
-        pq.write_table(pa.Table.from_struct_array(pc.list_flatten(arr.field(layer))), out / f"{layer}.parquet",
-                       compression="zstd")
-    pq.write_table(pa.table({"id": [m["id"] for m in metas], "text": texts}), out / "documents.parquet",
-                   compression="zstd")
-    return time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for config, table in tables.items():
+        pq.write_table(table, out / f"{config}.parquet", compression="zstd", compression_level=PARQUET_ZSTD_LEVEL,
+                       use_dictionary=True, write_statistics=True, store_schema=True)
+    return read, time.perf_counter() - t0
 
 
-def measure(n_docs: int, keep: str | None, queue) -> None:
-    from peacetalks.build import build, parquet_path
+def _peak() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+
+
+def phase(name: str, work: str, queue) -> None:
+    """One step in a fresh process, as a user runs it; reports its time and its own peak memory."""
     from peacetalks.project import Project
-    from peacetalks.validate import validate
+    work_dir = Path(work)
+    project = Project(work_dir / "project")
+    out: dict = {}
+    if name == "validate":
+        from peacetalks.validate import validate
+        t0 = time.perf_counter()
+        result = validate(project)
+        out["validate_s"] = time.perf_counter() - t0
+        out["errors"], out["warnings"] = len(result.errors), len(result.problems) - len(result.errors)
+    elif name == "build":
+        from peacetalks.build import build
+        from peacetalks.ner import Tokeniser
+        t0 = time.perf_counter()
+        release = build(project, work_dir / "release")
+        out["build_s"] = time.perf_counter() - t0
+        out["mentions"] = release.counts["mentions"]
+        # the build's second process (tokenising the ner config while the corpus validates) reports
+        # its own peak (VmHWM after exec; a fork's ru_maxrss would count the parent's shared pages)
+        out["peak_second_process_mib"] = Tokeniser.last_peak_mib or 0.0
+    elif name == "floor":
+        out["floor_read_s"], out["floor_write_s"] = floor(project.root, work_dir / "release", work_dir / "floor")
+    elif name == "cached":
+        # a pull request that changes one document: fill the cache, change one file, validate again
+        from peacetalks.files import dump_records
+        from peacetalks.validate import validate
+        os.environ["PEACETALKS_CACHE_DIR"] = str(work_dir / "cache")
+        validate(project, cache=True)
+        one = project.documents / "doc000000.json"
+        data = json.loads(one.read_text("utf-8"))
+        data["flags"] = [{"code": "inserted-material", "note": "Benchmark change."}]
+        one.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+        t0 = time.perf_counter()
+        warm = validate(project, cache=True)
+        out["validate_one_changed_cached_s"] = time.perf_counter() - t0
+        out["warm_errors"] = len(warm.errors)
+    elif name == "load":
+        import pyarrow.parquet as pq
+        from datasets import load_dataset
+        from peacetalks.build import parquet_path
+        path = work_dir / "release" / parquet_path("mentions")
+        t0 = time.perf_counter()
+        pq.read_table(path)
+        out["read_table_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        load_dataset(str(work_dir / "release"), "mentions", split="train")
+        out["load_dataset_s"] = time.perf_counter() - t0
+    out[f"peak_{name}_mib"] = _peak()
+    queue.put(out)
+
+
+def _run(ctx, name: str, work: Path) -> dict:
+    q = ctx.Queue()
+    p = ctx.Process(target=phase, args=(name, str(work), q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
+def measure(n_docs: int, keep: str | None) -> dict:
     work = Path(keep or tempfile.mkdtemp(prefix="peacetalks-bench-")) / f"n{n_docs}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     t0 = time.perf_counter()
     generate(work / "project", n_docs)
-    gen = time.perf_counter() - t0
-    project = Project(work / "project")
-    fl = floor(project.root, work / "floor")
-    t0 = time.perf_counter()
-    result = validate(project)
-    val = time.perf_counter() - t0
-    errors = len(result.errors)
-    t0 = time.perf_counter()
-    release = build(project, work / "release")
-    bld = time.perf_counter() - t0
-    # a pull request that changes one document: fill the cache, change one file, validate again
-    os.environ["PEACETALKS_CACHE_DIR"] = str(work / "cache")
-    validate(project, cache=True)
-    one = project.documents / "doc000000.json"
-    data = json.loads(one.read_text("utf-8"))
-    data["flags"] = [{"code": "inserted-material", "note": "Benchmark change."}]
-    from peacetalks.files import dump_records
-    one.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
-    t0 = time.perf_counter()
-    warm = validate(project, cache=True)
-    warm_s = time.perf_counter() - t0
-    import pyarrow.parquet as pq
-    from datasets import load_dataset
-    path = release.path / parquet_path("mentions")
-    t0 = time.perf_counter()
-    pq.read_table(path)
-    arrow_read = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    load_dataset(str(release.path), "mentions", split="train")
-    hf = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
-    # the build's second process (tokenising the ner config while the corpus validates) reports its own
-    # peak (VmHWM after exec; a fork's ru_maxrss would count the parent's pages it briefly shared)
-    from peacetalks.ner import Tokeniser
-    peak_children = Tokeniser.last_peak_mib or 0.0
-    queue.put(dict(docs=n_docs, mentions=release.counts["mentions"], generate_s=gen, floor_s=fl, validate_s=val,
-                   build_s=bld, errors=errors, validate_one_changed_cached_s=warm_s, warm_errors=len(warm.errors), ratio=bld / fl, load_dataset_s=hf, read_table_s=arrow_read,
-                   peak_mib=peak, peak_second_process_mib=peak_children))
+    row = {"docs": n_docs, "generate_s": time.perf_counter() - t0}
+    ctx = mp.get_context("spawn")
+    for name in ("validate", "build", "floor", "cached", "load"):
+        row.update(_run(ctx, name, work))
+    row["floor_s"] = row["floor_read_s"] + row["floor_write_s"]
+    row["ratio"] = row["build_s"] / row["floor_s"]
     if not keep:
         shutil.rmtree(work.parent, ignore_errors=True)
+    return row
 
 
 def main() -> None:
@@ -187,18 +235,15 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--keep", help="keep the generated corpora and releases under this folder")
     args = ap.parse_args()
-    ctx = mp.get_context("spawn")
     rows = []
     for n in args.sizes:
-        q = ctx.Queue()
-        p = ctx.Process(target=measure, args=(n, args.keep, q))
-        p.start()
-        rows.append(q.get())
-        p.join()
+        rows.append(measure(n, args.keep))
         r = rows[-1]
-        print(f"{r['docs']:>6} docs, {r['mentions']:>7} mentions: floor {r['floor_s']:.2f} s | validate {r['validate_s']:.2f} s"
-              f" | build (incl. validate) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x | peak {r['peak_mib']:.0f} MiB"
-              f" (second process {r['peak_second_process_mib']:.0f} MiB)"
+        print(f"{r['docs']:>6} docs, {r['mentions']:>7} mentions: floor {r['floor_s']:.2f} s (read {r['floor_read_s']:.2f} s,"
+              f" write {r['floor_write_s']:.2f} s) | validate {r['validate_s']:.2f} s ({r['warnings']} warnings)"
+              f" | build (error checks + release) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x"
+              f" | peak memory: validate {r['peak_validate_mib']:.0f} MiB, build {r['peak_build_mib']:.0f} MiB"
+              f" (+ second process {r['peak_second_process_mib']:.0f} MiB)"
               f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}"
               f" | validate after changing 1 document, with cache {r['validate_one_changed_cached_s']:.2f} s",
               flush=True)

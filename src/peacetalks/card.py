@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
@@ -17,6 +18,8 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from .stats import compute as compute_stats
 from .stats import markdown as stats_markdown
+
+CARD_ROWS = 100  # documents and flags listed one by one in the card; the configs hold them all
 
 
 def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCardData:
@@ -63,13 +66,13 @@ def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features],
     event_types = Counter(t.events.column("type").to_pylist())
     realis = Counter(t.events.column("realis").to_pylist())
     kinds = Counter(t.quotes.column("kind").to_pylist())
-    docs = t.documents.to_pylist()
-    per_doc = Counter(t.mentions.column("document").to_pylist())
-    ev_doc = Counter(t.events.column("document").to_pylist())
-    q_doc = Counter(t.quotes.column("document").to_pylist())
-    entities = tables["entities"].to_pylist()
-    linked = sum(1 for e in entities if e["wikidata"])
-    flags = t.flags.to_pylist()
+    entities = tables["entities"]
+    linked = entities.num_rows - entities.column("wikidata").null_count
+    shown_docs = t.documents.select(["id", "title", "date", "outlet"]).slice(0, CARD_ROWS).to_pylist()
+    per_doc = {name: dict(zip(*(c.to_pylist() for c in pc.value_counts(getattr(t, name).column("document")).flatten())))
+               for name in ("mentions", "events", "quotes", "flags")}
+    flags = t.flags.select(["document", "code", "note"]).slice(0, CARD_ROWS).to_pylist()
+    n_docs, n_flags = t.documents.num_rows, t.flags.num_rows
 
     def inventory(key: str, counter: Counter | None = None) -> str:
         inv = labels[key]
@@ -83,10 +86,16 @@ def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features],
     layer_rows = _table(["layer", "provenance", "description"],
                         [[name, info["provenance"], info["description"]] for name, info in layers.get("layers", {}).items()])
     doc_rows = _table(["document", "title", "date", "outlet", "mentions", "events", "quotes", "flags"], [
-        [d["id"], d["title"] or "–", d["date"] or "–", d["outlet"] or "–", per_doc.get(d["id"], 0),
-         ev_doc.get(d["id"], 0), q_doc.get(d["id"], 0), sum(1 for f in flags if f["document"] == d["id"])] for d in docs])
+        [d["id"], d["title"] or "–", d["date"] or "–", d["outlet"] or "–"]
+        + [per_doc[layer].get(d["id"], 0) for layer in ("mentions", "events", "quotes", "flags")] for d in shown_docs])
+    if n_docs > CARD_ROWS:
+        doc_rows += f"\n\nThe first {CARD_ROWS} of {n_docs} documents; the `documents` config lists them all."
     flag_text = "\n".join(f"- `{f['document']}` **{f['code']}**: {f['note']}" for f in flags) or "- none recorded"
-    unannotated = sorted(set(d["id"] for d in docs) - set(per_doc))
+    if n_flags > CARD_ROWS:
+        flag_text += f"\n- … and {n_flags - CARD_ROWS} more, in the `flags` of the `documents` config"
+    unannotated = pc.filter(t.documents.column("id"),
+                            pc.invert(pc.is_in(t.documents.column("id"), value_set=pa.array(list(per_doc["mentions"]),
+                                                                                              pa.string())))).to_pylist()
     config_rows = _table(["config", "rows", "one row is"], [
         ["documents (default)", counts["documents"], "an article with its nested mentions, events, quotes and flags"],
         ["mentions", counts["mentions"], "an entity mention or time expression, with entity id and Wikidata id"],
@@ -133,7 +142,7 @@ the split it is in.
 
 {doc_rows}
 
-{"Documents not yet annotated (released with empty layers): " + ", ".join(f"`{d}`" for d in unannotated) + "." if unannotated else "Every document is annotated."}
+{"Documents without annotations (released with empty layers): " + ", ".join(f"`{d}`" for d in unannotated[:CARD_ROWS]) + (f" and {len(unannotated) - CARD_ROWS} more" if len(unannotated) > CARD_ROWS else "") + "." if unannotated else "Every document has annotations."}
 
 ## Annotation layers and provenance
 

@@ -56,6 +56,17 @@ def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
 
 def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> tuple[Any, list[Problem]]:
     """A JSON file's value after the level-1 checks, or None and the problems."""
+    if data is None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
+    if len(data) <= MAX_JSON_BYTES and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
+        try:  # the common case: orjson checks the UTF-8 itself; any failure takes the detailed path below
+            return orjson.loads(data), []
+        except orjson.JSONDecodeError:
+            pass
     text, problems = read_text_file(path, shown, MAX_JSON_BYTES, data)
     if text is None:
         return None, problems
