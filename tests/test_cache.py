@@ -82,3 +82,31 @@ def test_a_corrupt_or_unwritable_cache_is_ignored(project, cache_dir, tmp_path, 
     blocker.write_text("x")
     monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(blocker / "cache"))  # cannot be created
     assert snapshot(validate(project, cache=True)) == snapshot(cold)
+
+
+def test_candidate_warnings_of_unchanged_documents_come_from_the_cache(project, cache_dir, monkeypatch):
+    import peacetalks.lints as lints_module
+    other = project.documents / "001_2f18ed2b20c63c80.json"
+    data = json.loads(other.read_text("utf-8"))
+    data["mentions"], data["events"], data["quotes"] = [], [], []  # its names become candidates
+    other.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    cold = validate(project)
+    assert sum(p.code == "W009" for p in cold.problems) > 5
+    searched = []
+    real = lints_module._candidates
+    monkeypatch.setattr(lints_module, "_candidates",
+                        lambda ctx, tables: searched.append(tables.documents.num_rows) or real(ctx, tables))
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)
+    assert searched == [5]
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)
+    assert searched == [5, 0]  # nothing changed: every document's candidates came from the cache
+    # a build (no warnings) caches no candidates over the searched ones
+    validate(project, cache=True, lints=False)
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)
+    assert searched == [5, 0, 0]
+    # one document changes: only it is searched again, and the answer is the cold one
+    data["flags"] = [{"code": "inserted-material", "note": "A test change."}]
+    other.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    warm = validate(project, cache=True)
+    assert searched[-1] == 1
+    assert snapshot(warm) == snapshot(validate(project))

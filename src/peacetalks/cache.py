@@ -2,12 +2,14 @@
 document does not pay for re-checking ten thousand unchanged ones.
 
 What is cached is exactly what depends on one document's own files: its annotation
-file passed levels 1-3 (encoding, JSON, schema, spans against its text). The key of a
-document is the sha256 of its annotation file's bytes and its corpus text and metadata;
-the cache file itself is named after a hash of the package version, the package's own
-code and every schema file, so that any change to the rules starts a fresh cache.
-Corpus-level checks (references, tables, warnings) always run over the whole corpus:
-they are vectorised and involve other files.
+file passed levels 1-3 (encoding, JSON, schema, spans against its text), and the
+candidate warnings found in its text (W009, W010: they read only the text and the
+document's own annotations; null until a run with warnings has searched it). The key
+of a document is the sha256 of its annotation file's bytes and its corpus text and
+metadata; the cache file itself is named after a hash of the package version, the
+package's own code and every schema file, so that any change to the rules starts a
+fresh cache. Corpus-level checks (references, tables, the other warnings) always run
+over the whole corpus: they are vectorised and involve other files.
 
 The cache is one Arrow IPC file (``.peacetalks-cache/validated-<salt>.arrow``, or under
 ``$PEACETALKS_CACHE_DIR``) with a ``key`` column and the validated ``record``. It is
@@ -28,7 +30,10 @@ from . import __version__
 from .annotations import DOCUMENT
 from .files import atomic_write
 
-SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT)])
+#: a cached warning: its place in the document's text file, code, message and hint
+WARNING = pa.struct([("line", pa.int64()), ("column", pa.int64()), ("code", pa.string()), ("message", pa.string()),
+                     ("hint", pa.string())])
+SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT), ("candidates", pa.list_(WARNING))])
 
 
 def document_key(annotation: bytes, text_digest: str) -> str:
@@ -72,13 +77,28 @@ class Cache:
         rows = pa.array([self.rows[k] for k in keys], pa.int64())
         return self.table.column("record").take(rows).combine_chunks()
 
-    def save(self, keep: list[str], new_keys: list[str], new_records: pa.Array) -> None:
-        """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones."""
+    def candidates(self, keys: list[str]) -> list[list[dict] | None]:
+        """The cached candidate warnings of these keys (None where never searched)."""
+        if not keys:
+            return []
+        return self.table.column("candidates").take(pa.array([self.rows[k] for k in keys], pa.int64())).to_pylist()
+
+    def save(self, keep: list[str], new_keys: list[str], new_records: pa.Array,
+             candidates: dict[str, list[dict]] | None = None) -> None:
+        """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones.
+
+        ``candidates`` (by key) replaces the candidate warnings of kept or new entries.
+        """
+        candidates = candidates or {}
         kept = [k for k in keep if k in self.rows]
-        if not new_keys and len(kept) == len(self.rows):
+        old = self.candidates(kept)
+        if not new_keys and len(kept) == len(self.rows) and not any(
+                old[i] is None and k in candidates for i, k in enumerate(kept)):
             return  # nothing changed
+        found = [candidates.get(k, old[i]) for i, k in enumerate(kept)] + [candidates.get(k) for k in new_keys]
         table = pa.table({"key": pa.array(kept + new_keys, pa.string()),
-                          "record": pa.concat_arrays([self.records(kept), new_records.cast(DOCUMENT)])},
+                          "record": pa.concat_arrays([self.records(kept), new_records.cast(DOCUMENT)]),
+                          "candidates": pa.array(found, pa.list_(WARNING))},
                          schema=SCHEMA)
         table = table.take(pc.sort_indices(table.column("key")))
         sink = pa.BufferOutputStream()

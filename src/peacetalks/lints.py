@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from .annotations import Tables
+from .annotations import Tables, only
 from .problems import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,13 +46,18 @@ QUOTED = re.compile(r"(?=[“\"‘'])(?:“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(
 SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
 
 
-def lint(ctx: "Context", tables: Tables) -> list[Problem]:
+CANDIDATE_CODES = ("W009", "W010")  # found in one document's text and its own annotations only
+
+
+def lint(ctx: "Context", tables: Tables, search: set[str] | None = None) -> list[Problem]:
+    """Every warning; with ``search``, the candidates (W009, W010) of those documents only (the
+    caller knows the others' from the cache)."""
     problems = []
     problems += _quotes_and_events(ctx, tables)
     problems += _unused_entities(ctx, tables)
     problems += _bare_names(ctx, tables)
     problems += _label_consistency(ctx, tables)
-    problems += _candidates(ctx, tables)
+    problems += _candidates(ctx, tables if search is None else only(tables, search))
     return problems
 
 
@@ -216,7 +221,8 @@ BATCH_DOCS = 500  # documents whose texts are searched as one string
 
 def _spans(table, document_ids: list[str], start: str, end: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(document index, start, end) of a layer's spans, sorted by document index."""
-    lookup = pl.DataFrame({"document": document_ids, "d": np.arange(len(document_ids), dtype=np.int64)})
+    lookup = pl.DataFrame({"document": document_ids, "d": np.arange(len(document_ids), dtype=np.int64)},
+                          schema={"document": pl.Utf8, "d": pl.Int64})
     frame = (pl.from_arrow(table.select(["document", start, end])).rename({start: "start", end: "end"})
              .drop_nulls().join(lookup, on="document").sort("d"))
     return frame["d"].to_numpy(), frame["start"].to_numpy(), frame["end"].to_numpy()
@@ -239,6 +245,8 @@ def _candidates(ctx: "Context", tables: Tables) -> list[Problem]:
     batch's coverage drop the covered ones, and only the few left become problems.
     """
     ids = tables.documents.column("id").to_pylist()
+    if not ids:
+        return []
     texts = tables.documents.column("text").to_pylist()
     names = [_spans(tables.mentions, ids, "start", "end"), _spans(tables.events, ids, "trigger_start", "trigger_end")]
     names = tuple(np.concatenate([x[k] for x in names]) for k in range(3))

@@ -26,7 +26,7 @@ from .corpus import documents_table, load_corpus
 from .files import Locator, gc_paused
 from .ingest import check_drift, check_seeds
 from .labels import Labels
-from .lints import apply_allow_list, lint
+from .lints import CANDIDATE_CODES, apply_allow_list, lint
 from .problems import Problem, errors, sort_problems
 from .project import Project
 from .schemas import Schemas
@@ -106,13 +106,26 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     else:
         span_problems = check_spans(ctx, tables)
     problems += span_problems
-    if store is not None:
-        _update_cache(store, ann, span_problems, {d.id for d in docs})
     problems += check_references(ctx, tables, ann.entities is not None, ann.xdoc_events is not None)
     if not errors(problems):
         problems += check_tables(ctx, tables)
+    found: list[Problem] = []
+    known: dict[str, list[dict] | None] = {}
     if lints:
-        problems = apply_allow_list(ctx, problems + lint(ctx, tables), ann.allow)
+        if store is not None:  # candidate warnings of unchanged documents come from the cache
+            known = dict(zip((d for d, _ in ann.cached), store.candidates([k for _, k in ann.cached])))
+            for document, warnings in known.items():
+                shown = project.rel(project.corpus / f"{document}.txt")
+                found += [Problem(shown, **w) for w in warnings or []]
+            search = {d.id for d in docs} - {d for d, w in known.items() if w is not None}
+            found += lint(ctx, tables, search)
+        else:
+            found = lint(ctx, tables)
+    if store is not None:
+        _update_cache(store, ann, span_problems, {d.id for d in docs},
+                      _by_document(found, project) if lints else None)
+    if lints:
+        problems = apply_allow_list(ctx, problems + found, ann.allow)
 
     if paths:
         wanted = [project.rel(Path(p)).rstrip("/") for p in paths]
@@ -120,14 +133,34 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     return Result(sort_problems(problems), tables, labels, project)
 
 
-def _update_cache(store: Cache, ann, span_problems: list[Problem], corpus_ids: set[str]) -> None:
-    """Remember the documents that passed levels 1-3 now; forget the ones that changed or left."""
+def _by_document(problems: list[Problem], project: Project) -> dict[str, list[dict]]:
+    """The candidate warnings of every corpus text file, by document id, as the cache stores them."""
+    prefix = project.rel(project.corpus) + "/"
+    out: dict[str, list[dict]] = {}
+    for p in problems:
+        if p.code in CANDIDATE_CODES and p.path.startswith(prefix) and p.path.endswith(".txt"):
+            out.setdefault(p.path[len(prefix):-4], []).append(
+                {"line": p.line, "column": p.column, "code": p.code, "message": p.message, "hint": p.hint})
+    return out
+
+
+def _update_cache(store: Cache, ann, span_problems: list[Problem], corpus_ids: set[str],
+                  candidates: dict[str, list[dict]] | None) -> None:
+    """Remember the documents that passed levels 1-3 now; forget the ones that changed or left.
+
+    With ``candidates`` (a run with warnings searched them), every document's candidate
+    warnings are stored with it, an empty list where none were found."""
     failed = {Path(p.path).stem for p in span_problems}
     fresh = pa.concat_arrays(ann.chunks) if ann.chunks else pa.array([], DOCUMENT)
     rows = [i for i, (doc, key) in enumerate(zip(fresh.field("document").to_pylist(), ann.keys))
             if key is not None and doc in corpus_ids and doc not in failed]
-    store.save([key for doc, key in ann.cached if doc in corpus_ids],
-               [ann.keys[i] for i in rows], fresh.take(pa.array(rows, pa.int64())))
+    keep = [key for doc, key in ann.cached if doc in corpus_ids]
+    new_keys = [ann.keys[i] for i in rows]
+    by_key = None
+    if candidates is not None:
+        docs_of = dict(ann.cached) | {fresh.field("document")[i].as_py(): ann.keys[i] for i in rows}
+        by_key = {key: candidates.get(doc, []) for doc, key in docs_of.items()}
+    store.save(keep, new_keys, fresh.take(pa.array(rows, pa.int64())), by_key)
 
 
 def _close(value: str, options, what: str) -> str | None:
