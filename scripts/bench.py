@@ -20,7 +20,9 @@ reports its time and that process's peak memory:
 The floor and the build are timed after a first validate has read every file, so the
 operating system's file cache is warm for both.
 
-Figures are printed, not asserted: timing on shared machines is noisy.
+Figures are printed, not asserted: timing on shared machines is noisy, so validate, build
+and floor run ``--repeat`` times (default 3) and the medians are printed, with the range of
+the build/floor ratio.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -166,6 +169,7 @@ def phase(name: str, work: str, queue) -> None:
     elif name == "build":
         from peacetalks.build import build
         from peacetalks.ner import Tokeniser
+        shutil.rmtree(work_dir / "release", ignore_errors=True)  # a fresh release every run
         t0 = time.perf_counter()
         release = build(project, work_dir / "release")
         out["build_s"] = time.perf_counter() - t0
@@ -213,18 +217,32 @@ def _run(ctx, name: str, work: Path) -> dict:
     return out
 
 
-def measure(n_docs: int, keep: str | None) -> dict:
+def measure(n_docs: int, keep: str | None, repeat: int) -> dict:
+    """Every step ``repeat`` times, each in a fresh process; times are medians (with min and max), peaks maxima."""
     work = Path(keep or tempfile.mkdtemp(prefix="peacetalks-bench-")) / f"n{n_docs}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     t0 = time.perf_counter()
     generate(work / "project", n_docs)
-    row = {"docs": n_docs, "generate_s": time.perf_counter() - t0}
+    row: dict = {"docs": n_docs, "generate_s": time.perf_counter() - t0, "repeat": repeat}
     ctx = mp.get_context("spawn")
-    for name in ("validate", "build", "floor", "cached", "load"):
+    runs: dict[str, list] = {}
+    for _ in range(repeat):
+        for name in ("validate", "build", "floor"):
+            for key, value in _run(ctx, name, work).items():
+                runs.setdefault(key, []).append(value)
+    runs["floor_s"] = [a + b for a, b in zip(runs["floor_read_s"], runs["floor_write_s"])]
+    runs["ratio"] = [b / f for b, f in zip(runs["build_s"], runs["floor_s"])]
+    for key, values in runs.items():
+        if key.startswith("peak"):
+            row[key] = max(values)
+        elif isinstance(values[0], float):
+            row[key] = statistics.median(values)
+            row[key + "_range"] = [min(values), max(values)]
+        else:
+            row[key] = values[-1]
+    for name in ("cached", "load"):
         row.update(_run(ctx, name, work))
-    row["floor_s"] = row["floor_read_s"] + row["floor_write_s"]
-    row["ratio"] = row["build_s"] / row["floor_s"]
     if not keep:
         shutil.rmtree(work.parent, ignore_errors=True)
     return row
@@ -234,14 +252,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--keep", help="keep the generated corpora and releases under this folder")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of validate, build and floor (medians are printed)")
     args = ap.parse_args()
     rows = []
     for n in args.sizes:
-        rows.append(measure(n, args.keep))
+        rows.append(measure(n, args.keep, args.repeat))
         r = rows[-1]
         print(f"{r['docs']:>6} docs, {r['mentions']:>7} mentions: floor {r['floor_s']:.2f} s (read {r['floor_read_s']:.2f} s,"
               f" write {r['floor_write_s']:.2f} s) | validate {r['validate_s']:.2f} s ({r['warnings']} warnings)"
               f" | build (error checks + release) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x"
+              f" (runs {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}x, medians of {r['repeat']})"
               f" | peak memory: validate {r['peak_validate_mib']:.0f} MiB, build {r['peak_build_mib']:.0f} MiB"
               f" (+ second process {r['peak_second_process_mib']:.0f} MiB)"
               f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}"
