@@ -139,3 +139,23 @@ def test_tokenising_in_a_second_process_gives_the_same_release(project, tmp_path
     a = json.loads((inline.path / "manifest.json").read_text("utf-8"))["files"]
     b = json.loads((parallel.path / "manifest.json").read_text("utf-8"))["files"]
     assert a == b
+
+
+def test_a_large_corpus_builds_a_readable_card(tmp_path):
+    """150 generated documents (scripts/bench.py's generator): the card lists 100 and says where the rest are."""
+    import importlib.util
+
+    from peacetalks.project import Project
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.generate(tmp_path / "project", 150)
+    rel = build(Project(tmp_path / "project"), tmp_path / "rel")
+    card = (rel.path / "README.md").read_text("utf-8")
+    assert "The first 100 of 150 documents; the `documents` config lists them all." in card
+    assert "| doc000099 |" in card and "| doc000100 |" not in card
+    assert "The first 100 of 150 documents." in card  # the statistics' table too
+    docs = load_dataset(str(rel.path), "documents", split="train")
+    assert docs.num_rows == 150 and docs[149]["id"] == "doc000149"
+    ner = load_dataset(str(rel.path), "ner", split="train")
+    assert set(ner["document"]) == {f"doc{i:06d}" for i in range(150)}

@@ -191,7 +191,7 @@ Modality (realis `other` only):
 
 The same figures as `peacetalks stats`:
 
-{stats_markdown(compute_stats(result), heading="###")}
+{stats_markdown(compute_stats(result), heading="###", max_documents=CARD_ROWS)}
 
 ## Known limitations
 

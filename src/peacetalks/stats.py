@@ -97,16 +97,20 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def markdown(stats: dict, heading: str = "##") -> str:
+def markdown(stats: dict, heading: str = "##", max_documents: int | None = None) -> str:
+    """The statistics as Markdown; ``max_documents`` caps the per-document table (the card's)."""
     s = stats
     tot = s["totals"]
+    docs = s["documents"] if max_documents is None else s["documents"][:max_documents]
+    more = (f"\n\nThe first {len(docs)} of {len(s['documents'])} documents."
+            if len(docs) < len(s["documents"]) else "")
     parts = [
         f"{heading} Totals",
         _table(["", "count"], [[k.replace("_", " "), v] for k, v in tot.items()]),
         f"{heading} Per document",
         _table(["document", "NAM", "NOM", "PRO", "timex", "entities", "events", "arguments", "quotes", "flags"],
                [[d["document"], d["NAM"], d["NOM"], d["PRO"], d["timex"], d["entities"], d["events"], d["arguments"],
-                 d["quotes"], d["flags"]] for d in s["documents"]]),
+                 d["quotes"], d["flags"]] for d in docs]) + more,
         f"{heading} Mentions by type and level",
         _table(["type", *s["labels"]["mentions"].keys()],
                [[t, *(s["labels"]["mentions"][lv][t] for lv in s["labels"]["mentions"])]
