@@ -25,15 +25,21 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
+def _read_bytes(path: Path | str, shown: str) -> tuple[bytes | None, list[Problem]]:
+    try:
+        with open(path, "rb") as f:
+            return f.read(), []
+    except OSError as e:
+        return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
+
+
 def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
                    data: bytes | None = None) -> tuple[str | None, list[Problem]]:
     """A UTF-8, BOM-free, LF-only file's text, or the level-1 problems that prevent it (``data``: bytes already read)."""
     if data is None:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
+        data, problems = _read_bytes(path, shown)
+        if data is None:
+            return None, problems
     problems = []
     if len(data) > limit:
         return None, [Problem(shown, 1, 1, "F005", f"file is {len(data):,} bytes; the limit is {limit:,}", None)]
@@ -57,11 +63,9 @@ def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
 def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> tuple[Any, list[Problem]]:
     """A JSON file's value after the level-1 checks, or None and the problems."""
     if data is None:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
+        data, problems = _read_bytes(path, shown)
+        if data is None:
+            return None, problems
     if len(data) <= MAX_JSON_BYTES and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
         try:  # the common case: orjson checks the UTF-8 itself; any failure takes the detailed path below
             return orjson.loads(data), []
