@@ -32,7 +32,6 @@ from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
 from .ner import Tokeniser, flat_spans, load_tokens, project, text_digest, tokenise
-from .problems import render
 from .project import Project
 from .schemas import Schemas
 from .validate import Result, validate
@@ -243,8 +242,10 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
         try:
             result = validate(project, cache=cache, lints=False)  # errors refuse the build; warnings are validate's
             if not result.ok:
+                n = len(result.errors)
                 raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
-                                 + render(result.errors))
+                                 + "\n".join(p.render() for p in result.errors)
+                                 + f"\nFound {n} error{'s' * (n != 1)}. `peacetalks validate` shows the warnings too.")
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
             tables = release_tables(result, ner=False)
