@@ -1,11 +1,12 @@
 """Tokens, sentences and BIO tags for the ``ner`` config (conll2003 style).
 
-Each paragraph (a line of the text) is tokenised by spaCy's blank English pipeline
-with its rule-based sentencizer; no model is downloaded. Mentions are projected onto
+Each paragraph (a line of the text) is tokenised by spaCy's blank English tokenizer
+and split into sentences by the rule of spaCy's sentencizer (applied to token arrays,
+see ``sentence_starts``); no model is downloaded. Mentions are projected onto
 tokens: where mentions nest or overlap, the longest (earliest) one wins, as flat BIO
 requires. A token overlapping a mention's first character is B-, later ones I-.
 
-Only spaCy touches tokens one by one; the projection runs on numpy arrays of token
+Only spaCy's tokenizer touches tokens one by one; sentences and the projection run on numpy arrays of token
 offsets for the whole corpus (``Doc.to_array``), and the result is built as Arrow
 list arrays directly, so the cost grows with the text, not with Python objects.
 """
@@ -204,11 +205,6 @@ def project(tokens: Tokens, spans: Spans):
     words = pa.ListArray.from_arrays(pa.array(offsets), tokens.words)
     tag_lists = pa.ListArray.from_arrays(pa.array(offsets), pa.array(tags))
     return sent_doc, number, words, tag_lists
-
-
-def ner_arrays(texts: list[str], spans: Spans):
-    """Sentences of every document as Arrow arrays (see ``project``)."""
-    return project(tokenise(texts), spans)
 
 
 def text_digest(text: str) -> str:

@@ -110,7 +110,6 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     if not errors(problems):
         problems += check_tables(ctx, tables)
     found: list[Problem] = []
-    known: dict[str, list[dict] | None] = {}
     if lints:
         if store is not None:  # candidate warnings of unchanged documents come from the cache
             known = dict(zip((d for d, _ in ann.cached), store.candidates([k for _, k in ann.cached])))
