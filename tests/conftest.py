@@ -13,12 +13,17 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def copy_checkout(root: Path) -> Project:
+    """A private copy of the corpus checkout (seeds, corpus, annotations, schema) under ``root``."""
+    for name in ("seeds", "corpus", "annotations", "schema"):
+        shutil.copytree(ROOT / name, root / name)
+    return Project(root)
+
+
 @pytest.fixture
 def project(tmp_path) -> Project:
     """A private copy of the corpus checkout that a test may break."""
-    for name in ("seeds", "corpus", "annotations", "schema"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    return Project(tmp_path)
+    return copy_checkout(tmp_path)
 
 
 def locate(path: Path, needle: str, occurrence: int = 0) -> tuple[int, int]:

@@ -1,7 +1,6 @@
 """End to end: ingest -> validate -> build -> load_dataset, values checked against the files."""
 
 import json
-import shutil
 
 import pytest
 from datasets import ClassLabel, load_dataset
@@ -9,16 +8,13 @@ from datasets import ClassLabel, load_dataset
 from peacetalks.build import CONFIGS, BuildError, build, parquet_path
 from peacetalks.labels import Labels
 
-from conftest import DOC, ROOT
+from conftest import DOC, ROOT, copy_checkout
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
-    from peacetalks.project import Project
     root = tmp_path_factory.mktemp("checkout")
-    for name in ("seeds", "corpus", "annotations", "schema"):
-        shutil.copytree(ROOT / name, root / name)
-    project = Project(root)
+    project = copy_checkout(root)
     return project, build(project, root / "out" / "rel")
 
 

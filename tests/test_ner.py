@@ -5,7 +5,6 @@ arrays at once; these tests hold it to the pipeline itself (tokenizer + sentenci
 token by token) on the corpus texts and on generated text.
 """
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

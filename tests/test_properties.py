@@ -1,15 +1,13 @@
 """Property tests: the validator never raises, whatever a contributor's file holds."""
 
 import json
-import shutil
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peacetalks.project import Project
 from peacetalks.validate import validate
 
-from conftest import DOC, ROOT
+from conftest import DOC, copy_checkout
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -23,9 +21,7 @@ json_values = st.recursive(
 
 def _project(tmp_path_factory):
     root = tmp_path_factory.mktemp("prop")
-    for name in ("seeds", "corpus", "annotations", "schema"):
-        shutil.copytree(ROOT / name, root / name)
-    return Project(root)
+    return copy_checkout(root)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

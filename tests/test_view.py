@@ -16,11 +16,10 @@ import pytest
 
 from peacetalks.files import dump_records
 from peacetalks.ingest import add_seed
-from peacetalks.project import Project
 from peacetalks.validate import validate
 from peacetalks.view import write_site
 
-from conftest import DOC, ROOT
+from conftest import DOC, ROOT, copy_checkout
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 EVIL = "evil_doc"
@@ -32,9 +31,7 @@ EVIL_TEXT = ("Injected\nThe page said <script>window.__pwned = 1; document.title
 def site(tmp_path_factory):
     """The real corpus plus one hostile document, viewed."""
     root = tmp_path_factory.mktemp("view")
-    for name in ("seeds", "corpus", "annotations", "schema"):
-        shutil.copytree(ROOT / name, root / name)
-    project = Project(root)
+    project = copy_checkout(root)
     article = root / "evil.txt"
     article.write_text(EVIL_TEXT, "utf-8")
     add_seed(project, article, EVIL)
