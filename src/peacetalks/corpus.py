@@ -97,7 +97,8 @@ def _load_one(schemas, locator, stem: str, folder: str, prefix: str, problems: l
 
 def documents_table(documents: list[Document]) -> pa.Table:
     """One row per document: metadata and text."""
-    rows = [{**{k: d.meta.get(k) for k in ("id", "title", "date", "outlet", "author", "url", "language")},
-             "source_file": d.meta["source"]["file"], "source_sha256": d.meta["source"]["sha256"],
-             "normaliser": d.meta["source"]["normaliser"], "text": d.text} for d in documents]
-    return pa.Table.from_pylist(rows, schema=DOCUMENT_COLUMNS)
+    columns = {k: [d.meta.get(k) for d in documents] for k in ("id", "title", "date", "outlet", "author", "url", "language")}
+    sources = [d.meta["source"] for d in documents]
+    columns |= {"source_file": [s["file"] for s in sources], "source_sha256": [s["sha256"] for s in sources],
+                "normaliser": [s["normaliser"] for s in sources], "text": [d.text for d in documents]}
+    return pa.Table.from_pydict(columns, schema=DOCUMENT_COLUMNS)  # column by column: no dict per row

@@ -191,28 +191,31 @@ def _codepoints(strings: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cps, starts, lengths
 
 
-def _present(cps: np.ndarray) -> np.ndarray:
-    """The distinct code points of an array (a presence table is linear; np.unique would sort them all)."""
+def _classes(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lookup tables over all code points: which of those in ``arrays`` are whitespace, which alphanumeric.
+
+    Only the distinct code points present are tested (with Python's own str predicates);
+    a presence table finds them in linear time, where np.unique would sort.
+    """
     present = np.zeros(0x110000, dtype=bool)
-    present[cps] = True
-    return np.flatnonzero(present)
-
-
-def _char_class(unique: np.ndarray, test) -> np.ndarray:
-    """The code points (of the distinct ones given) for which a str predicate holds."""
-    return unique[np.fromiter((test(chr(c)) for c in unique), dtype=bool, count=len(unique))]
+    for a in arrays:
+        present[a] = True
+    unique = np.flatnonzero(present)
+    space, word = np.zeros(0x110000, dtype=bool), np.zeros(0x110000, dtype=bool)
+    chars = [chr(c) for c in unique.tolist()]
+    space[unique] = np.fromiter((c.isspace() for c in chars), dtype=bool, count=len(chars))
+    word[unique] = np.fromiter((c.isalnum() for c in chars), dtype=bool, count=len(chars))
+    return space, word
 
 
 def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
     docs = tables.documents
     doc_cps, doc_starts, doc_lengths = _codepoints(docs.column("text").combine_chunks())
-    present = _present(doc_cps)
-    space = _char_class(present, str.isspace)
-    word = _char_class(present, str.isalnum)
     problems: list[Problem] = []
     for layer, name, s_col, e_col, t_col, suffix in _SPAN_SOURCES:
         table = getattr(tables, name)
-        table = table.filter(pc.is_valid(table.column(s_col)))
+        if table.column(s_col).null_count:  # optional spans (a flag's) that are absent
+            table = table.filter(pc.is_valid(table.column(s_col)))
         if not table.num_rows:
             continue
         d = pc.index_in(table.column("document"), value_set=docs.column("id")).to_numpy(zero_copy_only=False)
@@ -227,18 +230,24 @@ def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
         # every annotation text's code points against the document's at the span, all at once: the
         # annotation texts lie end to end in ann_cps, so the k-th of them sits at its row's shift
         # from the document position; rows already wrong point anywhere in range and are ignored
-        shift = np.where(bad_range | bad_text, 0, base + start) - ann_starts
-        at = np.minimum(np.repeat(shift, ann_lengths) + np.arange(len(ann_cps)), max(len(doc_cps) - 1, 0))
-        differs = np.concatenate([[0], np.cumsum(doc_cps[at] != ann_cps)]) if len(doc_cps) else np.zeros(1, np.int64)
-        bad_text |= ~bad_range & (differs[ann_starts + ann_lengths] - differs[ann_starts] > 0)
+        # (positions clipped into the text; int32 while the corpus text allows, to halve the memory traffic)
+        index = np.int32 if max(len(doc_cps), len(ann_cps)) < 2**31 - 1 else np.int64
+        shift = (np.where(bad_range | bad_text, 0, base + start) - ann_starts).astype(index)
+        at = np.arange(len(ann_cps), dtype=index)
+        at += np.repeat(shift, ann_lengths)
+        if len(doc_cps):  # the few differing code points, then the rows they belong to
+            wrong = np.flatnonzero(np.take(doc_cps, at, mode="clip") != ann_cps)
+            bad_text[np.searchsorted(ann_starts, wrong, side="right") - 1] = True
+            bad_text &= ~bad_range
         ok = ~bad_range & ~bad_text
         first = doc_cps[np.where(ok, base + start, 0)]
         last = doc_cps[np.where(ok, base + end - 1, 0)]
-        bad_space = ok & (np.isin(first, space) | np.isin(last, space))
         before = doc_cps[np.where(ok & (start > 0), base + start - 1, 0)]
         after = doc_cps[np.where(ok & (end < n_doc), base + end, 0)]
-        cut_start = ok & (start > 0) & np.isin(before, word) & np.isin(first, word)
-        cut_end = ok & (end < n_doc) & np.isin(last, word) & np.isin(after, word)
+        space, word = _classes(first, last, before, after)  # of the characters at and around the spans
+        bad_space = ok & (space[first] | space[last])
+        cut_start = ok & (start > 0) & word[before] & word[first]
+        cut_end = ok & (end < n_doc) & word[last] & word[after]
         bad_boundary = ~bad_space & (cut_start | cut_end)
 
         flagged = np.nonzero(bad_range | bad_text | bad_space | bad_boundary)[0]
