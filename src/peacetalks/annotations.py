@@ -180,7 +180,8 @@ class Tables:
 
     Annotation tables carry ``document`` and ``index`` (the row's position in its
     file's list); ``arguments`` carries ``event_index`` and ``index`` (position in the
-    event's argument list).
+    event's argument list). Rows are in that order: by document id, then index
+    (arguments: document, event_index, index); the release relies on it.
     """
 
     documents: pa.Table

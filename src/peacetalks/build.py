@@ -95,18 +95,17 @@ def _encode(frame: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
 
 def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[str, pa.Table]:
     """The table of every config, rows in a stable order, cast to its features (``ner`` last, or not at all)."""
-    t, labels = result.tables, result.labels
+    t, labels = result.tables, result.labels  # rows already in (document, index) order: see ``flatten``
     feats = features(labels)
-    order = ["document", "index"]
     docs = pl.from_arrow(t.documents)
     entities = pl.from_arrow(t.entities)
-    mentions = _encode(pl.from_arrow(t.mentions).sort(order), {
+    mentions = _encode(pl.from_arrow(t.mentions), {
         "type": labels.mention_types, "level": labels["MentionLevel"].names})
-    events = _encode(pl.from_arrow(t.events).sort(order), {
+    events = _encode(pl.from_arrow(t.events), {
         "type": labels["EventType"].names, "realis": labels["Realis"].names, "modality": labels["Modality"].names})
-    arguments = _encode(pl.from_arrow(t.arguments).sort(["document", "event_index", "index"]), {"role": labels.roles})
-    quotes = _encode(pl.from_arrow(t.quotes).sort(order), {"kind": labels["QuoteKind"].names})
-    flags = _encode(pl.from_arrow(t.flags).sort(order), {"code": labels["FlagCode"].names}).rename(
+    arguments = _encode(pl.from_arrow(t.arguments), {"role": labels.roles})
+    quotes = _encode(pl.from_arrow(t.quotes), {"kind": labels["QuoteKind"].names})
+    flags = _encode(pl.from_arrow(t.flags), {"code": labels["FlagCode"].names}).rename(
         {"span_start": "start", "span_end": "end", "span_text": "text"})
 
     args_per_event = arguments.group_by(["document", "event_index"], maintain_order=True).agg(

@@ -6,8 +6,6 @@ release tables, never written by hand.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
@@ -51,6 +49,12 @@ def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCar
     return data
 
 
+def _counts(column: pa.ChunkedArray) -> dict[str, int]:
+    """How often each label occurs in a column (one hash pass in Arrow; nulls left out)."""
+    pairs = pc.value_counts(column).flatten()
+    return {k: v for k, v in zip(pairs[0].to_pylist(), pairs[1].to_pylist()) if k is not None}
+
+
 def _table(header: list[str], rows: list[list]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -61,11 +65,11 @@ def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features],
                 version: str) -> str:
     labels = result.labels
     t = result.tables
-    mention_types = Counter(t.mentions.column("type").to_pylist())
-    levels = Counter(t.mentions.column("level").to_pylist())
-    event_types = Counter(t.events.column("type").to_pylist())
-    realis = Counter(t.events.column("realis").to_pylist())
-    kinds = Counter(t.quotes.column("kind").to_pylist())
+    mention_types = _counts(t.mentions.column("type"))
+    levels = _counts(t.mentions.column("level"))
+    event_types = _counts(t.events.column("type"))
+    realis = _counts(t.events.column("realis"))
+    kinds = _counts(t.quotes.column("kind"))
     entities = tables["entities"]
     linked = entities.num_rows - entities.column("wikidata").null_count
     shown_docs = t.documents.select(["id", "title", "date", "outlet"]).slice(0, CARD_ROWS).to_pylist()
@@ -74,7 +78,7 @@ def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features],
     flags = t.flags.select(["document", "code", "note"]).slice(0, CARD_ROWS).to_pylist()
     n_docs, n_flags = t.documents.num_rows, t.flags.num_rows
 
-    def inventory(key: str, counter: Counter | None = None) -> str:
+    def inventory(key: str, counter: dict[str, int] | None = None) -> str:
         inv = labels[key]
         rows = [[f"`{label.name}`", label.title, label.description] + ([counter.get(label.name, 0)] if counter is not None else [])
                 for label in inv.labels]
@@ -173,7 +177,7 @@ Realis:
 
 Modality (realis `other` only):
 
-{inventory("Modality", Counter(t.events.column("modality").to_pylist()))}
+{inventory("Modality", _counts(t.events.column("modality")))}
 
 ### Quotes ({counts['quotes']})
 
@@ -181,7 +185,7 @@ Modality (realis `other` only):
 
 ### Quality flags
 
-{inventory("FlagCode", Counter(f["code"] for f in flags))}
+{inventory("FlagCode", _counts(t.flags.column("code")))}
 
 ## Statistics
 

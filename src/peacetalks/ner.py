@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +88,7 @@ class Tokens:
     sentence: np.ndarray
 
 
-def sentence_starts(orth: np.ndarray, is_punct: np.ndarray, punct: np.ndarray, opens: np.ndarray) -> np.ndarray:
+def sentence_starts(final: np.ndarray, is_punct: np.ndarray, opens: np.ndarray) -> np.ndarray:
     """spaCy's ``Sentencizer`` rule over the tokens of many paragraphs at once.
 
     The sentencizer walks a Doc's tokens: a token whose text is one of its
@@ -95,11 +96,9 @@ def sentence_starts(orth: np.ndarray, is_punct: np.ndarray, punct: np.ndarray, o
     nor one of those characters start a sentence; a Doc's first token always starts
     one. Here the rule reads token arrays instead: a "plain" token starts a sentence
     when a sentence-final token lies between it and the plain token before it in its
-    paragraph. ``orth`` holds the tokens' text hashes, ``punct`` the hashes of
-    ``punct_chars``, ``opens`` marks each paragraph's (Doc's) first token. Tests hold
-    it to the sentencizer itself.
+    paragraph. ``final`` marks the tokens whose text is one of ``punct_chars``,
+    ``opens`` each paragraph's (Doc's) first token. Tests hold it to the sentencizer itself.
     """
-    final = np.isin(orth, punct)
     seen = np.cumsum(final)
     paragraph = np.cumsum(opens) - 1
     before = (seen - final)[opens]  # sentence-final tokens before each paragraph
@@ -112,33 +111,20 @@ def sentence_starts(orth: np.ndarray, is_punct: np.ndarray, punct: np.ndarray, o
     return starts
 
 
-def _utf8_slices(text: str, start: np.ndarray, end: np.ndarray) -> pa.Array:
-    """The substrings text[start:end] (code point offsets) as one Arrow string array, without Python strings."""
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    width = 1 + (cps >= 0x80).astype(np.int64) + (cps >= 0x800) + (cps >= 0x10000)
-    at = np.concatenate([[0], np.cumsum(width)])  # byte offset of every code point
-    b_start, b_end = at[start], at[end]
-    lengths = b_end - b_start
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    gather = np.repeat(b_start - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(len(start), pa.py_buffer(offsets), pa.py_buffer(data[gather].tobytes())
-                                            ).cast(pa.string())
-
-
 def tokenise(texts: list[str]) -> Tokens:
     """spaCy's tokenizer over every paragraph (line) of every text, with its sentencizer's sentences.
 
-    The tokenizer runs per paragraph (a paragraph always starts a sentence); the
-    sentencizer's rule is applied to the token arrays with ``sentence_starts`` (same
-    result, without a Python object per token), and the token strings are cut out of
-    the UTF-8 text in one go.
+    The tokenizer runs per paragraph (a paragraph always starts a sentence). Per token
+    only its offset, length and ORTH (the hash of its text) leave spaCy
+    (``Doc.to_array``); everything else is looked up once per distinct token text: the
+    string itself, spaCy's IS_SPACE and IS_PUNCT flags of its lexeme, and whether the
+    sentencizer ends sentences on it. The sentencizer's rule is then applied to the
+    arrays with ``sentence_starts`` (same result, no Python object per token).
     """
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
+    from spacy.attrs import IDX, LENGTH, ORTH
 
     nlp = _nlp()
-    punct = np.asarray([nlp.vocab.strings.add(c) for c in sorted(nlp.get_pipe("sentencizer").punct_chars)],
-                       dtype=np.uint64)
+    punct_chars = set(nlp.get_pipe("sentencizer").punct_chars)
     paragraphs, para_doc, para_base = [], [], []
     doc_base = 0
     for d, text in enumerate(texts):
@@ -152,7 +138,7 @@ def tokenise(texts: list[str]) -> Tokens:
     arrays, owners = [], []
     for d, base, doc in zip(para_doc, para_base, nlp.tokenizer.pipe(paragraphs, batch_size=1000)):
         if len(doc):
-            arrays.append(doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, ORTH]))
+            arrays.append(doc.to_array([IDX, LENGTH, ORTH]))
             owners.append((d, base, len(doc)))
     if not arrays:
         z = np.zeros(0, np.int64)
@@ -161,15 +147,22 @@ def tokenise(texts: list[str]) -> Tokens:
     d, base, n = (np.asarray(x, dtype=np.int64) for x in zip(*owners))
     opens = np.zeros(len(a), dtype=bool)
     opens[np.concatenate([[0], np.cumsum(n)[:-1]])] = True
+    # the distinct token texts (a hash pass over ORTH), and what spaCy knows of each
+    encoded = pc.dictionary_encode(pa.array(np.ascontiguousarray(a[:, 2])))  # (a strided column converts slowly)
+    code = encoded.indices.to_numpy()
+    strings = [nlp.vocab.strings[h] for h in encoded.dictionary.to_pylist()]
+    lexemes = [nlp.vocab[t] for t in strings]
+    is_space = np.fromiter((x.is_space for x in lexemes), dtype=bool, count=len(strings))[code]
+    is_punct = np.fromiter((x.is_punct for x in lexemes), dtype=bool, count=len(strings))[code]
+    final = np.fromiter((t in punct_chars for t in strings), dtype=bool, count=len(strings))[code]
+    first = sentence_starts(final, is_punct, opens)
+    sentence = np.cumsum(first) - 1  # sentence number over these texts, before dropping spaces
+    keep = ~is_space
     start = a[:, 0].astype(np.int64) + np.repeat(base, n)
     length = a[:, 1].astype(np.int64)
     doc = np.repeat(d, n)
-    is_space = a[:, 2].astype(bool)
-    first = sentence_starts(a[:, 4], a[:, 3].astype(bool), punct, opens)
-    sentence = np.cumsum(first) - 1  # sentence number over these texts, before dropping spaces
-    keep = ~is_space
     start, end, doc = start[keep], start[keep] + length[keep], doc[keep]
-    words = _utf8_slices("\n".join(texts), start, end)
+    words = pa.array(strings, pa.string()).take(pa.array(code[keep]))
     doc_starts = np.concatenate([[0], np.cumsum([len(t) + 1 for t in texts])[:-1]]).astype(np.int64)
     return Tokens(words, start - doc_starts[doc], end - doc_starts[doc], doc, sentence[keep])
 
@@ -277,7 +270,7 @@ class Tokeniser:
             value = self._recv.recv()
         except (EOFError, OSError):
             value = None
-        self._proc.join(timeout=5)
+        # not joined here: the files are complete once sent, and a Python process takes a while to exit
         if not isinstance(value, tuple):
             return None
         chunks, Tokeniser.last_peak_mib = value

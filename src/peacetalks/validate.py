@@ -299,23 +299,45 @@ def _where(text: str, needle: str, near: int) -> str | None:
 
 # ---------------------------------------------------------------- level 4: references
 
+class _IdKeys:
+    """One int64 per (document, annotation id): document number * number of distinct ids + id number.
+
+    Ids are numbered among the distinct mention, event and quote ids of the corpus (few:
+    "m1", "m2", ...); a referenced id that is none of them gets a null key, which joins nothing.
+    """
+
+    def __init__(self, tables: Tables):
+        self.documents = tables.documents.column("id")
+        self.ids = pc.unique(pa.chunked_array(
+            [chunk for t in (tables.mentions, tables.events, tables.quotes) for chunk in t.column("id").chunks], pa.string()))
+
+    def document_numbers(self, table: pa.Table) -> pa.ChunkedArray:
+        return pc.index_in(table.column("document"), value_set=self.documents).cast(pa.int64())
+
+    def of(self, table: pa.Table, column: str) -> pl.Series:
+        number = pc.index_in(table.column(column), value_set=self.ids).cast(pa.int64())
+        return pl.Series(f"{column}_key", pc.add(pc.multiply(self.document_numbers(table), len(self.ids)), number))
+
+
 def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdoc: bool) -> list[Problem]:
     labels = ctx.labels
     problems: list[Problem] = []
-    mentions = pl.from_arrow(tables.mentions)
-    events = pl.from_arrow(tables.events)
-    quotes = pl.from_arrow(tables.quotes)
-    args = pl.from_arrow(tables.arguments)
+    # (document, id) pairs become one int64 key each: the joins below hash integers, not strings
+    keys = _IdKeys(tables)
+    mentions = pl.from_arrow(tables.mentions).with_columns(keys.of(tables.mentions, "id"))
+    events = pl.from_arrow(tables.events).with_columns(keys.of(tables.events, "id"))
+    quotes = pl.from_arrow(tables.quotes).with_columns(keys.of(tables.quotes, "speaker"), keys.of(tables.quotes, "addressee"))
+    args = pl.from_arrow(tables.arguments).with_columns(keys.of(tables.arguments, "mention"))
     entities = pl.from_arrow(tables.entities)
     xdoc = pl.from_arrow(tables.xdoc_events)
 
     # R001: ids unique within a document across layers, and within each registry
     ids = pl.concat([
-        frame.select("document", pl.lit(layer).alias("layer"), "index", "id")
-        for layer, frame in (("mentions", mentions), ("events", events), ("quotes", quotes))
+        frame.select("document", pl.lit(layer).alias("layer"), "index", "id", "id_key")
+        for layer, frame in (("mentions", mentions), ("events", events), ("quotes", quotes.with_columns(keys.of(tables.quotes, "id"))))
     ])
-    dupes = (ids.filter(pl.struct("document", "id").is_duplicated())  # a hash pass; few rows are left to rank
-             .with_columns(pl.int_range(pl.len()).over("document", "id").alias("n")).filter(pl.col("n") > 0))
+    dupes = (ids.filter(pl.col("id_key").is_duplicated())  # a hash pass; few rows are left to rank
+             .with_columns(pl.int_range(pl.len()).over("id_key").alias("n")).filter(pl.col("n") > 0))
     for row in dupes.iter_rows(named=True):
         problems.append(ctx.at(row["document"], f"/{row['layer']}/{row['index']}/id", "R001",
                                f"id {row['id']!r} is already used in this document",
@@ -341,15 +363,18 @@ def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdo
                                    f"mention {row['text']!r} is {row['type']} but entity {row['entity']!r} is {row['entity_type']}",
                                    f"use type {row['entity_type']}, or link the mention to an entity of type {row['type']}"))
 
-    mention_types = mentions.select("document", pl.col("id").alias("mention"), pl.col("type").alias("mention_type"))
+    mention_types = mentions.select(pl.col("id_key").alias("key"), pl.col("type").alias("mention_type"))
 
     # event arguments: mention exists, role allowed for the event type, filler type allowed for the role
     roles = pl.DataFrame(
         [(etype, role, allowed) for etype, rs in labels.event_roles.items() for role, allowed in rs.items()],
         schema={"type": pl.Utf8, "role": pl.Utf8, "allowed": pl.List(pl.Utf8)}, orient="row")
-    a = (args.join(events.select("document", pl.col("index").alias("event_index"), "type"),
-                   on=["document", "event_index"], how="left")
-         .join(mention_types, on=["document", "mention"], how="left")
+    width = (events["index"].max() or 0) + 1  # (document number, event index) as one int64 too
+    a = (args.with_columns(pl.Series("doc", keys.document_numbers(tables.arguments)))
+         .join(events.select((pl.Series("doc", keys.document_numbers(tables.events)) * width + pl.col("index")).alias("event"),
+                             "type"),
+               left_on=pl.col("doc") * width + pl.col("event_index"), right_on="event", how="left")
+         .join(mention_types, left_on="mention_key", right_on="key", how="left")
          .join(roles, on=["type", "role"], how="left"))
     bad = (pl.col("mention_type").is_null() | pl.col("allowed").is_null()
            | ~pl.col("allowed").list.contains(pl.col("mention_type")))
@@ -372,7 +397,7 @@ def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdo
     # quote speaker and addressee: mentions of this document, of an entity type
     for field_ in ("speaker", "addressee"):
         q = (quotes.filter(pl.col(field_).is_not_null())
-             .join(mention_types, left_on=["document", field_], right_on=["document", "mention"], how="left")
+             .join(mention_types, left_on=f"{field_}_key", right_on="key", how="left")
              .filter(pl.col("mention_type").is_null() | pl.col("mention_type").is_in(labels.timex_types)))
         for row in q.iter_rows(named=True):
             pointer = f"/quotes/{row['index']}/{field_}"
