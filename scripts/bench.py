@@ -15,7 +15,8 @@ reports its time and that process's peak memory:
 - load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again;
 - peak memory: ru_maxrss of the validate and the build process, and the build's own second
-  process, which tokenises the ``ner`` config on the second core while the corpus validates.
+  process (``peacetalks.helper``), which reads part of the annotation files and tokenises the
+  ``ner`` config on the second core while the first validates.
 
 The floor and the build are timed after a first validate has read every file, so the
 operating system's file cache is warm for both.
@@ -168,15 +169,15 @@ def phase(name: str, work: str, queue) -> None:
         out["errors"], out["warnings"] = len(result.errors), len(result.problems) - len(result.errors)
     elif name == "build":
         from peacetalks.build import build
-        from peacetalks.ner import Tokeniser
+        from peacetalks.helper import Helper
         shutil.rmtree(work_dir / "release", ignore_errors=True)  # a fresh release every run
         t0 = time.perf_counter()
         release = build(project, work_dir / "release")
         out["build_s"] = time.perf_counter() - t0
         out["mentions"] = release.counts["mentions"]
-        # the build's second process (tokenising the ner config while the corpus validates) reports
-        # its own peak (VmHWM after exec; a fork's ru_maxrss would count the parent's shared pages)
-        out["peak_second_process_mib"] = Tokeniser.last_peak_mib or 0.0
+        # the build's second process (its share of the annotation files, then tokenising the ner
+        # config) reports its own peak (VmHWM of that interpreter)
+        out["peak_second_process_mib"] = Helper.last_peak_mib or 0.0
     elif name == "floor":
         out["floor_read_s"], out["floor_write_s"] = floor(project.root, work_dir / "release", work_dir / "floor")
     elif name == "cached":

@@ -119,21 +119,54 @@ def test_build_refuses_a_corpus_with_errors(project, tmp_path):
     assert not (tmp_path / "rel").exists()
 
 
-def test_tokenising_in_a_second_process_gives_the_same_release(project, tmp_path, monkeypatch):
+def test_the_second_process_gives_the_same_release(project, tmp_path, monkeypatch):
+    """It reads the last annotation files and tokenises every text; the release is byte for byte the same."""
     import peacetalks.build as build_module
     import peacetalks.ner as ner_module
-    calls = []
+    from peacetalks.helper import Helper
+    calls, delivered = [], []
     real = ner_module.tokenise
     monkeypatch.setattr(build_module, "tokenise", lambda texts: calls.append(len(texts)) or real(texts))
+    real_annotations = Helper.annotations
+    monkeypatch.setattr(Helper, "annotations", lambda self: delivered.append(got := real_annotations(self)) or got)
     monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**9)
     inline = build(project, tmp_path / "inline")
-    assert calls  # tokenised here
+    assert calls and not delivered  # tokenised and read here
     calls.clear()
     monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
     parallel = build(project, tmp_path / "parallel")
     assert calls == []  # every chunk came from the second process
+    names = sorted(p.stem for p in project.documents.glob("*.json"))
+    assert delivered[0][0] == names[-2:]  # its share: int(5 * HELPER_SHARE) = 2 files, the last by name
     a = json.loads((inline.path / "manifest.json").read_text("utf-8"))["files"]
     b = json.loads((parallel.path / "manifest.json").read_text("utf-8"))["files"]
+    assert a == b
+
+
+def test_a_broken_file_in_the_second_process_share_is_reported_as_usual(project, tmp_path, monkeypatch):
+    import peacetalks.build as build_module
+    last = sorted(project.documents.glob("*.json"))[-1]
+    last.write_text(last.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**9)
+    with pytest.raises(BuildError) as alone:
+        build(project, tmp_path / "a")
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
+    with pytest.raises(BuildError) as shared:
+        build(project, tmp_path / "b")
+    assert f"{last.name}:" in str(shared.value) and "S005" in str(shared.value)
+    assert str(shared.value) == str(alone.value)
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_second_process_that_fails_leaves_its_work_to_the_first(project, tmp_path, monkeypatch):
+    import peacetalks.build as build_module
+    import peacetalks.helper as helper_module
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
+    good = build(project, tmp_path / "good")
+    monkeypatch.setattr(helper_module.sys, "executable", "/bin/false")  # it starts, says nothing and exits
+    fallback = build(project, tmp_path / "fallback")
+    a = json.loads((good.path / "manifest.json").read_text("utf-8"))["files"]
+    b = json.loads((fallback.path / "manifest.json").read_text("utf-8"))["files"]
     assert a == b
 
 

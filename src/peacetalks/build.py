@@ -31,7 +31,8 @@ from .card import render_card
 from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
-from .ner import Tokeniser, flat_spans, load_tokens, project, text_digest, tokenise
+from .helper import Helper
+from .ner import flat_spans, load_tokens, project, text_digest, tokenise
 from .project import Project
 from .schemas import Schemas
 from .validate import Result, validate
@@ -43,7 +44,7 @@ NER_CHUNK = 500  # documents tokenised at a time
 #: zstd's own default level: level 9 made files 12% smaller on 10,000 synthetic documents (none on
 #: the real corpus) and took 0.4 s longer to write (scripts/bench.py)
 PARQUET_ZSTD_LEVEL = 3
-PARALLEL_FROM = 200  # documents from which tokenising in a second process pays for starting it
+PARALLEL_FROM = 200  # documents from which a second process pays for starting it
 
 
 class BuildError(Exception):
@@ -224,22 +225,24 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
           version: str | None = None, site: bool = False) -> Release:
     """Validate (errors only), then write the release to a temporary folder and move it into place.
 
-    On two cores the ``ner`` config's tokenising runs in a second process while the
-    corpus validates and the other configs are written; nothing is visible at ``out``
-    until every file is complete.
+    From ``PARALLEL_FROM`` documents on, a second process (``helper.py``) reads part of
+    the annotation files and tokenises the texts for the ``ner`` config while this one
+    validates and writes the other configs; nothing is visible at ``out`` until every
+    file is complete.
     """
     version = version or __version__
     out = (out or project.root / "release" / version).resolve()
-    tokeniser = None
+    helper = None
     if project.corpus.is_dir() and sum(1 for _ in project.corpus.glob("*.txt")) >= PARALLEL_FROM:
-        try:
-            tokeniser = Tokeniser(project.corpus, NER_CHUNK)
-        except Exception:  # noqa: BLE001 - no second process: tokenise here, later
-            tokeniser = None
+        try:  # a second process reads part of the annotations and tokenises (see helper.py)
+            helper = Helper(project.corpus, None if cache or not project.documents.is_dir() else project.documents,
+                            project.schema, NER_CHUNK)
+        except Exception:  # noqa: BLE001 - no second process: all of it here
+            helper = None
     tmp = None
     try:
-        try:
-            result = validate(project, cache=cache, lints=False)  # errors refuse the build; warnings are validate's
+        try:  # errors refuse the build; warnings are validate's
+            result = validate(project, cache=cache, lints=False, helper=helper)
             if not result.ok:
                 n = len(result.errors)
                 raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
@@ -249,11 +252,11 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
             tables = release_tables(result, ner=False)
             _write_tables(tables, tmp)  # while the second process may still be tokenising
-            tables["ner"] = ner_table(result, tokeniser.result() if tokeniser is not None else None)
+            tables["ner"] = ner_table(result, helper.tokens() if helper is not None else None)
             _write_tables({"ner": tables["ner"]}, tmp)
         finally:
-            if tokeniser is not None:
-                tokeniser.stop()
+            if helper is not None:
+                helper.stop()
         counts = _write_release(project, result, tables, tmp, version, site)
         if out.exists():
             if _same_release(out, tmp):

@@ -14,9 +14,6 @@ list arrays directly, so the cost grows with the text, not with Python objects.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
-import shutil
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -204,7 +201,7 @@ def text_digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def _save(tokens: Tokens, path: Path) -> None:
+def save_tokens(tokens: Tokens, path: Path) -> None:
     table = pa.table({"words": tokens.words, "start": tokens.start, "end": tokens.end, "doc": tokens.doc,
                       "sentence": tokens.sentence})
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
@@ -216,68 +213,3 @@ def load_tokens(path: str) -> Tokens:
     table = pa.ipc.open_file(pa.memory_map(path)).read_all()
     col = {name: table.column(name).combine_chunks() for name in table.column_names}
     return Tokens(col["words"], *(col[k].to_numpy(zero_copy_only=False) for k in ("start", "end", "doc", "sentence")))
-
-
-def tokenise_folder(corpus: str, chunk: int, out: str, conn) -> None:
-    """Worker: tokenise every corpus text, in chunks of documents, into Arrow files under ``out``.
-
-    It runs in a second process while the first validates (two cores), and sends
-    [(document ids, text digests, file)]; the builder reads a chunk, one at a time,
-    only if its documents and digests are exactly those it validated.
-    """
-    try:
-        paths = sorted(Path(corpus).glob("*.txt"))
-        done = []
-        for n, lo in enumerate(range(0, len(paths), chunk)):
-            part = paths[lo:lo + chunk]
-            texts = [p.read_text("utf-8").removesuffix("\n") for p in part]
-            target = Path(out) / f"tokens-{n:05d}.arrow"
-            _save(tokenise(texts), target)
-            done.append(([p.stem for p in part], [text_digest(t) for t in texts], str(target)))
-        conn.send((done, _peak_mib()))
-    except Exception as e:  # noqa: BLE001 - the builder falls back to tokenising itself
-        conn.send(e)
-    finally:
-        conn.close()
-
-
-def _peak_mib() -> float | None:
-    """This process's own peak resident memory (VmHWM, which starts anew at exec), in MiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-class Tokeniser:
-    """Tokenises a corpus folder in a second process; ``result()`` waits for it (None if it failed)."""
-
-    last_peak_mib: float | None = None  # the second process's own peak, for scripts/bench.py
-
-    def __init__(self, corpus: Path, chunk: int) -> None:
-        ctx = mp.get_context("spawn")
-        self.folder = tempfile.mkdtemp(prefix="peacetalks-tokens-")
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=tokenise_folder, args=(str(corpus), chunk, self.folder, send), daemon=True)
-        self._proc.start()
-        send.close()
-
-    def result(self):
-        try:
-            value = self._recv.recv()
-        except (EOFError, OSError):
-            value = None
-        # not joined here: the files are complete once sent, and a Python process takes a while to exit
-        if not isinstance(value, tuple):
-            return None
-        chunks, Tokeniser.last_peak_mib = value
-        return chunks
-
-    def stop(self) -> None:
-        if self._proc.is_alive():
-            self._proc.terminate()
-        self._proc.join(timeout=5)
-        shutil.rmtree(self.folder, ignore_errors=True)

@@ -65,13 +65,15 @@ class Result:
         return not self.errors
 
 
-def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True) -> Result:
+def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True,
+             helper=None) -> Result:
     """Validate the whole corpus; with ``paths``, report only problems in those files or folders.
 
     With ``cache``, documents whose files are unchanged since they last passed levels 1-3
     are not checked at those levels again (see ``cache.py``); the result is the same.
     Without ``lints`` only the checks that can fail run: the warnings (``lints.py``) and
     the allow-list are left out, as ``build`` needs only to know there are no errors.
+    ``helper`` is the build's second process, which reads part of the annotation files.
     """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
@@ -84,7 +86,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     digests = ({d.id: text_digest(d.text, orjson.dumps(d.meta, option=orjson.OPT_SORT_KEYS)) for d in docs}
                if store is not None else None)
     with gc_paused():
-        ann = load_annotations(project, ctx.schemas, ctx.locator, store, digests)
+        ann = load_annotations(project, ctx.schemas, ctx.locator, store, digests, helper)
     problems += ann.problems
     corpus_ids = {d.id for d in docs}
     for f in ann.files:

@@ -1,0 +1,154 @@
+"""The build's second process: on two cores, part of the build runs beside it.
+
+While the first process validates the corpus, the helper
+
+1. reads its share of annotations/documents/ (the last files by name, see
+   ``annotations.helper_share``) through levels 1-2 and hands the records over as an
+   Arrow file; a file with any problem is left for the first process to read and explain;
+2. tokenises every corpus text for the ``ner`` config (``ner.tokenise``), in chunks of
+   documents, into Arrow files.
+
+Nothing it returns is trusted blindly: the first process takes a token chunk only if
+its document ids and text digests are exactly those it validated, and anything the
+helper did not deliver (it failed, or a file changed) is done in the first process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+
+
+def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str, conn) -> None:
+    """The helper's whole job; every result goes through ``conn`` (a binary file) as it is ready."""
+
+    def send(message: tuple) -> None:
+        pickle.dump(message, conn)
+        conn.flush()
+
+    try:
+        if documents is not None:
+            from .annotations import helper_share, listing, read_valid
+            from .schemas import Schemas
+
+            names = [name for name, _ in listing(documents) if not name.startswith(".")]
+            done, chunks = read_valid(Schemas(Path(schema)), documents, names[helper_share(names):])
+            target = f"{out}/annotations.arrow"
+            if chunks:
+                with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, pa.schema([("record", chunks[0].type)])) as w:
+                    for c in chunks:
+                        w.write_batch(pa.record_batch([c], names=["record"]))
+            send(("annotations", done, target if chunks else None))
+        from .ner import save_tokens, text_digest, tokenise
+
+        paths = sorted(Path(corpus).glob("*.txt"))
+        ready = []
+        for n, lo in enumerate(range(0, len(paths), chunk)):
+            part = paths[lo:lo + chunk]
+            texts = [p.read_text("utf-8").removesuffix("\n") for p in part]
+            target = Path(out) / f"tokens-{n:05d}.arrow"
+            save_tokens(tokenise(texts), target)
+            ready.append(([p.stem for p in part], [text_digest(t) for t in texts], str(target)))
+        send(("tokens", ready, _peak_mib()))
+    except Exception as e:  # noqa: BLE001 - the first process does whatever is missing itself
+        send(("failed", repr(e)))
+    finally:
+        conn.close()
+
+
+def _peak_mib() -> float | None:
+    """This process's own peak resident memory (VmHWM, which starts anew at exec), in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class Helper:
+    """The second process. ``annotations()`` and ``tokens()`` wait for its results (None if it failed)."""
+
+    last_peak_mib: float | None = None  # the second process's own peak, for scripts/bench.py
+
+    def __init__(self, corpus: Path, documents: Path | None, schema: Path, chunk: int) -> None:
+        # a fresh interpreter running this module only: it imports what it needs and nothing of the
+        # caller's (multiprocessing's spawn would re-run the calling script, e.g. the CLI's imports)
+        self.folder = tempfile.mkdtemp(prefix="peacetalks-helper-")
+        self._failed = False
+        self._annotations_pending = documents is not None
+        job = {"corpus": str(corpus), "documents": str(documents) if documents is not None else None,
+               "schema": str(schema), "chunk": chunk, "out": self.folder}
+        read, write = os.pipe()
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[1])  # where this peacetalks is imported from
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        try:
+            self._proc = subprocess.Popen([sys.executable, "-m", "peacetalks.helper", json.dumps(job), str(write)],
+                                          pass_fds=(write,), env=env, stdin=subprocess.DEVNULL)
+        finally:
+            os.close(write)
+        self._recv = os.fdopen(read, "rb")
+
+    def _next(self, kind: str):
+        if self._failed:
+            return None
+        try:
+            message = pickle.load(self._recv)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            message = ("failed", "no answer")
+        if message[0] != kind:
+            self._failed = True
+            return None
+        return message[1:]
+
+    def annotations(self) -> tuple[list[str], list[pa.Array]] | None:
+        """The document ids the helper read without any problem, and their records (memory-mapped)."""
+        if not self._annotations_pending:
+            return None
+        self._annotations_pending = False
+        got = self._next("annotations")
+        if got is None:
+            return None
+        done, path = got
+        if path is None:
+            return done, []
+        table = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        return done, table.column("record").chunks
+
+    def tokens(self):
+        """[(document ids, text digests, Arrow file)] for every chunk of corpus texts, or None."""
+        if self._annotations_pending:  # not asked for (e.g. a cached run): skip that answer
+            self.annotations()
+        got = self._next("tokens")
+        if got is None:
+            return None
+        ready, Helper.last_peak_mib = got
+        # not joined here: the files are complete once sent, and a Python process takes a while to exit
+        return ready
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._recv.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m peacetalks.helper JOB FD (started by Helper)
+    _job = json.loads(sys.argv[1])
+    with os.fdopen(int(sys.argv[2]), "wb") as _conn:
+        _work(_job["corpus"], _job["documents"], _job["schema"], _job["chunk"], _job["out"], _conn)
