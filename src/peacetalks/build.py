@@ -98,7 +98,6 @@ def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[
     """The table of every config, rows in a stable order, cast to its features (``ner`` last, or not at all)."""
     t, labels = result.tables, result.labels  # rows already in (document, index) order: see ``flatten``
     feats = features(labels)
-    docs = pl.from_arrow(t.documents)
     entities = pl.from_arrow(t.entities)
     mentions = _encode(pl.from_arrow(t.mentions), {
         "type": labels.mention_types, "level": labels["MentionLevel"].names})
@@ -109,23 +108,25 @@ def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[
     flags = _encode(pl.from_arrow(t.flags), {"code": labels["FlagCode"].names}).rename(
         {"span_start": "start", "span_end": "end", "span_text": "text"})
 
-    args_per_event = arguments.group_by(["document", "event_index"], maintain_order=True).agg(
-        pl.struct("role", "mention").alias("arguments"))
-    events = events.join(args_per_event, left_on=["document", "index"], right_on=["document", "event_index"],
-                         how="left", maintain_order="left")
     event_cols = list(feats["events"].keys())
     mention_cols = [c for c in feats["mentions"] if c != "wikidata"]
     quote_cols = [c for c in feats["quotes"] if c != "speaker_entity"]
     flag_cols = ["document", "code", "note", "start", "end", "text"]
 
-    def nest(frame: pl.DataFrame, cols: list[str], name: str) -> pl.DataFrame:
-        return frame.group_by("document", maintain_order=True).agg(pl.struct(cols[1:]).alias(name))
-
-    documents = docs.select("id", "title", "date", "outlet", "author", "url", "text")
-    for frame, cols, name in ((flags, flag_cols, "flags"), (mentions, mention_cols, "mentions"),
-                              (events, event_cols, "events"), (quotes, quote_cols, "quotes")):
-        documents = documents.join(nest(frame.select(cols), cols, name), left_on="id", right_on="document",
-                                   how="left", maintain_order="left")
+    # nesting by list offsets: every table is in document order (arguments in event order), so
+    # each parent's children are one run of rows; a parent without children gets an empty list
+    ids = t.documents.column("id")
+    width = (events["index"].max() or 0) + 1
+    event_keys = _document_numbers(t.events, ids) * width + events["index"].to_numpy()
+    argument_keys = _document_numbers(t.arguments, ids) * width + arguments["event_index"].to_numpy()
+    events = events.to_arrow()
+    events = events.append_column("arguments", _nest(event_keys, argument_keys, arguments.select("role", "mention").to_arrow()))
+    documents = t.documents.select(["id", "title", "date", "outlet", "author", "url", "text"])
+    parents = np.arange(t.documents.num_rows, dtype=np.int64)
+    for frame, table, cols, name in ((flags.to_arrow(), t.flags, flag_cols, "flags"),
+                                     (mentions.to_arrow(), t.mentions, mention_cols, "mentions"),
+                                     (events, t.events, event_cols, "events"), (quotes.to_arrow(), t.quotes, quote_cols, "quotes")):
+        documents = documents.append_column(name, _nest(parents, _document_numbers(table, ids), frame.select(cols[1:])))
 
     mention_entity = mentions.select("document", pl.col("id").alias("speaker"), pl.col("entity").alias("speaker_entity"))
     counts = mentions.group_by("entity").agg(pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
@@ -136,17 +137,29 @@ def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[
         "entities": _encode(entities.join(counts, left_on="id", right_on="entity", how="left", maintain_order="left")
                             .with_columns(pl.col("mentions", "documents").fill_null(0)),
                             {"type": labels.entity_types}),
-        "events": events.select(event_cols),
+        "events": events.select(event_cols),  # (Arrow tables already)
         "quotes": quotes.join(mention_entity, on=["document", "speaker"], how="left", maintain_order="left")
                         .select(list(feats["quotes"].keys())),
     }
     tables = {}
     for name, frame in frames.items():
-        arrow = frame.select(list(feats[name].keys())).to_arrow()
-        tables[name] = _cast(arrow, feats[name])
+        arrow = frame.select(list(feats[name].keys()))
+        tables[name] = _cast(arrow if isinstance(arrow, pa.Table) else arrow.to_arrow(), feats[name])
     if ner:
         tables["ner"] = ner_table(result, pretokenised)
     return tables
+
+
+def _document_numbers(table: pa.Table, ids: pa.ChunkedArray) -> np.ndarray:
+    """Each row's document as its row number in the documents table."""
+    return pc.index_in(table.column("document"), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.ListArray:
+    """The rows of ``values`` as one list per parent: ``parents`` and ``children`` are sorted keys, one per row."""
+    offsets = np.searchsorted(children, np.append(parents, np.iinfo(np.int64).max)).astype(np.int32)
+    struct = pa.StructArray.from_arrays([c.combine_chunks() for c in values.columns], values.column_names)
+    return pa.ListArray.from_arrays(pa.array(offsets), struct)
 
 
 def ner_table(result: Result, pretokenised=None) -> pa.Table:
