@@ -214,7 +214,7 @@ def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretoken
                                 "ner_tags": tags}))
     if not pieces:
         return ner_empty()
-    return pa.concat_tables(pieces).combine_chunks()
+    return pa.concat_tables(pieces)
 
 
 @dataclass
