@@ -49,7 +49,7 @@ LAYERS = ("flags", "mentions", "events", "quotes")
 BATCH = 256  # parsed files held as Python objects at once before they become Arrow
 #: the part of annotations/documents/ (the last files by name) that the build's second process
 #: reads while this one reads the rest (see ``helper.py``); scripts/bench.py measured the balance
-HELPER_SHARE = 0.35
+HELPER_SHARE = 0.45
 
 
 def listing(folder: str) -> list[tuple[str, bool]]:
@@ -311,8 +311,12 @@ def flatten(chunks: list[pa.Array], documents: pa.Table, entities: list[dict] | 
             xdoc_events: list[dict] | None) -> Tables:
     """The annotation files of the corpus documents (others are left out) as one table per layer."""
     docs = pa.concat_arrays(chunks) if chunks else pa.array([], DOCUMENT)
-    docs = docs.filter(pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks()))
-    docs = docs.take(pc.sort_indices(docs.field("document")))
+    known = pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks())
+    if not pc.all(known).as_py():
+        docs = docs.filter(known)
+    order = pc.sort_indices(docs.field("document"))
+    if not pc.all(pc.equal(order, pa.array(np.arange(len(docs), dtype=np.uint64)))).as_py():
+        docs = docs.take(order)  # (files read in name order need no copy)
     if len(docs):
         keys = docs.field("document")
         tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}

@@ -37,10 +37,12 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
     try:
         if documents is not None:
             from .annotations import helper_share, listing, read_valid
+            from .files import gc_paused
             from .schemas import Schemas
 
             names = [name for name, _ in listing(documents) if not name.startswith(".")]
-            done, chunks = read_valid(Schemas(Path(schema)), documents, names[helper_share(names):])
+            with gc_paused():  # parsed JSON makes no cycles
+                done, chunks = read_valid(Schemas(Path(schema)), documents, names[helper_share(names):])
             target = f"{out}/annotations.arrow"
             if chunks:
                 with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, pa.schema([("record", chunks[0].type)])) as w:
