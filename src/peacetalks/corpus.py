@@ -85,8 +85,8 @@ def _load_one(schemas, locator, stem: str, folder: str, prefix: str, problems: l
                                 f"id {meta['id']!r} does not match the file name {stem + '.json'!r}",
                                 f"the id of {stem}.json is {stem!r}"))
         ok = False
-    if not text.endswith("\n") or text.endswith("\n\n") or not text.strip():
-        if not text.strip():
+    if not text.endswith("\n") or text.endswith("\n\n") or text.isspace():
+        if not text or text.isspace():
             problems.append(Problem(shown_txt, 1, 1, "F010", "document text is empty", None))
         else:
             problems.append(Problem(shown_txt, text.count("\n") + 1, 1, "F003",

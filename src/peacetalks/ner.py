@@ -96,8 +96,8 @@ def sentence_starts(final: np.ndarray, is_punct: np.ndarray, opens: np.ndarray) 
     paragraph. ``final`` marks the tokens whose text is one of ``punct_chars``,
     ``opens`` each paragraph's (Doc's) first token. Tests hold it to the sentencizer itself.
     """
-    seen = np.cumsum(final)
-    paragraph = np.cumsum(opens) - 1
+    seen = np.cumsum(final, dtype=np.int32)  # (int32: the counts stay within one chunk of documents)
+    paragraph = np.cumsum(opens, dtype=np.int32) - 1
     before = (seen - final)[opens]  # sentence-final tokens before each paragraph
     plain = np.flatnonzero(~is_punct & ~final)
     previous = np.concatenate([[0], seen[plain][:-1]])  # count at the plain token before
@@ -112,13 +112,13 @@ def tokenise(texts: list[str]) -> Tokens:
     """spaCy's tokenizer over every paragraph (line) of every text, with its sentencizer's sentences.
 
     The tokenizer runs per paragraph (a paragraph always starts a sentence). Per token
-    only its offset, length and ORTH (the hash of its text) leave spaCy
-    (``Doc.to_array``); everything else is looked up once per distinct token text: the
-    string itself, spaCy's IS_SPACE and IS_PUNCT flags of its lexeme, and whether the
+    only its offset and ORTH (the hash of its text) leave spaCy (``Doc.to_array``);
+    everything else is looked up once per distinct token text: the string itself, its
+    length, spaCy's IS_SPACE and IS_PUNCT flags of its lexeme, and whether the
     sentencizer ends sentences on it. The sentencizer's rule is then applied to the
     arrays with ``sentence_starts`` (same result, no Python object per token).
     """
-    from spacy.attrs import IDX, LENGTH, ORTH
+    from spacy.attrs import IDX, ORTH
 
     nlp = _nlp()
     punct_chars = set(nlp.get_pipe("sentencizer").punct_chars)
@@ -135,7 +135,7 @@ def tokenise(texts: list[str]) -> Tokens:
     arrays, owners = [], []
     for d, base, doc in zip(para_doc, para_base, nlp.tokenizer.pipe(paragraphs, batch_size=1000)):
         if len(doc):
-            arrays.append(doc.to_array([IDX, LENGTH, ORTH]))
+            arrays.append(doc.to_array([IDX, ORTH]))
             owners.append((d, base, len(doc)))
     if not arrays:
         z = np.zeros(0, np.int64)
@@ -145,18 +145,18 @@ def tokenise(texts: list[str]) -> Tokens:
     opens = np.zeros(len(a), dtype=bool)
     opens[np.concatenate([[0], np.cumsum(n)[:-1]])] = True
     # the distinct token texts (a hash pass over ORTH), and what spaCy knows of each
-    encoded = pc.dictionary_encode(pa.array(np.ascontiguousarray(a[:, 2])))  # (a strided column converts slowly)
+    encoded = pc.dictionary_encode(pa.array(np.ascontiguousarray(a[:, 1])))  # (a strided column converts slowly)
     code = encoded.indices.to_numpy()
     strings = [nlp.vocab.strings[h] for h in encoded.dictionary.to_pylist()]
     lexemes = [nlp.vocab[t] for t in strings]
     is_space = np.fromiter((x.is_space for x in lexemes), dtype=bool, count=len(strings))[code]
     is_punct = np.fromiter((x.is_punct for x in lexemes), dtype=bool, count=len(strings))[code]
     final = np.fromiter((t in punct_chars for t in strings), dtype=bool, count=len(strings))[code]
+    length = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))[code]
     first = sentence_starts(final, is_punct, opens)
     sentence = np.cumsum(first) - 1  # sentence number over these texts, before dropping spaces
     keep = ~is_space
     start = a[:, 0].astype(np.int64) + np.repeat(base, n)
-    length = a[:, 1].astype(np.int64)
     doc = np.repeat(d, n)
     start, end, doc = start[keep], start[keep] + length[keep], doc[keep]
     words = pa.array(strings, pa.string()).take(pa.array(code[keep]))
