@@ -63,3 +63,56 @@ def test_generated_text_tokenises_as_spacy_does(texts):
     ours, theirs = _ours(texts), _spacy(texts)
     assert [r[:4] for r in ours] == [r[:4] for r in theirs]
     assert _sentences(ours) == _sentences(theirs)
+
+
+# ---------------------------------------------------------------- BIO projection
+
+def _reference_tags(tokens, spans):
+    """The projection's rule, token by token: the first span (by end) of the document that ends after
+    the token starts tags it if it starts before the token ends; B- if it starts at or after the token."""
+    tags = []
+    for doc, start, end in tokens:
+        tag = 0
+        for s_doc, s_start, s_end, label in spans:
+            if s_doc == doc and s_end > start:
+                if s_start < end:
+                    tag = 2 * label + 1 if s_start >= start else 2 * label + 2
+                break
+        tags.append(tag)
+    return tags
+
+
+@st.composite
+def _tokens_and_spans(draw):
+    """Documents of non-overlapping tokens (gaps between), and flat spans over them, some cutting tokens."""
+    tokens, spans = [], []
+    for doc in range(draw(st.integers(1, 3))):
+        pos = 0
+        for _ in range(draw(st.integers(0, 12))):
+            pos += draw(st.integers(0, 2))
+            width = draw(st.integers(1, 4))
+            tokens.append((doc, pos, pos + width))
+            pos += width
+        edge = 0
+        for _ in range(draw(st.integers(0, 5))):
+            start = edge + draw(st.integers(0, 4))
+            end = start + draw(st.integers(1, 6))
+            spans.append((doc, start, end, draw(st.integers(0, 7))))
+            edge = end
+    return tokens, spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tokens_and_spans())
+def test_bio_projection_follows_its_rule(case):
+    import numpy as np
+    import pyarrow as pa
+
+    from peacetalks.ner import Spans, Tokens, project
+    tokens, spans = case
+    arr = np.array(tokens, dtype=np.int64).reshape(-1, 3)
+    t = Tokens(pa.array([f"w{i}" for i in range(len(tokens))], pa.string()), arr[:, 1], arr[:, 2], arr[:, 0],
+               arr[:, 0].copy())  # one sentence per document
+    s = np.array(spans, dtype=np.int64).reshape(-1, 4)
+    _, _, _, tags = project(t, Spans(s[:, 0], s[:, 1], s[:, 2], s[:, 3]))
+    assert [tag for sentence in tags.to_pylist() for tag in sentence] == _reference_tags(tokens, spans)

@@ -168,9 +168,10 @@ def project(tokens: Tokens, spans: Spans):
     """BIO tags of the tokens, and the sentences as Arrow list arrays.
 
     ``spans`` holds the flat spans to tag of the same documents (``flat_spans``); a
-    span's label is an index k (B- tag id 2k+1, I- tag id 2k+2, O is 0). Every token
-    finds the first span that ends after it starts, in one search over (document,
-    offset) keys. Returns (document index per sentence, sentence number within its
+    span's label is an index k (B- tag id 2k+1, I- tag id 2k+2, O is 0). A token is
+    tagged by the first span of its document that ends after it starts, if that span
+    starts before the token ends (B- when the span starts at or after the token).
+    Returns (document index per sentence, sentence number within its
     document, tokens as list<string>, tags as list<int64>).
     """
     start, end, doc, sentence = tokens.start, tokens.end, tokens.doc, tokens.sentence
@@ -179,13 +180,25 @@ def project(tokens: Tokens, spans: Spans):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), empty, pa.array([], pa.list_(pa.int64()))
     tags = np.zeros(len(start), dtype=np.int64)
     if len(spans.doc):
+        # (document, offset) as one int64 key; tokens and flat spans are both sorted by start and by end.
+        # Span k tags the tokens that start in [end of span k-1, end of span k) and end after it starts:
+        # one run of tokens, found by searching the few spans' keys among the tokens' ones
         width = int(max(end.max(), spans.end.max())) + 1
-        k = np.searchsorted(spans.doc * width + spans.end, doc * width + start, side="right")
-        kk = np.minimum(k, len(spans.doc) - 1)
-        inside = (k < len(spans.doc)) & (spans.doc[kk] == doc) & (spans.start[kk] < end)
-        begin = spans.start[kk] >= start
-        label = spans.label[kk]
-        tags = np.where(inside, np.where(begin, 2 * label + 1, 2 * label + 2), 0)
+        token_start, token_end = doc * width + start, doc * width + end
+        span_end = spans.doc * width + spans.end
+        lo = np.maximum(np.searchsorted(token_start, np.concatenate([[-1], span_end[:-1]])),
+                        np.searchsorted(token_end, spans.doc * width + spans.start, side="right"))
+        hi = np.searchsorted(token_start, span_end)
+        run = lo < hi
+        owner = np.zeros(len(start) + 1, dtype=np.int64)  # span number + 1 of every token, 0 if none
+        number = np.flatnonzero(run) + 1
+        owner[lo[run]] += number
+        owner[hi[run]] -= number
+        owner = np.cumsum(owner[:-1])
+        inside = np.flatnonzero(owner)
+        k = owner[inside] - 1
+        label = spans.label[k]
+        tags[inside] = np.where(spans.start[k] >= start[inside], 2 * label + 1, 2 * label + 2)
 
     boundary = np.flatnonzero(np.diff(sentence)) + 1
     offsets = np.concatenate([[0], boundary, [len(sentence)]]).astype(np.int32)
