@@ -116,3 +116,24 @@ def test_bio_projection_follows_its_rule(case):
     s = np.array(spans, dtype=np.int64).reshape(-1, 4)
     _, _, _, tags = project(t, Spans(s[:, 0], s[:, 1], s[:, 2], s[:, 3]))
     assert [tag for sentence in tags.to_pylist() for tag in sentence] == _reference_tags(tokens, spans)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 30), st.integers(1, 8), st.integers(0, 7)), max_size=25),
+       st.booleans())
+def test_flat_spans_keep_the_outermost_left_to_right(rows, presorted):
+    """Longest first at each start, then a span is kept when it starts at or after the end of the last kept one."""
+    import numpy as np
+
+    from peacetalks.ner import flat_spans
+    spans = [(d, s, s + n, label) for d, s, n, label in rows]
+    if presorted:  # as `peacetalks fmt` writes them (the fast path skips the sort)
+        spans.sort(key=lambda r: (r[0], r[1], -(r[2] - r[1])))
+    expected, last = [], {}
+    for d, s, e, label in sorted(spans, key=lambda r: (r[0], r[1], -(r[2] - r[1]))):
+        if s >= last.get(d, -1):
+            expected.append((d, s, e, label))
+            last[d] = e
+    a = np.array(spans, dtype=np.int64).reshape(-1, 4)
+    got = flat_spans(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+    assert list(zip(got.doc.tolist(), got.start.tolist(), got.end.tolist(), got.label.tolist())) == expected

@@ -150,9 +150,9 @@ def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[
     return tables
 
 
-def _document_numbers(table: pa.Table, ids: pa.ChunkedArray) -> np.ndarray:
-    """Each row's document as its row number in the documents table."""
-    return pc.index_in(table.column("document"), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
+def _document_numbers(table: pa.Table, ids: pa.ChunkedArray | pa.Array, column: str = "document") -> np.ndarray:
+    """Each row's document as its row number in the documents table (or another column's value as its index)."""
+    return pc.index_in(table.column(column), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.ListArray:
@@ -187,13 +187,11 @@ def ner_empty() -> pa.Table:
 
 def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretokenised=None) -> pa.Table:
     """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions."""
-    types = labels.mention_types
     ids = documents.column("id").to_pylist()
-    names = (pl.from_arrow(mentions.select(["document", "start", "end", "type", "level"]))
-             .filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
-             .join(pl.DataFrame({"document": ids, "d": np.arange(len(ids), dtype=np.int64)}), on="document")
-             .with_columns(pl.col("type").replace_strict(types, list(range(len(types))), return_dtype=pl.Int64)))
-    spans = flat_spans(*(names[c].to_numpy() for c in ("d", "start", "end", "type")))
+    level = mentions.column("level")
+    names = mentions.filter(pc.or_kleene(pc.is_null(level), pc.equal(level, "NAM")))
+    spans = flat_spans(_document_numbers(names, documents.column("id")), names.column("start").to_numpy(),
+                       names.column("end").to_numpy(), _document_numbers(names, pa.array(labels.mention_types), "type"))
     texts = documents.column("text")
     pieces = []
     ready = {}

@@ -54,8 +54,11 @@ def flat_spans(doc: np.ndarray, starts: np.ndarray, ends: np.ndarray, labels: np
     pass (a later span is kept when it starts at or after the end of the last kept
     one) runs only over the documents that do.
     """
-    order = np.lexsort((-(ends - starts), starts, doc))
-    doc, starts, ends, labels = doc[order], starts[order], ends[order], labels[order]
+    if len(doc) > 1:  # the annotation files' own order (``peacetalks fmt``) usually is this one already
+        d_doc, d_start, d_length = np.diff(doc), np.diff(starts), np.diff(starts - ends)
+        if not np.all((d_doc > 0) | ((d_doc == 0) & ((d_start > 0) | ((d_start == 0) & (d_length >= 0))))):
+            order = np.lexsort((-(ends - starts), starts, doc))
+            doc, starts, ends, labels = doc[order], starts[order], ends[order], labels[order]
     keep = np.ones(len(doc), dtype=bool)
     if len(doc):
         first = np.concatenate([[True], doc[1:] != doc[:-1]])
