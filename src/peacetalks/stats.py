@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
 from .validate import Result
 
@@ -32,25 +34,22 @@ def compute(result: Result, top: int = 15) -> dict:
     timex = mentions.filter(pl.col("entity").is_null())
     names = mentions.filter(pl.col("entity").is_not_null())
 
-    def per_doc(frame: pl.DataFrame, name: str, expr: pl.Expr | None = None) -> pl.DataFrame:
-        agg = expr.alias(name) if expr is not None else pl.len().alias(name)
-        return frame.group_by("document").agg(agg) if frame.height else pl.DataFrame(
-            {"document": [], name: []}, schema={"document": pl.Utf8, name: pl.UInt32})
+    # counts per document: every table holds its document's row number, counted with bincount
+    n_docs = t.documents.num_rows
 
-    table = docs.rename({"id": "document"})
-    for frame, name, expr in (
-            (names.filter(pl.col("level") == "NAM"), "NAM", None),
-            (names.filter(pl.col("level") == "NOM"), "NOM", None),
-            (names.filter(pl.col("level") == "PRO"), "PRO", None),
-            (timex, "timex", None),
-            (names, "entities", pl.col("entity").n_unique()),
-            (events, "events", None),
-            (args, "arguments", None),
-            (quotes, "quotes", None),
-            (flags, "flags", None)):
-        table = table.join(per_doc(frame, name, expr), on="document", how="left")
-    count_cols = ["NAM", "NOM", "PRO", "timex", "entities", "events", "arguments", "quotes", "flags"]
-    table = table.with_columns(pl.col(count_cols).fill_null(0).cast(pl.Int64)).sort("document")
+    def per_doc(frame: pl.DataFrame) -> pl.Series:
+        numbers = frame["document"].to_arrow()
+        numbers = pc.index_in(numbers, value_set=t.documents.column("id")).to_numpy(zero_copy_only=False)
+        return pl.Series(np.bincount(numbers.astype(np.int64), minlength=n_docs).astype(np.int64))
+
+    distinct = names.select("document", "entity").unique()  # (document, entity) pairs: entities per document
+    table = docs.rename({"id": "document"}).with_columns(
+        per_doc(names.filter(pl.col("level") == "NAM")).alias("NAM"),
+        per_doc(names.filter(pl.col("level") == "NOM")).alias("NOM"),
+        per_doc(names.filter(pl.col("level") == "PRO")).alias("PRO"),
+        per_doc(timex).alias("timex"), per_doc(distinct).alias("entities"), per_doc(events).alias("events"),
+        per_doc(args).alias("arguments"), per_doc(quotes).alias("quotes"), per_doc(flags).alias("flags"),
+    ).sort("document")
 
     by_entity = (names.group_by("entity").agg(pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
                  .join(entities.select(pl.col("id").alias("entity"), "name", "type", "wikidata"), on="entity", how="right")
