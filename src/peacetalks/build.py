@@ -28,6 +28,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from . import __version__
 from .card import render_card
+from .stats import compute as compute_stats
 from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
@@ -186,24 +187,29 @@ def ner_empty() -> pa.Table:
 
 
 def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretokenised=None) -> pa.Table:
-    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions."""
+    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions.
+
+    ``pretokenised``: [(document ids, text digests, token file)] of chunks the second process
+    tokenised, or a function that waits for them.
+    """
     ids = documents.column("id").to_pylist()
     level = mentions.column("level")
     names = mentions.filter(pc.or_kleene(pc.is_null(level), pc.equal(level, "NAM")))
     spans = flat_spans(_document_numbers(names, documents.column("id")), names.column("start").to_numpy(),
                        names.column("end").to_numpy(), _document_numbers(names, pa.array(labels.mention_types), "type"))
     texts = documents.column("text")
+    chunks = range(0, len(ids), NER_CHUNK)  # chunks of documents keep the Python token strings few
+    digests = [[text_digest(t) for t in texts.slice(lo, NER_CHUNK).to_pylist()] for lo in chunks]
+    if callable(pretokenised):  # everything above is done before waiting for the second process
+        pretokenised = pretokenised()
+    ready = {tuple(chunk_ids): (chunk_digests, path) for chunk_ids, chunk_digests, path in pretokenised or []}
     pieces = []
-    ready = {}
-    for chunk_ids, digests, path in pretokenised or []:
-        ready[tuple(chunk_ids)] = (digests, path)
-    for lo in range(0, len(ids), NER_CHUNK):  # chunks of documents keep the Python token strings few
-        chunk_texts = texts.slice(lo, NER_CHUNK).to_pylist()
+    for lo, chunk_digests in zip(chunks, digests):
         found = ready.get(tuple(ids[lo:lo + NER_CHUNK]))
-        if found is not None and found[0] == [text_digest(t) for t in chunk_texts]:
+        if found is not None and found[0] == chunk_digests:
             tokens = load_tokens(found[1])  # tokenised by the second process from exactly these texts
         else:
-            tokens = tokenise(chunk_texts)
+            tokens = tokenise(texts.slice(lo, NER_CHUNK).to_pylist())
         sent_doc, number, tokens, tags = project(tokens, spans.slice(lo, lo + NER_CHUNK))
         doc_ids = pa.array(ids[lo:lo + NER_CHUNK], pa.string()).take(pa.array(sent_doc))
         number = pa.array(number, pa.int64())
@@ -263,12 +269,13 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
             tables = release_tables(result, ner=False)
             _write_tables(tables, tmp)  # while the second process may still be tokenising
-            tables["ner"] = ner_table(result, helper.tokens() if helper is not None else None)
+            stats = compute_stats(result)  # for the card, also before the tokens are needed
+            tables["ner"] = ner_table(result, helper.tokens if helper is not None else None)
             _write_tables({"ner": tables["ner"]}, tmp)
         finally:
             if helper is not None:
                 helper.stop()
-        counts = _write_release(project, result, tables, tmp, version, site)
+        counts = _write_release(project, result, tables, tmp, version, site, stats)
         if out.exists():
             if _same_release(out, tmp):
                 return Release(out, version, counts, unchanged=True)
@@ -305,7 +312,7 @@ def _write_tables(tables: dict[str, pa.Table], out: Path) -> None:
 
 
 def _write_release(project: Project, result: Result, tables: dict[str, pa.Table], out: Path, version: str,
-                   site: bool = False) -> dict:
+                   site: bool = False, stats: dict | None = None) -> dict:
     """Everything but the Parquet files (``_write_tables``): card, Croissant, manifest."""
     labels = result.labels
     feats = features(labels)
@@ -322,7 +329,7 @@ def _write_release(project: Project, result: Result, tables: dict[str, pa.Table]
     }
     layers = (result.project.layers.exists() and orjson.loads(result.project.layers.read_bytes())) or {}
     data_files = {parquet_path(c): sha256_file(out / parquet_path(c)) for c in CONFIGS}
-    (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version), encoding="utf-8")
+    (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version, stats), encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(tables, feats, version, data_files)))
     if site:  # the static viewer for reviewers, listed in the manifest like every file
         from .view import write_site

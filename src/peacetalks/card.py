@@ -62,7 +62,8 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features], counts: dict, layers: dict,
-                version: str) -> str:
+                version: str, stats: dict | None = None) -> str:
+    """The card's text; ``stats`` is ``stats.compute(result)`` if already computed."""
     labels = result.labels
     t = result.tables
     mention_types = _counts(t.mentions.column("type"))
@@ -195,7 +196,7 @@ Modality (realis `other` only):
 
 The same figures as `peacetalks stats`:
 
-{stats_markdown(compute_stats(result), heading="###", max_documents=CARD_ROWS)}
+{stats_markdown(stats or compute_stats(result), heading="###", max_documents=CARD_ROWS)}
 
 ## Known limitations
 
