@@ -19,7 +19,8 @@ reports its time and that process's peak memory:
   ``ner`` config on the second core while the first validates.
 
 The floor and the build are timed after a first validate has read every file, so the
-operating system's file cache is warm for both.
+operating system's file cache is warm for both; before every step the files written so far
+are flushed to disk (``os.sync``), so that no step pays for writing back another's.
 
 Figures are printed, not asserted: timing on shared machines is noisy, so validate, build
 and floor run ``--repeat`` times (default 3) and the medians are printed, with the range of
@@ -210,6 +211,7 @@ def phase(name: str, work: str, queue) -> None:
 
 
 def _run(ctx, name: str, work: Path) -> dict:
+    os.sync()  # the files the last step wrote go to disk now, not while this step is timed
     q = ctx.Queue()
     p = ctx.Process(target=phase, args=(name, str(work), q))
     p.start()
