@@ -129,7 +129,8 @@ def floor(root: Path, release: Path, out: Path) -> tuple[float, float]:
     import pyarrow as pa
     import pyarrow.parquet as pq
     from peacetalks.annotations import DOCUMENT
-    from peacetalks.build import CONFIGS, PARQUET_ZSTD_LEVEL, parquet_path
+    from peacetalks.build import CONFIGS, parquet_path
+    from peacetalks.parquet import write_parquet
     tables = {c: pq.read_table(release / parquet_path(c)) for c in CONFIGS}
     t0 = time.perf_counter()
     gc.disable()
@@ -147,8 +148,7 @@ def floor(root: Path, release: Path, out: Path) -> tuple[float, float]:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for config, table in tables.items():
-        pq.write_table(table, out / f"{config}.parquet", compression="zstd", compression_level=PARQUET_ZSTD_LEVEL,
-                       use_dictionary=True, write_statistics=True, store_schema=True)
+        write_parquet(table, out / f"{config}.parquet")
     return read, time.perf_counter() - t0
 
 

@@ -190,3 +190,20 @@ def test_a_large_corpus_builds_a_readable_card(tmp_path):
     assert docs.num_rows == 150 and docs[149]["id"] == "doc000149"
     ner = load_dataset(str(rel.path), "ner", split="train")
     assert set(ner["document"]) == {f"doc{i:06d}" for i in range(150)}
+
+
+def test_the_second_process_tags_only_the_texts_validated_here(project, tmp_path, monkeypatch):
+    """If the texts it tokenised are not those validated here (digests differ), the first process tokenises."""
+    import peacetalks.build as build_module
+    import peacetalks.ner as ner_module
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
+    good = build(project, tmp_path / "good")
+    calls = []
+    real = ner_module.tokenise
+    monkeypatch.setattr(build_module, "tokenise", lambda texts: calls.append(len(texts)) or real(texts))
+    monkeypatch.setattr(build_module, "text_digest", lambda text: "changed since")
+    other = build(project, tmp_path / "other")
+    assert calls  # tokenised here after all
+    a = json.loads((good.path / "manifest.json").read_text("utf-8"))["files"]
+    b = json.loads((other.path / "manifest.json").read_text("utf-8"))["files"]
+    assert a == b

@@ -49,7 +49,7 @@ LAYERS = ("flags", "mentions", "events", "quotes")
 BATCH = 256  # parsed files held as Python objects at once before they become Arrow
 #: the part of annotations/documents/ (the last files by name) that the build's second process
 #: reads while this one reads the rest (see ``helper.py``); scripts/bench.py measured the balance
-HELPER_SHARE = 0.5
+HELPER_SHARE = 0.35
 
 
 def listing(folder: str) -> list[tuple[str, bool]]:

@@ -23,7 +23,6 @@ import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
 from . import __version__
@@ -33,7 +32,8 @@ from .files import dump_json, sha256_file
 from .ingest import read_checksums
 from .labels import Labels
 from .helper import Helper
-from .ner import flat_spans, load_tokens, project, text_digest, tokenise
+from .ner import Spans, flat_spans, ner_rows, text_digest, tokenise
+from .parquet import conform, write_parquet
 from .project import Project
 from .schemas import Schemas
 from .validate import Result, validate
@@ -42,9 +42,6 @@ CONFIGS = ("documents", "mentions", "entities", "events", "quotes", "ner")
 DEFAULT_CONFIG = "documents"
 SPLIT = "train"
 NER_CHUNK = 500  # documents tokenised at a time
-#: zstd's own default level: level 9 made files 12% smaller on 10,000 synthetic documents (none on
-#: the real corpus) and took 0.4 s longer to write (scripts/bench.py)
-PARQUET_ZSTD_LEVEL = 3
 PARALLEL_FROM = 200  # documents from which a second process pays for starting it
 
 
@@ -95,7 +92,7 @@ def _encode(frame: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
     ])
 
 
-def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[str, pa.Table]:
+def release_tables(result: Result, ner: bool = True) -> dict[str, pa.Table]:
     """The table of every config, rows in a stable order, cast to its features (``ner`` last, or not at all)."""
     t, labels = result.tables, result.labels  # rows already in (document, index) order: see ``flatten``
     feats = features(labels)
@@ -147,7 +144,7 @@ def release_tables(result: Result, pretokenised=None, ner: bool = True) -> dict[
         arrow = frame.select(list(feats[name].keys()))
         tables[name] = _cast(arrow if isinstance(arrow, pa.Table) else arrow.to_arrow(), feats[name])
     if ner:
-        tables["ner"] = ner_table(result, pretokenised)
+        tables["ner"] = ner_table(result)
     return tables
 
 
@@ -163,62 +160,63 @@ def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.Lis
     return pa.ListArray.from_arrays(pa.array(offsets), struct)
 
 
-def ner_table(result: Result, pretokenised=None) -> pa.Table:
-    t = result.tables
-    return _cast(_ner_table(t.documents, t.mentions, result.labels, pretokenised), features(result.labels)["ner"])
+@dataclass
+class NerInputs:
+    """What the ``ner`` rows are made from: document ids, text digests per chunk, the flat spans to tag."""
+
+    ids: list[str]
+    digests: list[list[str]]
+    spans: Spans
 
 
-def _cast(table: pa.Table, feats: Features) -> pa.Table:
-    """A table with exactly the features' Arrow schema (empty lists where a document has none)."""
-    schema = feats.arrow_schema
-    columns = []
-    for field in schema:
-        column = table.column(field.name)
-        if (pa.types.is_list(field.type) or pa.types.is_large_list(field.type)) and column.null_count:
-            column = pc.if_else(pc.is_null(column), pa.scalar([], type=column.type), column)
-        columns.append(column.cast(field.type))
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def ner_empty() -> pa.Table:
-    return pa.table({"id": pa.array([], pa.string()), "document": pa.array([], pa.string()),
-                     "sentence": pa.array([], pa.int64()), "tokens": pa.array([], pa.list_(pa.string())),
-                     "ner_tags": pa.array([], pa.list_(pa.int64()))})
-
-
-def _ner_table(documents: pa.Table, mentions: pa.Table, labels: Labels, pretokenised=None) -> pa.Table:
-    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions.
-
-    ``pretokenised``: [(document ids, text digests, token file)] of chunks the second process
-    tokenised, or a function that waits for them.
-    """
+def ner_inputs(result: Result) -> NerInputs:
+    """Named (NAM) mentions and time expressions as flat spans (outermost first), with the documents' ids and digests."""
+    documents, mentions, labels = result.tables.documents, result.tables.mentions, result.labels
     ids = documents.column("id").to_pylist()
     level = mentions.column("level")
     names = mentions.filter(pc.or_kleene(pc.is_null(level), pc.equal(level, "NAM")))
     spans = flat_spans(_document_numbers(names, documents.column("id")), names.column("start").to_numpy(),
                        names.column("end").to_numpy(), _document_numbers(names, pa.array(labels.mention_types), "type"))
     texts = documents.column("text")
-    chunks = range(0, len(ids), NER_CHUNK)  # chunks of documents keep the Python token strings few
-    digests = [[text_digest(t) for t in texts.slice(lo, NER_CHUNK).to_pylist()] for lo in chunks]
-    if callable(pretokenised):  # everything above is done before waiting for the second process
-        pretokenised = pretokenised()
-    ready = {tuple(chunk_ids): (chunk_digests, path) for chunk_ids, chunk_digests, path in pretokenised or []}
-    pieces = []
-    for lo, chunk_digests in zip(chunks, digests):
-        found = ready.get(tuple(ids[lo:lo + NER_CHUNK]))
-        if found is not None and found[0] == chunk_digests:
-            tokens = load_tokens(found[1])  # tokenised by the second process from exactly these texts
-        else:
-            tokens = tokenise(texts.slice(lo, NER_CHUNK).to_pylist())
-        sent_doc, number, tokens, tags = project(tokens, spans.slice(lo, lo + NER_CHUNK))
-        doc_ids = pa.array(ids[lo:lo + NER_CHUNK], pa.string()).take(pa.array(sent_doc))
-        number = pa.array(number, pa.int64())
-        row_ids = pc.binary_join_element_wise(doc_ids, pc.utf8_lpad(pc.cast(number, pa.string()), 4, "0"), "-")
-        pieces.append(pa.table({"id": row_ids, "document": doc_ids, "sentence": number, "tokens": tokens,
-                                "ner_tags": tags}))
-    if not pieces:
-        return ner_empty()
-    return pa.concat_tables(pieces)
+    digests = [[text_digest(t) for t in texts.slice(lo, NER_CHUNK).to_pylist()] for lo in range(0, len(ids), NER_CHUNK)]
+    return NerInputs(ids, digests, spans)
+
+
+def ner_table(result: Result, inputs: NerInputs | None = None, helper: Helper | None = None) -> pa.Table:
+    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions.
+
+    With a ``helper`` that was sent the ``inputs`` (``Helper.request_ner``), its rows are
+    used; otherwise, or if it could not make them, the texts are tokenised here.
+    """
+    inputs = inputs or ner_inputs(result)
+    table = helper.ner() if helper is not None else None
+    if table is None:
+        texts = result.tables.documents.column("text")
+        pieces = [ner_rows(inputs.ids[lo:lo + NER_CHUNK], tokenise(texts.slice(lo, NER_CHUNK).to_pylist()),
+                           inputs.spans.slice(lo, lo + NER_CHUNK))
+                  for lo in range(0, len(inputs.ids), NER_CHUNK)]  # chunks keep the Python token strings few
+        table = _as_from_ipc(pa.concat_tables(pieces) if pieces else ner_empty())
+    return _cast(table, features(result.labels)["ner"])
+
+
+def _as_from_ipc(table: pa.Table) -> pa.Table:
+    """The table as it reads back from an Arrow IPC file, like the second process's rows: the same
+    buffers (no all-valid bitmaps), so that its size in the card is the same whichever process made it."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return pa.ipc.open_file(sink.getvalue()).read_all()
+
+
+def _cast(table: pa.Table, feats: Features) -> pa.Table:
+    """A table with exactly the features' Arrow schema (empty lists where a document has none)."""
+    return conform(table, feats.arrow_schema)
+
+
+def ner_empty() -> pa.Table:
+    return pa.table({"id": pa.array([], pa.string()), "document": pa.array([], pa.string()),
+                     "sentence": pa.array([], pa.int64()), "tokens": pa.array([], pa.list_(pa.string())),
+                     "ner_tags": pa.array([], pa.list_(pa.int64()))})
 
 
 @dataclass
@@ -267,11 +265,17 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
                                  + f"\nFound {n} error{'s' * (n != 1)}. `peacetalks validate` shows the warnings too.")
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+            inputs = ner_inputs(result)
+            ner_path = tmp / parquet_path("ner")
+            if helper is not None:  # it tags its tokens and writes the ner config while the others are written here
+                helper.request_ner(inputs.ids, inputs.digests, inputs.spans,
+                                   features(result.labels)["ner"].arrow_schema, ner_path)
             tables = release_tables(result, ner=False)
-            _write_tables(tables, tmp)  # while the second process may still be tokenising
-            stats = compute_stats(result)  # for the card, also before the tokens are needed
-            tables["ner"] = ner_table(result, helper.tokens if helper is not None else None)
-            _write_tables({"ner": tables["ner"]}, tmp)
+            _write_tables(tables, tmp)
+            stats = compute_stats(result)  # for the card
+            tables["ner"] = ner_table(result, inputs, helper)
+            if helper is None or not helper.wrote_ner:  # (a file it began and did not finish is replaced)
+                _write_tables({"ner": tables["ner"]}, tmp)
         finally:
             if helper is not None:
                 helper.stop()
@@ -305,10 +309,7 @@ def _same_release(a: Path, b: Path) -> bool:
 
 def _write_tables(tables: dict[str, pa.Table], out: Path) -> None:
     for config, table in tables.items():
-        path = out / parquet_path(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL, use_dictionary=True,
-                       write_statistics=True, store_schema=True)
+        write_parquet(table, out / parquet_path(config))
 
 
 def _write_release(project: Project, result: Result, tables: dict[str, pa.Table], out: Path, version: str,

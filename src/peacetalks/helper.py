@@ -6,11 +6,14 @@ While the first process validates the corpus, the helper
    ``annotations.helper_share``) through levels 1-2 and hands the records over as an
    Arrow file; a file with any problem is left for the first process to read and explain;
 2. tokenises every corpus text for the ``ner`` config (``ner.tokenise``), in chunks of
-   documents, into Arrow files.
+   documents, and keeps the tokens;
+3. once the first process has validated the corpus and sent what it validated (document
+   ids, text digests, the flat mention spans), projects the spans onto its tokens and
+   hands the ``ner`` rows over as an Arrow file, while the first writes the other configs.
 
-Nothing it returns is trusted blindly: the first process takes a token chunk only if
-its document ids and text digests are exactly those it validated, and anything the
-helper did not deliver (it failed, or a file changed) is done in the first process.
+Nothing it returns is trusted blindly: it makes the ``ner`` rows only if the document ids
+and text digests it tokenised are exactly those validated, and anything it did not
+deliver (it failed, or a file changed) is done in the first process.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 
-def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str, conn) -> None:
-    """The helper's whole job; every result goes through ``conn`` (a binary file) as it is ready."""
+def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str, conn, requests) -> None:
+    """The helper's whole job; results go through ``conn`` as they are ready, the request comes on ``requests``."""
 
     def send(message: tuple) -> None:
         pickle.dump(message, conn)
@@ -49,17 +53,35 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
                     for c in chunks:
                         w.write_batch(pa.record_batch([c], names=["record"]))
             send(("annotations", done, target if chunks else None))
-        from .ner import save_tokens, text_digest, tokenise
+        from .ner import Tokens, ner_rows, text_digest, tokenise
+        from .parquet import conform, write_parquet
 
         paths = sorted(Path(corpus).glob("*.txt"))
-        ready = []
-        for n, lo in enumerate(range(0, len(paths), chunk)):
+        chunks = []  # (document ids, text digests, tokens), kept here until the spans come
+        for lo in range(0, len(paths), chunk):
             part = paths[lo:lo + chunk]
             texts = [p.read_text("utf-8").removesuffix("\n") for p in part]
-            target = Path(out) / f"tokens-{n:05d}.arrow"
-            save_tokens(tokenise(texts), target)
-            ready.append(([p.stem for p in part], [text_digest(t) for t in texts], str(target)))
-        send(("tokens", ready, _peak_mib()))
+            t = tokenise(texts)
+            small = (t.start.astype(np.int32), t.end.astype(np.int32), t.doc.astype(np.int32), t.sentence.astype(np.int32))
+            chunks.append(([p.stem for p in part], [text_digest(x) for x in texts], Tokens(t.words, *small)))
+        # the first process sends what it validated: document ids, text digests per chunk, the flat spans
+        try:
+            request = pickle.load(requests)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return
+        ids, digests, spans, schema, parquet = request
+        if [c[0] for c in chunks] != [ids[lo:lo + chunk] for lo in range(0, len(ids), chunk)] or \
+                [c[1] for c in chunks] != digests:
+            send(("ner", None, _peak_mib()))  # not the texts it validated: it tokenises them itself
+            return
+        pieces = [ner_rows(chunk_ids, t, spans.slice(lo, lo + chunk))
+                  for lo, (chunk_ids, _, t) in zip(range(0, len(ids), chunk), chunks)]
+        table = conform(pa.concat_tables(pieces), schema)
+        target = f"{out}/ner.arrow"  # for the first process's counts and card (memory-mapped there)
+        with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+            w.write_table(table)
+        write_parquet(table, parquet)  # into the release's temporary folder
+        send(("ner", target, _peak_mib()))
     except Exception as e:  # noqa: BLE001 - the first process does whatever is missing itself
         send(("failed", repr(e)))
     finally:
@@ -88,6 +110,7 @@ class Helper:
         self.folder = tempfile.mkdtemp(prefix="peacetalks-helper-")
         self._failed = False
         self._annotations_pending = documents is not None
+        self.wrote_ner = False  # whether it wrote the ner config's Parquet file (see ``request_ner``)
         job = {"corpus": str(corpus), "documents": str(documents) if documents is not None else None,
                "schema": str(schema), "chunk": chunk, "out": self.folder}
         read, write = os.pipe()
@@ -96,7 +119,7 @@ class Helper:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         try:
             self._proc = subprocess.Popen([sys.executable, "-m", "peacetalks.helper", json.dumps(job), str(write)],
-                                          pass_fds=(write,), env=env, stdin=subprocess.DEVNULL)
+                                          pass_fds=(write,), env=env, stdin=subprocess.PIPE)
         finally:
             os.close(write)
         self._recv = os.fdopen(read, "rb")
@@ -127,18 +150,35 @@ class Helper:
         table = pa.ipc.open_file(pa.memory_map(path)).read_all()
         return done, table.column("record").chunks
 
-    def tokens(self):
-        """[(document ids, text digests, Arrow file)] for every chunk of corpus texts, or None."""
+    def request_ner(self, ids: list[str], digests: list[list[str]], spans, schema: pa.Schema, parquet: Path) -> None:
+        """Ask for the ``ner`` rows: the document ids and text digests validated here, the flat spans, the
+        config's Arrow schema, and where its Parquet file goes."""
         if self._annotations_pending:  # not asked for (e.g. a cached run): skip that answer
             self.annotations()
-        got = self._next("tokens")
+        try:
+            pickle.dump((ids, digests, spans, schema, str(parquet)), self._proc.stdin)
+            self._proc.stdin.close()
+        except OSError:  # it is gone: ``ner()`` answers None
+            self._failed = True
+
+    def ner(self) -> pa.Table | None:
+        """The rows that ``request_ner`` asked for (memory-mapped), or None if the helper could not make them."""
+        got = self._next("ner")
         if got is None:
             return None
-        ready, Helper.last_peak_mib = got
+        path, Helper.last_peak_mib = got
+        if path is None:
+            return None
+        self.wrote_ner = True  # its Parquet file is complete: it wrote it before answering
         # not joined here: the files are complete once sent, and a Python process takes a while to exit
-        return ready
+        return pa.ipc.open_file(pa.memory_map(path)).read_all()
 
     def stop(self) -> None:
+        if self._proc.stdin is not None and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
         if self._proc.poll() is None:
             self._proc.terminate()
         try:
@@ -169,4 +209,4 @@ if __name__ == "__main__":  # python -m peacetalks.helper JOB FD (started by Hel
     sys.meta_path.insert(0, _WithoutPandas)
     _job = json.loads(sys.argv[1])
     with os.fdopen(int(sys.argv[2]), "wb") as _conn:
-        _work(_job["corpus"], _job["documents"], _job["schema"], _job["chunk"], _job["out"], _conn)
+        _work(_job["corpus"], _job["documents"], _job["schema"], _job["chunk"], _job["out"], _conn, sys.stdin.buffer)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -213,19 +212,15 @@ def project(tokens: Tokens, spans: Spans):
     return sent_doc, number, words, tag_lists
 
 
+def ner_rows(ids: list[str], tokens: Tokens, spans: Spans) -> pa.Table:
+    """The ``ner`` rows of some documents (``ids``, in the order ``tokens`` and ``spans`` number them):
+    id ("<document>-<sentence number, 4 digits>"), document, sentence, tokens, ner_tags."""
+    sent_doc, number, words, tags = project(tokens, spans)
+    doc_ids = pa.array(ids, pa.string()).take(pa.array(sent_doc))
+    number = pa.array(number, pa.int64())
+    row_ids = pc.binary_join_element_wise(doc_ids, pc.utf8_lpad(pc.cast(number, pa.string()), 4, "0"), "-")
+    return pa.table({"id": row_ids, "document": doc_ids, "sentence": number, "tokens": words, "ner_tags": tags})
+
+
 def text_digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def save_tokens(tokens: Tokens, path: Path) -> None:
-    table = pa.table({"words": tokens.words, "start": tokens.start, "end": tokens.end, "doc": tokens.doc,
-                      "sentence": tokens.sentence})
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-
-
-def load_tokens(path: str) -> Tokens:
-    """Tokens saved by the second process, memory-mapped (read one chunk at a time)."""
-    table = pa.ipc.open_file(pa.memory_map(path)).read_all()
-    col = {name: table.column(name).combine_chunks() for name in table.column_names}
-    return Tokens(col["words"], *(col[k].to_numpy(zero_copy_only=False) for k in ("start", "end", "doc", "sentence")))
