@@ -52,7 +52,7 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
                 with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, pa.schema([("record", chunks[0].type)])) as w:
                     for c in chunks:
                         w.write_batch(pa.record_batch([c], names=["record"]))
-            send(("annotations", done, target if chunks else None))
+            send(("annotations", target if chunks else None))  # a short message: the pipe never blocks it
         from .ner import Tokens, ner_rows, text_digest, tokenise
         from .parquet import conform, write_parquet
 
@@ -65,11 +65,11 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
             small = (t.start.astype(np.int32), t.end.astype(np.int32), t.doc.astype(np.int32), t.sentence.astype(np.int32))
             chunks.append(([p.stem for p in part], [text_digest(x) for x in texts], Tokens(t.words, *small)))
         # the first process sends what it validated: document ids, text digests per chunk, the flat spans
-        try:
-            request = pickle.load(requests)
-        except (EOFError, OSError, pickle.UnpicklingError):
+        try:  # the request itself is a file (it is large); only its name comes through the pipe
+            with open(requests.readline().decode().strip(), "rb") as f:
+                ids, digests, spans, schema, parquet = pickle.load(f)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):
             return
-        ids, digests, spans, schema, parquet = request
         if [c[0] for c in chunks] != [ids[lo:lo + chunk] for lo in range(0, len(ids), chunk)] or \
                 [c[1] for c in chunks] != digests:
             send(("ner", None, _peak_mib()))  # not the texts it validated: it tokenises them itself
@@ -144,19 +144,22 @@ class Helper:
         got = self._next("annotations")
         if got is None:
             return None
-        done, path = got
+        (path,) = got
         if path is None:
-            return done, []
-        table = pa.ipc.open_file(pa.memory_map(path)).read_all()
-        return done, table.column("record").chunks
+            return [], []
+        records = pa.ipc.open_file(pa.memory_map(path)).read_all().column("record")
+        return records.combine_chunks().field("document").to_pylist(), records.chunks  # (each file's own id)
 
     def request_ner(self, ids: list[str], digests: list[list[str]], spans, schema: pa.Schema, parquet: Path) -> None:
         """Ask for the ``ner`` rows: the document ids and text digests validated here, the flat spans, the
         config's Arrow schema, and where its Parquet file goes."""
         if self._annotations_pending:  # not asked for (e.g. a cached run): skip that answer
             self.annotations()
-        try:
-            pickle.dump((ids, digests, spans, schema, str(parquet)), self._proc.stdin)
+        request = f"{self.folder}/request.pickle"
+        try:  # a file, and its name through the pipe: writing never waits for the helper to read
+            with open(request, "wb") as f:
+                pickle.dump((ids, digests, spans, schema, str(parquet)), f)
+            self._proc.stdin.write(request.encode() + b"\n")
             self._proc.stdin.close()
         except OSError:  # it is gone: ``ner()`` answers None
             self._failed = True
