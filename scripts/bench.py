@@ -10,13 +10,14 @@ reports its time and that process's peak memory:
 - floor: read and parse every file (orjson), and write the same tables the build wrote (every
   config, with the build's Parquet settings) to Parquet;
 - validate: ``peacetalks.validate.validate`` over the corpus, warnings included (``peacetalks validate``);
-- build: ``peacetalks.build.build``, as users run it: the error-level checks, then the release
-  (warnings are not computed: they cannot stop a build);
+- build: ``peacetalks.build.build``, as users run it (``peacetalks build``): every check that can
+  fail (levels 1-5; warnings are not computed, they cannot stop a build), then the release. This
+  is the "validate + build" the target compares with the floor: a build validates first;
 - load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again;
 - peak memory: ru_maxrss of the validate and the build process, and the build's own second
-  process (``peacetalks.helper``), which reads part of the annotation files and tokenises the
-  ``ner`` config on the second core while the first validates.
+  process (``peacetalks.helper``), which on the second core reads part of the annotation files,
+  tokenises the texts and writes the ``ner`` config while the first validates and writes the rest.
 
 The floor and the build are timed after a first validate has read every file, so the
 operating system's file cache is warm for both; before every step the files written so far
@@ -176,7 +177,7 @@ def phase(name: str, work: str, queue) -> None:
         release = build(project, work_dir / "release")
         out["build_s"] = time.perf_counter() - t0
         out["mentions"] = release.counts["mentions"]
-        # the build's second process (its share of the annotation files, then tokenising the ner
+        # the build's second process (its share of the annotation files, the tokens, the ner
         # config) reports its own peak (VmHWM of that interpreter)
         out["peak_second_process_mib"] = Helper.last_peak_mib or 0.0
     elif name == "floor":
