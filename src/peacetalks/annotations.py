@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .files import MAX_JSON_BYTES, Locator, read_json_file
+from .files import Locator, quick_json, read_json_file
 from .problems import Problem
 from .project import Project
 from .schemas import Schemas
@@ -63,39 +62,32 @@ def helper_share(names: list[str]) -> int:
     return len(names) - int(len(names) * HELPER_SHARE)
 
 
-def read_valid(schemas: Schemas, folder: str, names: list[str]) -> tuple[list[str], list[pa.Array]]:
+def read_valid(schemas: Schemas, folder: str, names: list[str]) -> list[pa.Array]:
     """The annotation files among ``names`` that pass levels 1-2 without any problem, as Arrow chunks.
 
     The same checks as ``load_annotations`` on its fast path, reporting nothing: a file
     with any problem is simply left out, for ``load_annotations`` to read again and
-    explain. Returns the document ids read, in order, and their records (one row each).
+    explain. Each record's ``document`` is its file's name (that is checked).
     """
-    done, batch, chunks = [], [], []
+    batch, chunks = [], []
     for name in names:
         stem, dot, suffix = name.rpartition(".")
         if not (dot and stem and suffix == "json") or name.startswith(".") or not schemas.is_valid_id(stem):
             continue
         try:
             with open(f"{folder}/{name}", "rb") as f:
-                data = f.read()
+                ok, value = quick_json(f.read())
         except OSError:
             continue
-        if len(data) > MAX_JSON_BYTES or data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+        if not ok or not schemas.is_valid("annotations", value) or value["document"] != stem:
             continue
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            continue
-        if not schemas.is_valid("annotations", value) or value["document"] != stem:
-            continue
-        done.append(stem)
         batch.append(value)
         if len(batch) == BATCH:
             chunks.append(pa.array(batch, type=DOCUMENT))
             batch = []
     if batch:
         chunks.append(pa.array(batch, type=DOCUMENT))
-    return done, chunks
+    return chunks
 
 
 @dataclass

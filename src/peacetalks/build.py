@@ -162,24 +162,27 @@ def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.Lis
 
 @dataclass
 class NerInputs:
-    """What the ``ner`` rows are made from: document ids, text digests per chunk, the flat spans to tag."""
+    """What the ``ner`` rows are made from: the document ids and the flat spans to tag."""
 
     ids: list[str]
-    digests: list[list[str]]
     spans: Spans
 
 
 def ner_inputs(result: Result) -> NerInputs:
-    """Named (NAM) mentions and time expressions as flat spans (outermost first), with the documents' ids and digests."""
+    """Named (NAM) mentions and time expressions as flat spans (outermost first), with the documents' ids."""
     documents, mentions, labels = result.tables.documents, result.tables.mentions, result.labels
     ids = documents.column("id").to_pylist()
     level = mentions.column("level")
     names = mentions.filter(pc.or_kleene(pc.is_null(level), pc.equal(level, "NAM")))
     spans = flat_spans(_document_numbers(names, documents.column("id")), names.column("start").to_numpy(),
                        names.column("end").to_numpy(), _document_numbers(names, pa.array(labels.mention_types), "type"))
-    texts = documents.column("text")
-    digests = [[text_digest(t) for t in texts.slice(lo, NER_CHUNK).to_pylist()] for lo in range(0, len(ids), NER_CHUNK)]
-    return NerInputs(ids, digests, spans)
+    return NerInputs(ids, spans)
+
+
+def _chunk_digests(result: Result) -> list[list[str]]:
+    """The validated texts' digests, chunk by chunk (for the second process to compare with what it tokenised)."""
+    texts = result.tables.documents.column("text")
+    return [[text_digest(t) for t in texts.slice(lo, NER_CHUNK).to_pylist()] for lo in range(0, len(texts), NER_CHUNK)]
 
 
 def ner_table(result: Result, inputs: NerInputs | None = None, helper: Helper | None = None) -> pa.Table:
@@ -268,7 +271,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
             inputs = ner_inputs(result)
             ner_path = tmp / parquet_path("ner")
             if helper is not None:  # it tags its tokens and writes the ner config while the others are written here
-                helper.request_ner(inputs.ids, inputs.digests, inputs.spans,
+                helper.request_ner(inputs.ids, _chunk_digests(result), inputs.spans,
                                    features(result.labels)["ner"].arrow_schema, ner_path)
             tables = release_tables(result, ner=False)
             _write_tables(tables, tmp)

@@ -60,17 +60,28 @@ def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
     return (None if problems else text), problems
 
 
+def quick_json(data: bytes) -> tuple[bool, Any]:
+    """(True, value) if a JSON file's bytes pass every level-1 check at once, else (False, None).
+
+    Size within the limit, no BOM, no CR, and orjson's parse (which checks the UTF-8 itself);
+    ``read_json_file`` explains whatever fails."""
+    if len(data) <= MAX_JSON_BYTES and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
+        try:
+            return True, orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return False, None
+
+
 def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> tuple[Any, list[Problem]]:
     """A JSON file's value after the level-1 checks, or None and the problems."""
     if data is None:
         data, problems = _read_bytes(path, shown)
         if data is None:
             return None, problems
-    if len(data) <= MAX_JSON_BYTES and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
-        try:  # the common case: orjson checks the UTF-8 itself; any failure takes the detailed path below
-            return orjson.loads(data), []
-        except orjson.JSONDecodeError:
-            pass
+    ok, value = quick_json(data)
+    if ok:  # the common case; any failure takes the detailed path below
+        return value, []
     text, problems = read_text_file(path, shown, MAX_JSON_BYTES, data)
     if text is None:
         return None, problems

@@ -46,7 +46,7 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
 
             names = [name for name, _ in listing(documents) if not name.startswith(".")]
             with gc_paused():  # parsed JSON makes no cycles
-                done, chunks = read_valid(Schemas(Path(schema)), documents, names[helper_share(names):])
+                chunks = read_valid(Schemas(Path(schema)), documents, names[helper_share(names):])
             target = f"{out}/annotations.arrow"
             if chunks:
                 with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, pa.schema([("record", chunks[0].type)])) as w:
@@ -67,7 +67,7 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
         # the first process sends what it validated: document ids, text digests per chunk, the flat spans
         try:  # the request itself is a file (it is large); only its name comes through the pipe
             with open(requests.readline().decode().strip(), "rb") as f:
-                ids, digests, spans, schema, parquet = pickle.load(f)
+                ids, digests, spans, ner_schema, parquet = pickle.load(f)
         except (OSError, EOFError, ValueError, pickle.UnpicklingError):
             return
         if [c[0] for c in chunks] != [ids[lo:lo + chunk] for lo in range(0, len(ids), chunk)] or \
@@ -76,7 +76,7 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
             return
         pieces = [ner_rows(chunk_ids, t, spans.slice(lo, lo + chunk))
                   for lo, (chunk_ids, _, t) in zip(range(0, len(ids), chunk), chunks)]
-        table = conform(pa.concat_tables(pieces), schema)
+        table = conform(pa.concat_tables(pieces), ner_schema)
         target = f"{out}/ner.arrow"  # for the first process's counts and card (memory-mapped there)
         with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
             w.write_table(table)
