@@ -1,10 +1,12 @@
 """CONTRIBUTING.md, followed as a new contributor would: every `peacetalks` command on the page, in order."""
 
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +66,38 @@ def test_following_contributing_from_a_fresh_clone_ends_green(project, monkeypat
     text = (project.corpus / "005_example.txt").read_text("utf-8")
     assert all(text[m["start"]:m["end"]] == m["text"] for m in data["mentions"])
     assert data["events"][0]["id"] == "e1" and text[data["events"][0]["trigger"]["start"]:].startswith("met")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.skipif(os.environ.get("PEACETALKS_GROWN") == "1", reason="already running on a grown corpus")
+def test_the_test_suite_stays_green_on_a_grown_corpus(tmp_path, monkeypatch, capsys):
+    """A contributor's valid new article must leave every corpus-level test green: grow a copy of
+    the checkout through CONTRIBUTING.md's flow, then run the test suite against that copy."""
+    grown = tmp_path / "grown"  # a clone's files: the checkout without what git ignores
+    shutil.copytree(ROOT, grown, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "release", "site", "preview*", "__pycache__", ".peacetalks-cache", ".pytest_cache",
+        ".hypothesis", "artifacts", "*.egg-info"))
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache"))
+    root = ["--root", str(grown)]
+    article = tmp_path / "article.txt"
+    article.write_text("date 2025-05-06\nStarmer and Macron talk in Paris\nBritish Prime Minister Keir Starmer met "
+                       "French President Emmanuel Macron in Paris on Tuesday, aides said.\n", "utf-8")
+    assert main([*root, "ingest", "--add", str(article), "--id", "900_grown", "--outlet", "Example News"]) == 0
+    mentions = [{"id": f"m{i}", "text": text, "type": kind, "level": "NAM", "entity": entity}
+                for i, (text, kind, entity) in enumerate([
+                    ("British", "NORP", "british"), ("Keir Starmer", "PER", "keir-starmer"),
+                    ("French", "NORP", "french"), ("Emmanuel Macron", "PER", "emmanuel-macron"),
+                    ("Paris", "GPE", "paris")], 1)]
+    mentions.append({"id": "m6", "text": "Tuesday", "type": "DATE", "value": "2025-05-06"})
+    event = {"trigger": {"text": "met"}, "type": "Contact.Meet", "realis": "actual", "arguments": [
+        {"role": "Participant", "mention": "m2"}, {"role": "Participant", "mention": "m4"},
+        {"role": "Place", "mention": "m5"}, {"role": "Time", "mention": "m6"}]}
+    (grown / "annotations" / "documents" / "900_grown.json").write_text(json.dumps(
+        {"document": "900_grown", "flags": [], "mentions": mentions, "events": [event], "quotes": []}), "utf-8")
+    assert main([*root, "fmt"]) == 0
+    assert main([*root, "check", "--no-cache"]) == 0, capsys.readouterr()
+    env = {**os.environ, "PEACETALKS_GROWN": "1", "PEACETALKS_CACHE_DIR": str(tmp_path / "cache2")}
+    env.pop("PEACETALKS_ROOT", None)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests"],
+                            cwd=grown, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
