@@ -12,9 +12,7 @@ The same inputs give byte-identical files: rows in a fixed order, no timestamps.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from datasets import ClassLabel, Features, List, Value
 from . import __version__
 from .card import render_card
 from .stats import compute as compute_stats
-from .files import dump_json, sha256_file
+from .files import check_output, dump_json, put_in_place, sha256_file, temp_dir_beside
 from .ingest import read_checksums
 from .labels import Labels
 from .helper import Helper
@@ -249,7 +247,8 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
     file is complete.
     """
     version = version or __version__
-    out = (out or project.root / "release" / version).resolve()
+    out = (out or project.workdir / "release" / version).resolve()
+    check_output(out, is_release, "a peacetalks release (it has no peacetalks manifest.json)")
     helper = None
     if project.corpus.is_dir() and sum(1 for _ in project.corpus.glob("*.txt")) >= PARALLEL_FROM:
         try:  # a second process reads part of the annotations and tokenises (see helper.py)
@@ -266,8 +265,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
                 raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
                                  + "\n".join(p.render() for p in result.errors)
                                  + f"\nFound {n} error{'s' * (n != 1)}. `peacetalks validate` shows the warnings too.")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+            tmp = temp_dir_beside(out)
             inputs = ner_inputs(result)
             ner_path = tmp / parquet_path("ner")
             if helper is not None:  # it tags its tokens and writes the ner config while the others are written here
@@ -283,25 +281,28 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
             if helper is not None:
                 helper.stop()
         counts = _write_release(project, result, tables, tmp, version, site, stats)
-        if out.exists():
+        if is_release(out):
             if _same_release(out, tmp):
                 return Release(out, version, counts, unchanged=True)
             if not force:
                 raise BuildError(
-                    f"peacetalks build: {out} already holds release {version} with different contents; "
-                    "releases are immutable. Bump the version in src/peacetalks/__init__.py, "
-                    "build elsewhere with --out, or replace it with --force.")
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
+                    f"peacetalks build: {out} already holds a peacetalks release with different contents; "
+                    "releases are immutable. Bump the version in src/peacetalks/__init__.py or build elsewhere "
+                    "with --out (--force replaces this release).")
+        put_in_place(tmp, out)
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Release(out, version, counts)
+
+
+def is_release(folder: Path) -> bool:
+    """Whether ``folder`` is a release that ``build`` wrote: it has a peacetalks ``manifest.json``."""
+    try:
+        manifest = orjson.loads((folder / "manifest.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("name") == "peacetalks" and isinstance(manifest.get("files"), dict)
 
 
 def _same_release(a: Path, b: Path) -> bool:

@@ -20,7 +20,6 @@ is ignored, and a cache that cannot be written is skipped, never an error.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,8 +52,7 @@ def _salt(schema_dir: Path) -> str:
 
 
 class Cache:
-    def __init__(self, root: Path, schema_dir: Path) -> None:
-        folder = Path(os.environ.get("PEACETALKS_CACHE_DIR") or root / ".peacetalks-cache")
+    def __init__(self, folder: Path, schema_dir: Path) -> None:
         self.path = folder / f"validated-{_salt(schema_dir)}.arrow"
         self.table = SCHEMA.empty_table()
         self.rows: dict[str, int] = {}

@@ -12,7 +12,12 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .project import Project
+from .files import OutputError
+from .project import Project, ProjectError
+
+
+class UsageError(Exception):
+    """A command cannot run as asked (exit 2, one clear line, nothing touched)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,13 +27,27 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _project(args) -> Project:
-    return Project.find(args.root) if args.root else Project.find()
+def _project(args, writes: str | None = None) -> Project:
+    """The corpus this command works on, said in one line on stderr.
+
+    ``writes`` names what the command would change in the corpus: an embedded (installed,
+    read-only) corpus refuses it.
+    """
+    try:
+        project = Project.find(args.root)
+    except ProjectError as e:
+        raise UsageError(str(e)) from None
+    print(f"peacetalks: {project.describe()}", file=sys.stderr)
+    if writes and project.embedded:
+        raise UsageError(f"{writes} changes the corpus, and the corpus embedded in the installed package is "
+                         "read-only. Work in a checkout: git clone the peacetalks repository, "
+                         "`pip install -e .` inside it, and run the command there (see CONTRIBUTING.md).")
+    return project
 
 
 def cmd_ingest(args) -> int:
     from .ingest import IngestError, add_seed, check_drift, ingest
-    project = _project(args)
+    project = _project(args, writes=None if args.check else "`peacetalks ingest`")
     if args.add:
         stated = {k: getattr(args, k) for k in ("title", "date", "outlet", "author", "url")}
         try:
@@ -82,7 +101,8 @@ def cmd_build(args) -> int:
 
 def cmd_fmt(args) -> int:
     from .fmt import fmt
-    results = fmt(_project(args), args.paths or None, check=args.check)
+    results = fmt(_project(args, writes=None if args.check else "`peacetalks fmt`"), args.paths or None,
+                  check=args.check)
     changed = [r for r in results if r.changed]
     problems = [p for r in results for p in r.problems]
     for r in changed:
@@ -142,7 +162,7 @@ def cmd_diff(args) -> int:
 def cmd_release(args) -> int:
     from .build import BuildError
     from .release import ReleaseError, plan, release
-    project = _project(args)
+    project = _project(args, writes=None if args.dry_run else "`peacetalks release`")
     try:
         if args.dry_run:
             cut = plan(project, args.version, args.previous, args.date)
@@ -219,7 +239,7 @@ def cmd_view(args) -> int:
         print(render(result.errors), file=sys.stderr)
         print("peacetalks view: fix the errors first.", file=sys.stderr)
         return 1
-    index = write_site(result, Path(args.out) if args.out else project.root / "site")
+    index = write_site(result, Path(args.out) if args.out else project.workdir / "site")
     print(f"site written: {index}\nopen it in a browser (file://{index.resolve()})")
     return 0
 
@@ -347,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except (UsageError, OutputError) as e:
+        print(f"peacetalks {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

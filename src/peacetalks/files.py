@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 from json_source_map import calculate as source_map
@@ -147,11 +148,26 @@ def _inline(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, content: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
+    """Write a file so that readers see the old or the new content, never half of it.
+
+    The file keeps the mode of the file it replaces; a new file gets the usual mode under
+    the umask (as ``open`` would give it), not ``mkstemp``'s private 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(content)
             f.flush()
@@ -182,3 +198,50 @@ class Locator:
             return 1, 1
         loc = entry.key_start if key and entry.key_start else entry.value_start
         return loc.line + 1, loc.column + 1
+
+
+class OutputError(Exception):
+    """An output folder that a command may not replace (a usage error: exit 2, nothing touched)."""
+
+
+def is_empty_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
+
+
+def check_output(out: Path, own: Callable[[Path], bool], what: str) -> None:
+    """Refuse an existing ``out`` that is neither an empty folder nor this command's own earlier output.
+
+    A command replaces only what it recognisably made (``own``); anything else, a file, a
+    symlink or a folder of someone's notes, is left alone and the command refuses.
+    """
+    if not os.path.lexists(out) or is_empty_dir(out):
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder; give --out a new folder")
+    if not own(out):
+        raise OutputError(f"{out} exists and is not {what}, so it is left untouched; "
+                          "give --out a new or empty folder")
+
+
+def temp_dir_beside(out: Path) -> Path:
+    """A new folder next to ``out`` (same file system, so the final move is atomic), with the
+    umask's usual folder mode rather than ``mkdtemp``'s private 0700."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
+
+
+def put_in_place(tmp: Path, out: Path) -> None:
+    """Move the finished folder ``tmp`` to ``out``, replacing what is there (checked by ``check_output``)."""
+    if not os.path.lexists(out):
+        os.replace(tmp, out)
+        return
+    if is_empty_dir(out):
+        out.rmdir()
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    os.replace(out, old / "previous")
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)

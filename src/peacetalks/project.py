@@ -6,7 +6,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+
 _MARKERS = ("schema/labels.json", "corpus", "annotations")
+PACKAGE = Path(__file__).resolve().parent
+EMBEDDED = PACKAGE / "_data"  # where a wheel keeps the corpus it embeds (pyproject.toml, force-include)
+
+
+class ProjectError(Exception):
+    """The corpus root asked for is not a peacetalks project (a usage error: exit 2)."""
 
 
 def _is_root(path: Path) -> bool:
@@ -15,9 +23,36 @@ def _is_root(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class Project:
-    """The folders of a peacetalks corpus checkout (or of the data a wheel embeds)."""
+    """The folders of a peacetalks corpus checkout (or of the data a wheel embeds).
+
+    An embedded corpus is read-only: commands read it, but write their outputs to the
+    current folder (``workdir``) and their cache to the user's cache folder, never under
+    the installed package.
+    """
 
     root: Path
+    embedded: bool = False
+
+    @property
+    def workdir(self) -> Path:
+        """Where default outputs go (``release/<version>``, ``site``): the checkout, or the current folder."""
+        return Path.cwd() if self.embedded else self.root
+
+    @property
+    def cache_dir(self) -> Path:
+        """``$PEACETALKS_CACHE_DIR``; else ``.peacetalks-cache`` in a checkout, the user's cache folder otherwise."""
+        env = os.environ.get("PEACETALKS_CACHE_DIR")
+        if env:
+            return Path(env)
+        if self.embedded:
+            return Path(platformdirs.user_cache_dir("peacetalks")) / "embedded"
+        return self.root / ".peacetalks-cache"
+
+    def describe(self) -> str:
+        """One line: which corpus a command works on."""
+        if self.embedded:
+            return f"corpus: {self.root} (embedded in the installed package, read-only)"
+        return f"corpus: {self.root}"
 
     @property
     def seeds(self) -> Path:
@@ -69,25 +104,35 @@ class Project:
         return p.as_posix()
 
     @classmethod
-    def find(cls, start: Path | str | None = None) -> "Project":
+    def find(cls, root: str | Path | None = None, start: Path | str | None = None) -> "Project":
         """The project to work on.
 
-        In order: ``$PEACETALKS_ROOT``; the folder ``start`` (default: the current
-        directory) or its nearest parent that holds a corpus; the source checkout this
-        package was imported from; the corpus embedded in an installed wheel.
+        An explicit ``root`` (``--root``), else ``$PEACETALKS_ROOT`` (empty: unset), must be a project
+        folder itself: anything else raises ``ProjectError``, never a silent fallback.
+        Without either: the folder ``start`` (default: the current directory) or its
+        nearest parent that holds a corpus; the source checkout this package was imported
+        from; the corpus embedded in an installed wheel (read-only).
         """
-        env = os.environ.get("PEACETALKS_ROOT")
-        if env:
-            return cls(Path(env).resolve())
+        for given, what in ((root, "--root"), (os.environ.get("PEACETALKS_ROOT") or None, "PEACETALKS_ROOT")):
+            if given is None:
+                continue
+            if not str(given).strip():
+                raise ProjectError(f"{what} is empty; give the folder of a peacetalks checkout")
+            path = Path(given).expanduser().resolve()
+            if not path.is_dir():
+                raise ProjectError(f"{what} {given!r} does not exist or is not a folder")
+            if not _is_root(path):
+                raise ProjectError(f"{what} {given!r} is not a peacetalks project "
+                                   f"(it needs {', '.join(_MARKERS)})")
+            return cls(path, embedded=path == EMBEDDED.resolve())
         here = Path(start or Path.cwd()).resolve()
         for candidate in (here, *here.parents):
             if _is_root(candidate):
-                return cls(candidate)
-        package = Path(__file__).resolve().parent
-        checkout = package.parents[1]
+                return cls(candidate, embedded=candidate == EMBEDDED.resolve())
+        checkout = PACKAGE.parents[1]
         if _is_root(checkout):
             return cls(checkout)
-        embedded = package / "_data"
-        if _is_root(embedded):
-            return cls(embedded)
-        return cls(here)
+        if _is_root(EMBEDDED):
+            return cls(EMBEDDED, embedded=True)
+        raise ProjectError(f"no peacetalks corpus in {here} or its parents, and none embedded in the package; "
+                           "run the command inside a checkout or give --root")

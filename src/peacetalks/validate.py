@@ -82,7 +82,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     with gc_paused():
         docs, found = load_corpus(project, ctx.schemas, ctx.locator)
     problems += found
-    store = Cache(project.root, project.schema) if cache else None
+    store = Cache(project.cache_dir, project.schema) if cache else None
     digests = ({d.id: text_digest(d.text, orjson.dumps(d.meta, option=orjson.OPT_SORT_KEYS)) for d in docs}
                if store is not None else None)
     with gc_paused():

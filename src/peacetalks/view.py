@@ -25,12 +25,12 @@ from __future__ import annotations
 import html
 import json
 import shutil
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import polars as pl
 
+from .files import check_output, put_in_place, temp_dir_beside
 from .stats import compute
 from .validate import Result
 
@@ -334,6 +334,14 @@ def _kwic(text: str, start: int, end: int, width: int = 60) -> tuple[str, str, s
             _e(text[end:end + width].replace("\n", " ")))
 
 
+SITE_MARKER = ".peacetalks-site"
+
+
+def is_site(folder: Path) -> bool:
+    """Whether ``folder`` is a site that ``write_site`` wrote (and so may replace)."""
+    return (folder / SITE_MARKER).is_file() and not (folder / SITE_MARKER).is_symlink()
+
+
 def write_site(result: Result, out: Path) -> Path:
     """Write the site to ``out`` (replaced atomically) and return its index page."""
     t = result.tables
@@ -354,9 +362,11 @@ def write_site(result: Result, out: Path) -> Path:
     rows = {d["id"]: {name: f.filter(pl.col("document") == d["id"]).sort("index" if "index" in f.columns else "document").to_dicts()
                       for name, f in frames.items()} for d in docs}
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    check_output(out, is_site, "a site that `peacetalks view` wrote (it has no .peacetalks-site marker)")
+    tmp = temp_dir_beside(out)
     try:
+        (tmp / SITE_MARKER).write_text("A static site written by `peacetalks view`; it replaces this folder "
+                                       "when asked to write here again.\n", "utf-8")
         (tmp / "doc").mkdir()
         (tmp / "entity").mkdir()
         (tmp / "event").mkdir()
@@ -429,14 +439,7 @@ def write_site(result: Result, out: Path) -> Path:
             f"<figure><img src=\"figures/{name}\" alt=\"{_e(name[:-4].replace('-', ' '))}\"></figure>" for name in figs)
         (tmp / "stats.html").write_text(_page("Statistics", body, 0), "utf-8")
 
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        put_in_place(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
