@@ -15,7 +15,8 @@ D000 = "000_4d90cd6c48df9336"
 
 @pytest.fixture
 def repo(project):
-    """The corpus checkout copy with its version file, as a maintainer has it."""
+    """The corpus checkout copy with its version file, as a maintainer of a new corpus has it (no release yet)."""
+    shutil.rmtree(project.releases, ignore_errors=True)
     init = project.root / "src" / "peacetalks" / "__init__.py"
     init.parent.mkdir(parents=True)
     init.write_text('"""peacetalks"""\n\n__version__ = "0.1.0"\n', "utf-8")

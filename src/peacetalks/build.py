@@ -29,6 +29,7 @@ from .stats import compute as compute_stats
 from .files import check_output, dump_json, put_in_place, sha256_file, temp_dir_beside
 from .ingest import read_checksums
 from .labels import Labels
+from .ledger import LedgerError, build_version, check_version
 from .helper import Helper
 from .ner import Spans, flat_spans, ner_rows, text_digest, tokenise
 from .parquet import conform, write_parquet
@@ -230,6 +231,9 @@ class Release:
     def summary(self) -> str:
         state = "is already built and identical" if self.unchanged else "written"
         lines = [f"peacetalks {self.version}: release {state} at {self.path}"]
+        if "-dev." in self.version:
+            lines.append("  (a development build: this content is not a released version; "
+                         "`peacetalks release VERSION` records one)")
         lines += [f"  {k}: {v}" for k, v in self.counts.items()]
         lines += ["Load it with:",
                   "  from datasets import load_dataset",
@@ -246,7 +250,13 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
     validates and writes the other configs; nothing is visible at ``out`` until every
     file is complete.
     """
-    version = version or __version__
+    try:  # a released version is stamped only on its recorded content (see ledger.py)
+        if version is None:
+            version, _ = build_version(project, __version__)
+        else:
+            check_version(project, version)
+    except LedgerError as e:
+        raise BuildError(f"peacetalks build: {e}") from None
     out = (out or project.workdir / "release" / version).resolve()
     check_output(out, is_release, "a peacetalks release (it has no peacetalks manifest.json)")
     helper = None

@@ -169,10 +169,13 @@ def cmd_release(args) -> int:
             print(f"would release {cut.version}" + (f" ({cut.bump} change from {cut.previous})" if cut.previous else "")
                   + "; CHANGELOG.md entry:\n\n" + cut.entry)
             return 0
-        cut, changelog, built = release(project, args.version, args.previous, args.date)
+        if args.version is None:
+            raise UsageError("give the VERSION to release (`peacetalks release --dry-run` says which the change requires)")
+        cut, changelog, built, recorded = release(project, args.version, args.previous, args.date)
     except (ReleaseError, BuildError) as e:
         print(f"peacetalks release: {e}", file=sys.stderr)
         return 1
+    print(f"{project.rel(recorded)}: {cut.version} recorded in the release ledger (commit it)")
     print(f"{project.rel(changelog)}: entry for {cut.version} written; version set in src/peacetalks/__init__.py")
     print(built.summary())
     return 0
@@ -223,10 +226,31 @@ def cmd_check(args) -> int:
                 release = build(project, Path(tmp) / "release", cache=not args.no_cache)
                 problems = verify(release.path)
                 step("the release builds and verifies (peacetalks build, verify)", not problems, render(problems))
+                _check_ledger(project, release, step)
             except BuildError as e:
                 step("the release builds (peacetalks build)", False, str(e))
     print("all checks passed" if not failed else f"{len(failed)} check(s) failed")
     return 1 if failed else 0
+
+
+def _check_ledger(project: Project, release, step) -> None:
+    """The built data against the release ledger: a released version's data must be what it recorded;
+    other content is reported as unreleased (not a failure: a pull request adds it)."""
+    from .ledger import LedgerError, compare, entries, latest
+    try:
+        recorded = entries(project).get(release.version)
+        last = latest(project)
+    except LedgerError as e:
+        step("the release ledger reads (annotations/releases/)", False, str(e))
+        return
+    if recorded is not None:
+        changed = compare(recorded, release.path)
+        step(f"the data is what release {recorded.version} recorded ({project.rel(recorded.path)})", not changed,
+             "the code now builds other data from the same sources; release it as a new version:\n"
+             + "\n".join(changed))
+    elif last is not None:
+        print(f"note content changed since release {last.version}: this is {release.version}, "
+              f"unreleased (`peacetalks diff {last.version} .` shows the change)")
 
 
 def cmd_view(args) -> int:
@@ -335,8 +359,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("release", help="check the version against the change, write CHANGELOG.md, build")
-    s.add_argument("version", help="MAJOR.MINOR.PATCH")
-    s.add_argument("--previous", help="the release to compare with (default: the newest under release/)")
+    s.add_argument("version", nargs="?",
+                   help="MAJOR.MINOR.PATCH (with --dry-run it may be left out: the version the change requires)")
+    s.add_argument("--previous", help="the release to compare with (default: the last version in annotations/releases/)")
     s.add_argument("--date", help="the date for the CHANGELOG entry (default: today)")
     s.add_argument("--dry-run", action="store_true", help="only check the version and print the CHANGELOG entry")
     s.set_defaults(func=cmd_release)

@@ -87,6 +87,11 @@ class Project:
         return self.annotations / "allow.json"
 
     @property
+    def releases(self) -> Path:
+        """The release ledger: one file per released version (see ``ledger.py``)."""
+        return self.annotations / "releases"
+
+    @property
     def schema(self) -> Path:
         return self.root / "schema"
 

@@ -18,6 +18,7 @@ by its content span and speaker span, a flag by its code and span.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import os
 import re
@@ -31,11 +32,12 @@ import orjson
 import polars as pl
 import pyarrow.parquet as pq
 
+from . import ledger
 from .files import atomic_write, sha256_file
+from .ledger import LedgerError, parse_version
 from .problems import Problem
 from .project import Project
 
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
 class ReleaseError(Exception):
@@ -141,6 +143,11 @@ def _from_project(name: str, root: Path) -> Snapshot:
     if init.exists():
         m = re.search(r'__version__\s*=\s*"([^"]+)"', init.read_text("utf-8"))
         version = m.group(1) if m else None
+    if version is not None:  # released content keeps its version; anything else is a development version
+        try:
+            version = ledger.build_version(project, version)[0]
+        except LedgerError as e:
+            raise ReleaseError(str(e)) from None
     return _from_tables(name, version, frames["documents"], frames["mentions"], frames["events"],
                         frames["arguments"], frames["quotes"], frames["flags"], frames["entities"], labels)
 
@@ -202,17 +209,50 @@ def _snapshot(source: str, root: Path) -> Snapshot:
         return _from_release(source, path)
     if (path / "annotations").is_dir() and (path / "corpus").is_dir():
         return _from_project(source, path)
+    recorded = ledger.entries(Project(root)).get(source.removeprefix("v"))
+    if recorded is not None:
+        return _from_ledger(recorded, root)
+    return _from_revision(source, root)
+
+
+def _from_ledger(entry: ledger.Entry, root: Path) -> Snapshot:
+    """A released version: from the commit the ledger records (checked against its sources digest), or,
+    where that commit cannot be read (no git, a shallow clone), from its release folder under
+    ``release/`` if that folder is byte for byte what the ledger records."""
+    why = f"{entry.version} records no commit"
+    if entry.commit:
+        try:
+            snap, digest = _from_revision(entry.commit, root, name=entry.version, digest=True)
+        except ReleaseError as e:
+            why = str(e)
+        else:
+            if digest != entry.sources:
+                raise ReleaseError(f"commit {entry.commit[:12]} does not hold the content {entry.path.name} "
+                                   f"records for {entry.version}")
+            snap.version = entry.version
+            return snap
+    folder = Project(root).workdir / "release" / entry.version
+    if (folder / "manifest.json").is_file() and not verify(folder) and \
+            orjson.loads((folder / "manifest.json").read_bytes()).get("files") == entry.files:
+        return _from_release(entry.version, folder)
+    raise ReleaseError(f"cannot read release {entry.version}: {why}, and {folder} is not its release folder "
+                       "(fetch the full history, or rebuild the release from its commit)")
+
+
+def _from_revision(source: str, root: Path, name: str | None = None, digest: bool = False):
     try:
         subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{source}^{{commit}}"],
                        check=True, capture_output=True)
     except (subprocess.CalledProcessError, FileNotFoundError):
-        raise ReleaseError(f"{source!r} is neither a release folder, a project folder nor a git revision") from None
+        raise ReleaseError(f"{source!r} is neither a release folder, a project folder, a released version "
+                           "(annotations/releases/) nor a git revision") from None
     with tempfile.TemporaryDirectory(prefix="peacetalks-rev-") as tmp:
         archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", source],
                                  check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
-        return _from_project(source, Path(tmp))
+        snap = _from_project(name or source, Path(tmp))
+        return (snap, ledger.sources_digest(Project(Path(tmp)))) if digest else snap
 
 
 # ------------------------------------------------------------------ diff
@@ -391,28 +431,9 @@ def markdown(d: dict, version: str | None = None, date: str | None = None) -> st
 
 # ------------------------------------------------------------------ release
 
-def parse_version(v: str) -> tuple[int, int, int]:
-    m = SEMVER.match(v or "")
-    if not m:
-        raise ReleaseError(f"{v!r} is not a semantic version (MAJOR.MINOR.PATCH)")
-    return int(m.group(1)), int(m.group(2)), int(m.group(3))
-
-
 def expected_version(previous: str, bump: str) -> str:
     major, minor, patch = parse_version(previous)
     return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[bump]
-
-
-def latest_release(folder: Path, below: str | None = None) -> Path | None:
-    """The highest-versioned release folder under ``folder`` (below a version, if given)."""
-    if not folder.is_dir():
-        return None
-    found = []
-    for p in folder.iterdir():
-        if (p / "manifest.json").is_file() and SEMVER.match(p.name):
-            if below is None or parse_version(p.name) < parse_version(below):
-                found.append(p)
-    return max(found, key=lambda p: parse_version(p.name), default=None)
 
 
 def set_version(project: Project, version: str) -> None:
@@ -424,15 +445,19 @@ def set_version(project: Project, version: str) -> None:
     atomic_write(init, new.encode("utf-8"))
 
 
+def _has_entry(changelog: str, version: str) -> bool:
+    return re.search(rf"^## {re.escape(version)}(?:\s|$)", changelog, re.M) is not None
+
+
 def write_changelog(project: Project, entry: str) -> Path:
     path = project.root / "CHANGELOG.md"
     head = "# Changelog\n\nEvery release of the peacetalks corpus, newest first, written by `peacetalks release` " \
            "from `peacetalks diff`.\n\n"
     old = path.read_text("utf-8") if path.exists() else head
     body = old[len(head):] if old.startswith(head) else old.split("\n", 1)[1].lstrip("\n") if old.startswith("# ") else old
-    version_line = entry.splitlines()[0]
-    if version_line in old.splitlines():
-        raise ReleaseError(f"CHANGELOG.md already has an entry '{version_line}'")
+    version = entry.splitlines()[0].removeprefix("## ").split(" ")[0]
+    if _has_entry(old, version):
+        raise ReleaseError(f"CHANGELOG.md already has an entry for {version}")
     atomic_write(path, (head + entry.rstrip() + "\n\n" + body).rstrip().encode("utf-8") + b"\n")
     return path
 
@@ -446,26 +471,44 @@ class Cut:
     diff: dict | None
 
 
-def plan(project: Project, version: str, previous: str | None = None, date: str | None = None) -> Cut:
-    """What ``release`` would do: refuses a version that does not match the change."""
-    parse_version(version)
+def plan(project: Project, version: str | None, previous: str | None = None, date: str | None = None) -> Cut:
+    """What ``release`` would do: refuses a released version, and a version that does not match the change.
+
+    The baseline is ``previous`` if given, else the newest version in the release ledger
+    (``annotations/releases/``); only a project with no recorded release has an initial one.
+    Without ``version``, the version the change requires is chosen.
+    """
+    try:
+        if version is not None:
+            parse_version(version)
+        recorded = ledger.entries(project)
+        newest = ledger.latest(project)
+    except LedgerError as e:
+        raise ReleaseError(str(e)) from None
+    base = previous or (newest.version if newest else None)
     date = date or _dt.date.today().isoformat()
-    releases = project.root / "release"
-    prev_source = previous or (str(p) if (p := latest_release(releases, below=version)) else None)
     current = _from_project("working tree", project.root)
-    if prev_source is None:
+    if base is None:
+        if version is None:
+            raise ReleaseError("nothing is released yet: give the version of the initial release")
         entry = "\n".join([f"## {version} ({date})", "", "Initial release.", "",
                            f"- documents: {current.documents.height}; mentions: {current.mentions.height}; "
                            f"events: {current.events.height}; quotes: {current.quotes.height}; "
                            f"flags: {current.flags.height}; entities: {current.entities.height}", ""])
         return Cut(version, None, None, entry, None)
-    old = snapshot(prev_source, project.root)
+    old = snapshot(base, project.root)
     if old.version is None:
-        raise ReleaseError(f"cannot tell the version of {prev_source}")
+        raise ReleaseError(f"cannot tell the version of {base}")
     d = diff(old, current)
     if d["bump"] is None:
         raise ReleaseError(f"nothing changed since {old.version}: there is nothing to release")
     want = expected_version(old.version, d["bump"])
+    version = version or want
+    if version in recorded:
+        raise ReleaseError(f"{version} is already released ({project.rel(recorded[version].path)}); "
+                           "a released version is never cut again")
+    if newest is not None and parse_version(version) <= newest.key:
+        raise ReleaseError(f"{version} is not after the last release, {newest.version}")
     if version != want:
         raise ReleaseError(f"this change since {old.version} is a {d['bump']} change, so the release is {want}, "
                            f"not {version}" + _why(d))
@@ -480,15 +523,48 @@ def _why(d: dict) -> str:
     return " (annotations, texts or the registry were corrected)"
 
 
+def source_commit(project: Project) -> str | None:
+    """The commit a release is cut from: HEAD, whose corpus files must be the working tree's.
+
+    None outside a git repository. Uncommitted changes to the corpus refuse the release,
+    since the ledger's commit must hold exactly the released content.
+    """
+    git = ["git", "-C", str(project.root)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True, text=True)
+    except FileNotFoundError:
+        return None
+    if head.returncode != 0:
+        return None
+    paths = [project.rel(p) for p in (project.corpus, project.documents, project.entities, project.xdoc_events,
+                                      project.layers, project.schema / "labels.json")]
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=all", "--", *paths],
+                           capture_output=True, text=True).stdout.strip()
+    if dirty:
+        raise ReleaseError("commit the corpus changes first: a release records the commit that holds its content\n"
+                           + dirty)
+    return head.stdout.strip()
+
+
 def release(project: Project, version: str, previous: str | None = None, date: str | None = None,
             out: Path | None = None):
-    """Check the version, write CHANGELOG.md and the version, and build release/<version>."""
+    """Check the version, build release/<version>, record it in the ledger, write CHANGELOG.md and the version."""
     from .build import build
     cut = plan(project, version, previous, date)
+    commit = source_commit(project)
+    changelog = project.root / "CHANGELOG.md"
+    if changelog.exists() and _has_entry(changelog.read_text("utf-8"), version):
+        raise ReleaseError(f"CHANGELOG.md already has an entry for {version}")
+    if not (project.root / "src" / "peacetalks" / "__init__.py").exists():
+        raise ReleaseError("releases are cut from a source checkout (src/peacetalks/__init__.py holds the version)")
+    built = build(project, out or project.workdir / "release" / version, version=version)
+    try:
+        recorded = ledger.record(project, built.path, date or _dt.date.today().isoformat(), commit)
+    except LedgerError as e:
+        raise ReleaseError(str(e)) from None
     changelog = write_changelog(project, cut.entry)
     set_version(project, version)
-    built = build(project, out or project.root / "release" / version, version=version)
-    return cut, changelog, built
+    return cut, changelog, built, recorded
 
 
 # ------------------------------------------------------------------ publish
