@@ -117,7 +117,8 @@ def test_a_tampered_release_fails_verify_and_is_not_published(repo, tmp_path, ca
     assert run(repo, "publish", str(rel), "--repo-id", "peacetalks/peacetalks", "--dry-run") == 0
     out = capsys.readouterr().out
     files = sorted(p.relative_to(rel).as_posix() for p in rel.rglob("*") if p.is_file())
-    assert all(f in out for f in files) and "tag v0.1.0" in out and "sha256" in out
+    version = json.loads((rel / "manifest.json").read_text("utf-8"))["version"]
+    assert all(f in out for f in files) and f"tag v{version}" in out and "sha256" in out
 
     parquet = next(rel.glob("data/mentions/*.parquet"))
     data = bytearray(parquet.read_bytes())

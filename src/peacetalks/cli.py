@@ -353,7 +353,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("diff", help="semantic changelog between two releases, project folders or git revisions")
-    s.add_argument("old", help="a release folder, a project folder or a git revision (e.g. v0.1.0, HEAD~3)")
+    s.add_argument("old", help="a released version (e.g. 0.1.0), a release folder, a project folder or a git revision (e.g. HEAD~3)")
     s.add_argument("new", help="the same kinds; '.' for the working tree")
     s.add_argument("--format", choices=("markdown", "json"), default="markdown")
     s.set_defaults(func=cmd_diff)

@@ -485,6 +485,11 @@ def plan(project: Project, version: str | None, previous: str | None = None, dat
         newest = ledger.latest(project)
     except LedgerError as e:
         raise ReleaseError(str(e)) from None
+    if version in recorded:
+        raise ReleaseError(f"{version} is already released ({project.rel(recorded[version].path)}); "
+                           "a released version is never cut again")
+    if version is not None and newest is not None and parse_version(version) <= newest.key:
+        raise ReleaseError(f"{version} is not after the last release, {newest.version}")
     base = previous or (newest.version if newest else None)
     date = date or _dt.date.today().isoformat()
     current = _from_project("working tree", project.root)
@@ -504,11 +509,6 @@ def plan(project: Project, version: str | None, previous: str | None = None, dat
         raise ReleaseError(f"nothing changed since {old.version}: there is nothing to release")
     want = expected_version(old.version, d["bump"])
     version = version or want
-    if version in recorded:
-        raise ReleaseError(f"{version} is already released ({project.rel(recorded[version].path)}); "
-                           "a released version is never cut again")
-    if newest is not None and parse_version(version) <= newest.key:
-        raise ReleaseError(f"{version} is not after the last release, {newest.version}")
     if version != want:
         raise ReleaseError(f"this change since {old.version} is a {d['bump']} change, so the release is {want}, "
                            f"not {version}" + _why(d))
