@@ -207,3 +207,25 @@ def test_the_second_process_tags_only_the_texts_validated_here(project, tmp_path
     a = json.loads((good.path / "manifest.json").read_text("utf-8"))["files"]
     b = json.loads((other.path / "manifest.json").read_text("utf-8"))["files"]
     assert a == b
+
+
+def test_the_card_states_the_licensing_truthfully(release):
+    import yaml
+    _, rel = release
+    card = (rel.path / "README.md").read_text("utf-8")
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["license"] == "other" and meta["license_name"] and meta["license_link"] == "LICENSE.md"
+    terms = (rel.path / meta["license_link"]).read_text("utf-8")
+    body = card.split("## Licensing", 1)[1].split("\n## ", 1)[0]
+    for text in (terms, body):
+        assert "CC BY 4.0" in text and "not** licensed" in text and "publishers" in text
+    croissant = json.loads((rel.path / "croissant.json").read_text("utf-8"))
+    assert "https://creativecommons.org/licenses/by/4.0/" in croissant["license"] and "LICENSE.md" in croissant["license"]
+    assert "LICENSE.md" in json.loads((rel.path / "manifest.json").read_text("utf-8"))["files"]
+    assert meta["size_categories"] == ["n<1K" if rel.counts["documents"] < 1000 else meta["size_categories"][0]]
+
+
+def test_size_categories_follow_the_hub_buckets():
+    from peacetalks.card import size_category
+    assert [size_category(n) for n in (0, 999, 1000, 9999, 10_000, 150_000, 2_000_000)] == [
+        "n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M"]

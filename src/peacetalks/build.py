@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Features, List, Value
 
 from . import __version__
-from .card import render_card
+from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
 from .stats import compute as compute_stats
 from .files import check_output, dump_json, put_in_place, sha256_file, temp_dir_beside
 from .ingest import read_checksums
@@ -344,6 +344,7 @@ def _write_release(project: Project, result: Result, tables: dict[str, pa.Table]
     }
     layers = (result.project.layers.exists() and orjson.loads(result.project.layers.read_bytes())) or {}
     data_files = {parquet_path(c): sha256_file(out / parquet_path(c)) for c in CONFIGS}
+    (out / LICENSE_FILE).write_text(license_text(version), encoding="utf-8")
     (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version, stats), encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(tables, feats, version, data_files)))
     if site:  # the static viewer for reviewers, listed in the manifest like every file
@@ -418,7 +419,7 @@ def _croissant(tables: dict[str, pa.Table], feats: dict[str, Features], version:
                        "events with arguments, and attributed quotes.",
         "conformsTo": "http://mlcommons.org/croissant/1.0",
         "citeAs": "peacetalks corpus, version " + version,
-        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "license": [ANNOTATIONS_LICENSE, LICENSE_FILE],  # annotations CC BY 4.0; texts: see LICENSE.md
         "url": "https://huggingface.co/datasets/peacetalks/peacetalks",
         "version": version,
         "distribution": distribution,

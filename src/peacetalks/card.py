@@ -19,17 +19,47 @@ from .stats import markdown as stats_markdown
 
 CARD_ROWS = 100  # documents and flags listed one by one in the card; the configs hold them all
 
+# The terms of a release: two licences in one dataset, so the Hub's `license: other` with a
+# name and a link to the release's LICENSE.md (the Hub's dataset card convention).
+LICENSE_NAME = "cc-by-4.0-annotations-texts-by-their-publishers"
+LICENSE_FILE = "LICENSE.md"
+ANNOTATIONS_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+LICENSING = f"""\
+- **Annotations** (entity mentions and the entity registry, time expressions, events and
+  their arguments, quotes, quality flags, the `ner` tags) and the code that built them:
+  [Creative Commons Attribution 4.0 International (CC BY 4.0)]({ANNOTATIONS_LICENSE}).
+- **Article texts** (the `text` and `title` columns, and every span text and token cut
+  from them): the publishers' own, **not** licensed by this dataset. They are included
+  for research on the annotations; any other use needs the publishers' permission.
+  Cite the original outlets along with this corpus."""
+
+
+def license_text(version: str) -> str:
+    """LICENSE.md of a release."""
+    return f"# Licensing of peacetalks {version}\n\nThis dataset combines material under two different terms:\n\n{LICENSING}\n"
+
+
+def size_category(n: int) -> str:
+    """The Hub's size bucket for ``n`` examples."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                        (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")):
+        if n < limit:
+            return name
+    return "n>1T" if n > 10**12 else "1B<n<10B"
+
 
 def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCardData:
     from .build import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
 
     data = DatasetCardData(
         language=["en"],
-        license="cc-by-4.0",
+        license="other",
+        license_name=LICENSE_NAME,
+        license_link=LICENSE_FILE,
         pretty_name="peacetalks: European diplomacy around the Russia-Ukraine peace talks",
         task_categories=["token-classification", "text-classification"],
         task_ids=["named-entity-recognition", "entity-linking-classification"],
-        size_categories=["n<1K"],
+        size_categories=[size_category(tables[DEFAULT_CONFIG].num_rows)],
         annotations_creators=["expert-generated"],
         language_creators=["found"],
         multilinguality=["monolingual"],
@@ -209,8 +239,13 @@ The same figures as `peacetalks stats`:
 - Wikidata ids are given only where certain; entities without one have `wikidata: null`.
 - The `ner` config keeps named (`NAM`) mentions and time expressions only; where
   mentions nest, the outermost wins. Tokens come from spaCy's rule-based tokenizer.
-- The article texts are the publishers' own; the annotations are released under
-  CC BY 4.0. Use the texts for research, and cite the original outlets.
+- The article texts are the publishers' own (see Licensing).
+
+## Licensing
+
+{LICENSING}
+
+The same terms are in `{LICENSE_FILE}`.
 
 ## Citation
 
