@@ -49,12 +49,20 @@ SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
 CANDIDATE_CODES = ("W009", "W010")  # found in one document's text and its own annotations only
 
 
-def lint(ctx: "Context", tables: Tables, search: set[str] | None = None) -> list[Problem]:
+def lint(ctx: "Context", tables: Tables, search: set[str] | None = None, skip: set[str] = frozenset()) -> list[Problem]:
     """Every warning; with ``search``, the candidates (W009, W010) of those documents only (the
-    caller knows the others' from the cache)."""
+    caller knows the others' from the cache).
+
+    ``skip``: documents whose annotations could not be read or whose text drifted; they get
+    no warnings, and registry-wide warnings (W005) wait until every document is read, since
+    the entities a skipped document mentions are unknown."""
+    if skip:
+        tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
+        search = (search if search is not None else set(tables.documents.column("id").to_pylist())) - skip
     problems = []
     problems += _quotes_and_events(ctx, tables)
-    problems += _unused_entities(ctx, tables)
+    if not skip:
+        problems += _unused_entities(ctx, tables)
     problems += _bare_names(ctx, tables)
     problems += _label_consistency(ctx, tables)
     problems += _candidates(ctx, tables if search is None else only(tables, search))

@@ -53,8 +53,12 @@ def _gh_prop(s: str) -> str:
     return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+CAUSES_FIRST = ("D",)  # seeds and drift: a broken source explains the problems after it
+
+
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    return sorted(set(problems))
+    """By file and place, with problems of the sources (seeds, drift) before all others."""
+    return sorted(set(problems), key=lambda p: (not p.code.startswith(CAUSES_FIRST), p))
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:
