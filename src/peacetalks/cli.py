@@ -45,6 +45,13 @@ def _project(args, writes: str | None = None) -> Project:
     return project
 
 
+def _existing(paths: list[str]) -> None:
+    """Paths given on the command line must exist: a typo must not pass as 'no problems'."""
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+
+
 def cmd_ingest(args) -> int:
     from .ingest import IngestError, add_seed, check_drift, ingest
     project = _project(args, writes=None if args.check else "`peacetalks ingest`")
@@ -79,6 +86,7 @@ def cmd_ingest(args) -> int:
 def cmd_validate(args) -> int:
     from .problems import render
     from .validate import validate
+    _existing(args.paths)
     result = validate(_project(args), args.paths or None, cache=not args.no_cache)
     out = render(result.problems, args.format)
     if out:
@@ -101,6 +109,7 @@ def cmd_build(args) -> int:
 
 def cmd_fmt(args) -> int:
     from .fmt import fmt
+    _existing(args.paths)
     results = fmt(_project(args, writes=None if args.check else "`peacetalks fmt`"), args.paths or None,
                   check=args.check)
     changed = [r for r in results if r.changed]

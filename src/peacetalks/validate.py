@@ -135,9 +135,23 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         problems = apply_allow_list(ctx, problems + found, ann.allow)
 
     if paths:
-        wanted = [project.rel(Path(p)).rstrip("/") for p in paths]
+        wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
     return Result(sort_problems(problems), tables, labels, project)
+
+
+def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
+    """Asking for any file of a document asks for all of them: its annotation file, its text (where
+    candidate warnings are filed) and its metadata."""
+    files = {project.rel(project.documents): ".json", project.rel(project.corpus): (".txt", ".json")}
+    out = list(wanted)
+    for w in wanted:
+        folder, _, name = w.rpartition("/")
+        if folder in files and name.endswith(files[folder]):
+            stem = name.rsplit(".", 1)[0]
+            out += [project.rel(project.documents / f"{stem}.json"), project.rel(project.corpus / f"{stem}.txt"),
+                    project.rel(project.corpus / f"{stem}.json")]
+    return out
 
 
 def _by_document(problems: list[Problem], project: Project) -> dict[str, list[dict]]:
