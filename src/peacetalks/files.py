@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import os
+import stat
 import shutil
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +19,11 @@ from json_source_map import calculate as source_map
 
 from .problems import Problem
 
-MAX_JSON_BYTES = 8 * 1024 * 1024
-MAX_TEXT_BYTES = 2 * 1024 * 1024
+MAX_JSON_BYTES = 8 * 1024 * 1024  # an annotation file of the largest article is ~40 KB; registries grow slowly
+MAX_TEXT_BYTES = 2 * 1024 * 1024  # corpus texts: the longest news article is well under 100 KB
+MAX_SEED_BYTES = 2 * 1024 * 1024  # a raw article as received; a 200 MB seed drove validate to ~3.9 GiB
+MAX_JSON_DEPTH = 16  # the deepest corpus file nests 5 levels (document > events > event > arguments >
+# argument); recursive code (JSON Schema, fmt, source maps) runs only on files within this bound
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
@@ -26,19 +32,49 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
-def _read_bytes(path: Path | str, shown: str) -> tuple[bytes | None, list[Problem]]:
+def listing(folder: str) -> list[tuple[str, bool]]:
+    """The entries of a folder by name, with whether each is a regular file (a symbolic link, even to
+    a file, is not: inputs are regular files inside the project). Names as strings: no Path per file."""
+    with os.scandir(folder) as entries:
+        return sorted((e.name, e.is_file(follow_symlinks=False)) for e in entries)
+
+
+def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, list[Problem]]:
+    """A regular file's bytes, or the problem that prevents reading it: not a regular file (a
+    symbolic link, a folder, a device: F008), larger than ``limit`` (F005, checked before reading),
+    unreadable (F009). The one way every corpus input is read."""
     try:
-        with open(path, "rb") as f:
-            return f.read(), []
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
+        if e.errno == errno.ELOOP or os.path.islink(path):
+            return None, [Problem(shown, 1, 1, "F008", "file is a symbolic link; inputs are regular files",
+                                  "replace the link by the file itself, inside the project")]
         return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        return None, [Problem(shown, 1, 1, "F008", f"{kind}, where a file is expected",
+                              "corpus inputs are regular files; move it out of the corpus")]
+    with os.fdopen(fd, "rb") as f:
+        if st.st_size > limit:
+            return None, [Problem(shown, 1, 1, "F005", f"file is {st.st_size:,} bytes; the limit is {limit:,}",
+                                  "split the content, or raise the limit in peacetalks/files.py if it is legitimate")]
+        data = f.read(limit + 1)
+    if len(data) > limit:  # grew while read
+        return None, [Problem(shown, 1, 1, "F005", f"file is over the limit of {limit:,} bytes", None)]
+    return data, []
+
+
+def _read_bytes(path: Path | str, shown: str, limit: int = MAX_JSON_BYTES) -> tuple[bytes | None, list[Problem]]:
+    return read_bytes(path, shown, limit)
 
 
 def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
                    data: bytes | None = None) -> tuple[str | None, list[Problem]]:
     """A UTF-8, BOM-free, LF-only file's text, or the level-1 problems that prevent it (``data``: bytes already read)."""
     if data is None:
-        data, problems = _read_bytes(path, shown)
+        data, problems = _read_bytes(path, shown, limit)
         if data is None:
             return None, problems
     problems = []
@@ -61,16 +97,68 @@ def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
     return (None if problems else text), problems
 
 
+def _plain(data: bytes, value: Any) -> bool:
+    """True if a parsed JSON value certainly has no duplicate key and is at most ``MAX_JSON_DEPTH`` deep.
+
+    Duplicate keys: every ':' of the file is a key's or one inside a string, and orjson writes
+    strings back with the same colons, so the file has more colons than the re-written value
+    exactly when a key was repeated (files with \\u escapes take the exact path). Depth: one
+    walk over the containers, no recursion.
+    """
+    if b"\\u" in data or data.count(b":") != orjson.dumps(value).count(b":"):
+        return False
+    stack = [(value, 1)] if type(value) is dict or type(value) is list else []
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        for child in (item.values() if type(item) is dict else item):
+            if type(child) is dict or type(child) is list:
+                push((child, depth + 1))
+    return True
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
+
+
+def _structure_problem(text: str, shown: str) -> Problem | None:
+    """The first repeated key or nesting beyond ``MAX_JSON_DEPTH`` of a JSON text that parses, at its place."""
+    stack: list[set[str] | None] = []  # the keys seen in each open object (None for an array)
+    last = None
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token in "{[":
+            stack.append(set() if token == "{" else None)
+            if len(stack) > MAX_JSON_DEPTH:
+                line, col = _line_col(text.encode(), len(text[:m.start()].encode()))
+                return Problem(shown, line, col, "F012", f"JSON nests more than {MAX_JSON_DEPTH} levels deep",
+                               "corpus files are shallow records; remove the nested structure")
+        elif token in "}]":
+            stack.pop()
+        elif token == ":" and last is not None and stack and stack[-1] is not None:
+            key = orjson.loads(last.group())
+            if key in stack[-1]:
+                line, col = _line_col(text.encode(), len(text[:last.start()].encode()))
+                return Problem(shown, line, col, "F011", f"key {key!r} appears twice in the same object",
+                               "JSON keeps only the last value, so the first one is silently lost: keep one")
+            stack[-1].add(key)
+        last = m if token.startswith('"') else None
+    return None
+
+
 def quick_json(data: bytes) -> tuple[bool, Any]:
     """(True, value) if a JSON file's bytes pass every level-1 check at once, else (False, None).
 
-    Size within the limit, no BOM, no CR, and orjson's parse (which checks the UTF-8 itself);
-    ``read_json_file`` explains whatever fails."""
+    Size within the limit, no BOM, no CR, orjson's parse (which checks the UTF-8 itself), no
+    repeated key and no deep nesting; ``read_json_file`` explains whatever fails."""
     if len(data) <= MAX_JSON_BYTES and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
         try:
-            return True, orjson.loads(data)
+            value = orjson.loads(data)
         except orjson.JSONDecodeError:
-            pass
+            return False, None
+        if _plain(data, value):
+            return True, value
     return False, None
 
 
@@ -87,10 +175,12 @@ def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> t
     if text is None:
         return None, problems
     try:
-        return orjson.loads(text), []
+        value = orjson.loads(text)
     except orjson.JSONDecodeError as e:
         return None, [Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}",
                               "check for a missing comma or quote, or a trailing comma, just before this point")]
+    found = _structure_problem(text, shown)
+    return (None, [found]) if found else (value, [])
 
 
 @contextmanager
