@@ -14,7 +14,6 @@ placed back at its line and column.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .files import Locator, quick_json, read_json_file
+from .files import MAX_JSON_BYTES, Locator, listing, odd_entry, quick_json, read_bytes, read_json_file
 from .problems import Problem
 from .project import Project
 from .schemas import Schemas
@@ -51,12 +50,6 @@ BATCH = 256  # parsed files held as Python objects at once before they become Ar
 HELPER_SHARE = 0.35
 
 
-def listing(folder: str) -> list[tuple[str, bool]]:
-    """The entries of a folder by name, with whether each is a file (names as strings: no Path per file)."""
-    with os.scandir(folder) as entries:
-        return sorted((e.name, e.is_file()) for e in entries)
-
-
 def helper_share(names: list[str]) -> int:
     """Where the second process's part of a folder listing starts (both processes compute it alike)."""
     return len(names) - int(len(names) * HELPER_SHARE)
@@ -74,11 +67,10 @@ def read_valid(schemas: Schemas, folder: str, names: list[str]) -> list[pa.Array
         stem, dot, suffix = name.rpartition(".")
         if not (dot and stem and suffix == "json") or name.startswith(".") or not schemas.is_valid_id(stem):
             continue
-        try:
-            with open(f"{folder}/{name}", "rb") as f:
-                ok, value = quick_json(f.read())
-        except OSError:
+        raw, _ = read_bytes(f"{folder}/{name}", name, MAX_JSON_BYTES)
+        if raw is None:
             continue
+        ok, value = quick_json(raw)
         if not ok or not schemas.is_valid("annotations", value) or value["document"] != stem:
             continue
         batch.append(value)
@@ -168,7 +160,11 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
             p.append(Problem(shown, 1, 1, "F008", "annotation files are JSON; YAML files are not read",
                              f"convert it to {stem}.json (YAML is never parsed, so its tags cannot run)"))
             continue
-        if not is_file or suffix != ".json":
+        if not is_file:
+            p.append(Problem(shown, 1, 1, "F008", f"unexpected entry in annotations/documents/: {odd_entry(path)}",
+                             "it holds only <document id>.json files"))
+            continue
+        if suffix != ".json":
             p.append(Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
                              "it holds only <document id>.json files"))
             continue
@@ -182,11 +178,7 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
             continue
         key = None
         if cache is not None and digests and stem in digests:
-            try:
-                with open(path, "rb") as f:
-                    raw = f.read()
-            except OSError:
-                raw = None
+            raw, _ = read_bytes(path, shown, MAX_JSON_BYTES)  # (a file that fails is explained by _read_one)
             if raw is not None:
                 key = document_key(raw, digests[stem])
                 if key in cache:

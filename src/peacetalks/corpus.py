@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from .files import Locator, read_json_file, read_text_file
+from .files import Locator, listing, odd_entry, read_json_file, read_text_file
 from .problems import Problem
 from .project import Project
 from .schemas import Schemas
@@ -43,14 +42,14 @@ def load_corpus(project: Project, schemas: Schemas, locator: Locator) -> tuple[l
                             "run `peacetalks ingest` to produce it from seeds/")]
     folder, prefix = str(project.corpus), project.rel(project.corpus)
     stems: dict[str, set[str]] = {}
-    with os.scandir(folder) as entries:  # names as strings: no Path object per file
-        listing = sorted((e.name, e.is_file()) for e in entries)
-    for name, is_file in listing:
+    for name, is_file in listing(folder):
         if name.startswith(".") and name.endswith(".tmp"):
             continue
         stem, dot, suffix = name.rpartition(".")
         if not is_file or not dot or not stem or f".{suffix}" not in (".txt", ".json"):
-            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", "unexpected file in corpus/",
+            what = f"unexpected entry in corpus/: {odd_entry(f'{folder}/{name}')}" if not is_file else \
+                "unexpected file in corpus/"
+            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", what,
                                     "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
             continue
         stems.setdefault(stem, set()).add(f".{suffix}")

@@ -39,6 +39,13 @@ def listing(folder: str) -> list[tuple[str, bool]]:
         return sorted((e.name, e.is_file(follow_symlinks=False)) for e in entries)
 
 
+def odd_entry(path: Path | str) -> str:
+    """What a folder entry that is not a regular file is, for a message."""
+    if os.path.islink(path):
+        return "a symbolic link; inputs are regular files inside the project"
+    return "a folder, where only files belong" if os.path.isdir(path) else "not a regular file"
+
+
 def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, list[Problem]]:
     """A regular file's bytes, or the problem that prevents reading it: not a regular file (a
     symbolic link, a folder, a device: F008), larger than ``limit`` (F005, checked before reading),
@@ -179,8 +186,15 @@ def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> t
     except orjson.JSONDecodeError as e:
         return None, [Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}",
                               "check for a missing comma or quote, or a trailing comma, just before this point")]
-    found = _structure_problem(text, shown)
+    found = structure_problem(text.encode("utf-8"), value, shown)
     return (None, [found]) if found else (value, [])
+
+
+def structure_problem(data: bytes, value: Any, shown: str) -> Problem | None:
+    """A parsed JSON file's repeated key (F011) or excess nesting (F012), at its place; None if it has neither."""
+    if _plain(data, value):
+        return None
+    return _structure_problem(data.decode("utf-8", "replace"), shown)
 
 
 @contextmanager

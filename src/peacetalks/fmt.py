@@ -20,13 +20,14 @@ not occur) are reported as ``path:line:col: CODE message`` and also exit 1.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
-from .files import Locator, atomic_write, dump_records
+from .files import MAX_JSON_BYTES, Locator, atomic_write, dump_records, listing, read_bytes, structure_problem
 from .problems import Problem
 from .project import Project
 
@@ -203,8 +204,10 @@ def _registry(data: dict, list_key: str, kind: str, sort_key) -> dict:
 
 def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
     """The hand-curated files: document annotations, the registries and the allow-list."""
-    files = sorted(project.documents.glob("*.json")) if project.documents.is_dir() else []
-    files += [p for p in (project.entities, project.xdoc_events, project.allow) if p.exists()]
+    folder = project.documents
+    files = [folder / name for name, _ in listing(str(folder)) if name.endswith(".json") and not name.startswith(".")] \
+        if folder.is_dir() else []  # (a folder or link named like a file is listed, and reported when read)
+    files += [p for p in (project.entities, project.xdoc_events, project.allow) if os.path.lexists(p)]
     if paths:
         wanted = [Path(p).resolve() for p in paths]
         files = [f for f in files if any(f.resolve() == w or w in f.resolve().parents for w in wanted)]
@@ -213,7 +216,9 @@ def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
 
 def format_file(project: Project, path: Path, locator: Locator) -> Formatted:
     shown = project.rel(path)
-    before = path.read_bytes()
+    before, found = read_bytes(path, shown, MAX_JSON_BYTES)
+    if before is None:  # not a regular file, or too large: reported as validate reports it, never touched
+        return Formatted(path, shown, b"", None, found)
     result = Formatted(path, shown, before)
     raw = before[3:] if before.startswith(b"\xef\xbb\xbf") else before
     try:
@@ -221,6 +226,10 @@ def format_file(project: Project, path: Path, locator: Locator) -> Formatted:
     except orjson.JSONDecodeError as e:
         result.problems.append(Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON, not formatted: {e.msg}",
                                        "fix the syntax first (a missing comma or quote, or a trailing comma)"))
+        return result
+    found = structure_problem(raw.replace(b"\r\n", b"\n"), data, shown)
+    if found is not None:  # formatting would silently drop a repeated key's first value
+        result.problems.append(found)
         return result
     if not isinstance(data, dict):
         result.problems.append(Problem(shown, 1, 1, "S001", "the file is not a JSON object, not formatted", None))

@@ -40,7 +40,8 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
 
     try:
         if documents is not None:
-            from .annotations import helper_share, listing, read_valid
+            from .annotations import helper_share, read_valid
+            from .files import listing
             from .files import gc_paused
             from .schemas import Schemas
 

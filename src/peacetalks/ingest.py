@@ -27,6 +27,7 @@ corpus/<id>.json. The document id is the seed's file name without ``.txt``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import orjson
 
-from .files import atomic_write, dump_json
+from .files import MAX_SEED_BYTES, atomic_write, dump_json, listing, read_bytes, read_json_file
 from .problems import Problem
 from .project import Project
 
@@ -155,7 +156,14 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stat
 
 
 def seed_files(project: Project) -> list[Path]:
-    return sorted(p for p in project.seeds.glob("*.txt") if p.is_file())
+    """Every ``seeds/*.txt`` entry (odd ones, a link or a folder, are reported when read)."""
+    return sorted(project.seeds / name for name, _ in listing(str(project.seeds)) if name.endswith(".txt")) \
+        if project.seeds.is_dir() else []
+
+
+def read_seed(project: Project, seed: Path) -> tuple[bytes | None, list[Problem]]:
+    """A seed's bytes: a regular file within the seed size limit."""
+    return read_bytes(seed, project.rel(seed), MAX_SEED_BYTES)
 
 
 def read_checksums(project: Project) -> dict[str, str]:
@@ -177,7 +185,11 @@ def check_seeds(project: Project) -> list[Problem]:
     sums_path = project.rel(project.seeds / "SHA256SUMS")
     problems = []
     for seed in seed_files(project):
-        digest = hashlib.sha256(seed.read_bytes()).hexdigest()
+        raw, found = read_seed(project, seed)
+        if raw is None:
+            problems += found
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
         if seed.name not in sums:
             problems.append(Problem(project.rel(seed), 1, 1, "D002", "seed is not listed in seeds/SHA256SUMS",
                                     f"add the line '{digest}  {seed.name}' to {sums_path}"))
@@ -196,18 +208,18 @@ def regenerate(project: Project) -> tuple[dict[str, bytes], list[Problem]]:
     for seed in seed_files(project):
         side = seed.with_name(seed.name[:-4] + ".meta.json")
         stated = None
-        if side.exists():
-            try:
-                stated = orjson.loads(side.read_bytes())
-            except orjson.JSONDecodeError as e:
-                problems.append(Problem(project.rel(side), e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}", None))
-                continue
-            found = check_stated(stated, project.rel(side))
+        if os.path.lexists(side):
+            stated, found = read_json_file(side, project.rel(side))
+            found = found or check_stated(stated, project.rel(side))
             if found:
                 problems += found
                 continue
+        raw, found = read_seed(project, seed)
+        if raw is None:
+            problems += found  # (check_seeds reports it too; sort_problems keeps one)
+            continue
         try:
-            files.update(normalise(seed.read_bytes(), seed.name, shown_path=project.rel(seed), stated=stated,
+            files.update(normalise(raw, seed.name, shown_path=project.rel(seed), stated=stated,
                                    stated_path=project.rel(side)).files())
         except IngestError as e:
             problems.append(e.problem)
@@ -257,6 +269,10 @@ def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: 
     """Add a raw article to seeds/ (byte for byte, checksum recorded, stated metadata beside it),
     regenerate corpus/, and start its annotation file. Nothing is written if anything is wrong."""
     try:
+        size = os.stat(source).st_size
+        if size > MAX_SEED_BYTES:
+            raise IngestError(Problem(str(source), 1, 1, "F005", f"the article is {size:,} bytes; a seed may have "
+                                      f"{MAX_SEED_BYTES:,}", "is it one news article, as text? split or clean it"))
         raw = Path(source).read_bytes()
     except OSError as e:
         raise IngestError(Problem(str(source), 1, 1, "F009", f"cannot read the article: {e.strerror}", None)) from None

@@ -1,0 +1,118 @@
+"""Files stay files, inside the tree, within limits: every command treats odd entries as validate does."""
+
+import json
+import os
+
+import pytest
+
+from peacetalks.cli import main
+from peacetalks.validate import validate
+
+from conftest import DOC, locate
+
+COMMANDS = (["validate", "--no-cache"], ["fmt", "--check"], ["fmt"], ["build", "--out", "{tmp}/rel"], ["view", "--out", "{tmp}/site"],
+            ["stats"], ["check", "--no-cache"])
+
+
+def run_all(project, tmp_path, capsys):
+    """Every command on the project: none may raise; each that checks reports a problem (exit 1)."""
+    codes = {}
+    for command in COMMANDS:
+        argv = [a.format(tmp=tmp_path) for a in command]
+        codes[command[0] + (" --check" if "--check" in command else "")] = main(["--root", str(project.root), *argv])
+        capsys.readouterr()
+    assert not (tmp_path / "rel").exists() and not (tmp_path / "site").exists()
+    return codes
+
+
+def problems(project, code):
+    return [p for p in validate(project).problems if p.code == code]
+
+
+@pytest.mark.parametrize("where", ["annotations/documents/{doc}.json", "corpus/{doc}.txt", "corpus/{doc}.json",
+                                   "annotations/entities.json", "seeds/{doc}.txt"])
+def test_a_symlink_to_a_file_outside_the_project_is_refused(project, tmp_path, capsys, where):
+    path = project.root / where.format(doc=DOC)
+    outside = tmp_path / "outside"
+    outside.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(outside)
+    found = problems(project, "F008")
+    assert [p.path for p in found] == [where.format(doc=DOC)], [p.render() for p in validate(project).problems]
+    assert "symbolic link" in found[0].message
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1 and codes["build"] == 1 and codes["check"] == 1
+    assert outside.read_bytes() == path.read_bytes()  # nothing written through the link
+
+
+@pytest.mark.parametrize("where", ["annotations/documents/005_draft.json", "corpus/005_draft.txt",
+                                   "seeds/005_draft.txt"])
+def test_a_folder_named_like_a_file_is_reported_by_every_command(project, tmp_path, capsys, where):
+    (project.root / where).mkdir()
+    (project.root / where / "inside.json").write_text("{}", "utf-8")
+    assert [p.path for p in problems(project, "F008")] == [where]
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1 and codes["build"] == 1
+    assert codes["fmt --check"] == (1 if where.startswith("annotations/") else 0)  # fmt reads annotations only
+
+
+@pytest.mark.parametrize("where,needle,duplicate", [
+    ("annotations/documents/{doc}.json", '"level": "NAM"', '"level": "NAM", "level": "NOM"'),
+    ("annotations/documents/{doc}.json", '"document": ', '"document": "x", "document": '),
+    ("annotations/entities.json", '"type": "PER"', '"type": "PER", "type": "ORG"'),
+    ("corpus/{doc}.json", '"title": ', '"title": null, "title": '),
+    ("annotations/allow.json", '"reason": ', '"reason": "x", "reason": '),
+])
+def test_a_repeated_key_is_an_error_at_its_line(project, tmp_path, capsys, where, needle, duplicate):
+    path = project.root / where.format(doc=DOC)
+    text = path.read_text("utf-8")
+    if needle not in text:
+        pytest.skip(f"{where} has no {needle}")
+    path.write_text(text.replace(needle, duplicate, 1), "utf-8")
+    line, _ = locate(path, duplicate)
+    found = problems(project, "F011")
+    assert [(p.path, p.line) for p in found] == [(where.format(doc=DOC), line)], [p.render() for p in found]
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1
+    if where.startswith("annotations/"):  # the files fmt formats
+        assert codes["fmt --check"] == 1 and codes["fmt"] == 1
+    assert duplicate in path.read_text("utf-8")  # fmt did not resolve it by dropping a value
+
+
+@pytest.mark.parametrize("where,depth", [("annotations/documents/{doc}.json", 17), ("annotations/documents/{doc}.json", 1000),
+                                         ("annotations/entities.json", 200), ("annotations/xdoc-events.json", 5000),
+                                         ("corpus/{doc}.json", 50)])
+def test_deep_nesting_is_refused_before_any_recursive_check(project, tmp_path, capsys, where, depth):
+    path = project.root / where.format(doc=DOC)
+    data = json.loads(path.read_text("utf-8"))
+    data["extra"] = json.loads("[" * depth + "]" * depth) if depth < 900 else None
+    text = json.dumps(data)
+    if data["extra"] is None:
+        text = text.replace('"extra": null', '"extra": ' + "[" * depth + "]" * depth)
+    path.write_text(text, "utf-8")
+    found = [p for p in validate(project).problems if p.code in ("F012", "F004")]
+    assert found and found[0].path == where.format(doc=DOC), [p.render() for p in validate(project).problems]
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1 and codes["build"] == 1
+
+
+@pytest.mark.parametrize("where,limit", [("seeds/{doc}.txt", "MAX_SEED_BYTES"), ("corpus/{doc}.txt", "MAX_TEXT_BYTES"),
+                                         ("annotations/documents/{doc}.json", "MAX_JSON_BYTES"),
+                                         ("annotations/entities.json", "MAX_JSON_BYTES")])
+def test_every_input_kind_has_a_size_limit_checked_before_reading(project, tmp_path, capsys, where, limit):
+    import peacetalks.files as files
+    path = project.root / where.format(doc=DOC)
+    with open(path, "r+b") as f:  # a sparse file just over the limit: nothing is read to find it too large
+        f.truncate(getattr(files, limit) + 1)
+    found = problems(project, "F005")
+    assert where.format(doc=DOC) in [p.path for p in found], [p.render() for p in validate(project).problems]
+    run_all(project, tmp_path, capsys)
+
+
+def test_an_oversized_article_is_not_added(project, tmp_path, capsys):
+    import peacetalks.files as files
+    article = tmp_path / "big.txt"
+    with open(article, "wb") as f:
+        f.truncate(files.MAX_SEED_BYTES + 1)
+    assert main(["--root", str(project.root), "ingest", "--add", str(article), "--id", "005_big"]) == 1
+    assert "F005" in capsys.readouterr().err and not (project.seeds / "005_big.txt").exists()
