@@ -38,11 +38,12 @@ import orjson
 from .files import MAX_SEED_BYTES, atomic_write, dump_json, listing, read_bytes, read_json_file
 from .problems import Problem
 from .project import Project
+from .schemas import calendar_date
 
 #: Bumped whenever the normaliser's output may change; recorded in every corpus record.
 NORMALISER_VERSION = "1.0"
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # schema/common.json Id (fullmatch)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _HSPACE = re.compile(r"[^\S\n]+")
 _DATE_HEADER = re.compile(r"^date (\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?:\s+|$)")
@@ -73,8 +74,8 @@ class Record:
 
 
 META_FIELDS = ("title", "date", "outlet", "author", "url")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
-_DATE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*")  # (fullmatch)
+_DATE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")  # (fullmatch)
 
 
 def check_stated(stated: dict, shown: str) -> list[Problem]:
@@ -88,9 +89,9 @@ def check_stated(stated: dict, shown: str) -> list[Problem]:
                                     f"allowed: {', '.join(META_FIELDS)}"))
         elif not isinstance(value, str) or not value.strip():
             problems.append(Problem(shown, 1, 1, "S004", f"{key!r} must be a non-empty string", None))
-        elif key == "date" and not _DATE.match(value):
+        elif key == "date" and not (_DATE.fullmatch(value) and calendar_date(value)):
             problems.append(Problem(shown, 1, 1, "S006", f"date {value!r} is not YYYY-MM-DD", None))
-        elif key == "url" and not _URL.match(value):
+        elif key == "url" and not _URL.fullmatch(value):
             problems.append(Problem(shown, 1, 1, "S006", f"url {value!r} is not an http(s) URL", None))
     return problems
 
@@ -100,7 +101,7 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stat
     """Normalise one seed (its bytes and file name) into a corpus record; ``stated``: metadata given beside it."""
     shown = shown_path or file_name
     doc_id = file_name[:-4] if file_name.endswith(".txt") else file_name
-    if not _ID.match(doc_id) or ".." in doc_id:
+    if not _ID.fullmatch(doc_id) or ".." in doc_id:
         raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {file_name!r} does not give a safe document id",
                                   "rename the seed: letters, digits, '.', '_' and '-' only, ending in .txt"))
     data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
@@ -119,6 +120,9 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stat
     date = None
     if lines and (m := _DATE_HEADER.match(lines[0])):
         date = m.group(1)
+        if not calendar_date(date):
+            raise IngestError(Problem(shown, 1, 1, "S006", f"the date line gives {date}, which is not a calendar date",
+                                      "correct the date as the source states it (YYYY-MM-DD)"))
         lines[0] = lines[0][m.end():]
         if not lines[0]:
             lines.pop(0)

@@ -7,7 +7,9 @@ friendly problems with hints.
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +23,70 @@ from referencing.jsonschema import DRAFT202012
 
 #: The schema of each kind of file, by the last part of its $id.
 KINDS = ("annotations", "entities", "xdoc-events", "corpus", "layers", "allow", "manifest")
+
+_TIMEX_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?|(\d{4})-W(\d{2})")
+
+
+def calendar_date(value: str) -> bool:
+    """An ISO 8601 date (YYYY-MM-DD) that exists in the calendar (no 2025-02-30); formats concern strings only."""
+    if not isinstance(value, str):
+        return True
+    try:
+        return len(value) == 10 and _dt.date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+def timex_value(value: str) -> bool:
+    """The calendar part of a TIMEX3 value exists: a real day (2025-02-28, not 2025-02-30), a real ISO
+    week (2026-W53 exists, 2025-W53 does not). The pattern checks the form; this the calendar."""
+    m = _TIMEX_DATE.match(value) if isinstance(value, str) else None
+    if not m:
+        return True  # no calendar date in it (PRESENT_REF, XXXX-03, 201X, ...)
+    if m.group(1) and m.group(3):
+        return calendar_date(value[:10])
+    if m.group(4):
+        try:
+            _dt.date.fromisocalendar(int(m.group(4)), int(m.group(5)), 1)
+        except ValueError:
+            return False
+    return True
+
+
+#: Formats beyond JSON Schema's own, checked alike by both validators (jsonschema-rs and jsonschema).
+FORMATS = {"calendar-date": calendar_date, "timex": timex_value}
+
+
+def _ecma(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern for Python's ``re``: an unescaped ``$`` outside a character
+    class matches only at the very end (Python's ``$`` also matches before a final newline, so
+    ``^[a-z]+$`` would accept ``"macron\\n"``)."""
+    out, escaped, in_class = [], False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "$" and not in_class:
+            out.append(r"\Z")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not re.search(_ecma(pattern), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Detailed = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
+for _name, _check in FORMATS.items():
+    _FORMAT_CHECKER.checks(_name)(_check)
 
 
 def _urn(kind: str) -> str:
@@ -56,14 +122,15 @@ class Schemas:
     @cached_property
     def _fast(self) -> dict[str, Any]:
         return {
-            kind: jsonschema_rs.Draft202012Validator(self.schema(kind), registry=self._rs_registry)
+            kind: jsonschema_rs.Draft202012Validator(self.schema(kind), registry=self._rs_registry, formats=FORMATS,
+                                                     validate_formats=True, ignore_unknown_formats=False)
             for kind in KINDS if _urn(kind) in self.documents
         }
 
     @cached_property
     def _detailed(self) -> dict[str, jsonschema.Draft202012Validator]:
         return {
-            kind: jsonschema.Draft202012Validator(self.schema(kind), registry=self.registry)
+            kind: _Detailed(self.schema(kind), registry=self.registry, format_checker=_FORMAT_CHECKER)
             for kind in KINDS if _urn(kind) in self.documents
         }
 
@@ -81,7 +148,7 @@ class Schemas:
 
     @cached_property
     def _id(self):
-        return jsonschema_rs.validator_for(self.documents[_urn("common")]["$defs"]["Id"])
+        return jsonschema_rs.Draft202012Validator(self.documents[_urn("common")]["$defs"]["Id"])
 
     def is_valid_id(self, value: str) -> bool:
         """Whether a string is a safe id (the common.json Id definition)."""
@@ -172,6 +239,9 @@ def _translate(error: jsonschema.ValidationError, resolve) -> Iterator[SchemaErr
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         yield SchemaError(where, "S004", f"{_field(error)!r} must be {expected}, not {_json_type(error.instance)}",
                           "write numbers without quotes" if expected == "integer" and isinstance(error.instance, str) else None)
+        return
+    if kind in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "maxLength", "maxItems"):
+        yield SchemaError(where, "S006", f"{_field(error)!r}: {error.message}", schema.get("description"))
         return
     if kind in ("pattern", "format"):
         description = schema.get("description")
