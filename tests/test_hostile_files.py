@@ -116,3 +116,53 @@ def test_an_oversized_article_is_not_added(project, tmp_path, capsys):
         f.truncate(files.MAX_SEED_BYTES + 1)
     assert main(["--root", str(project.root), "ingest", "--add", str(article), "--id", "005_big"]) == 1
     assert "F005" in capsys.readouterr().err and not (project.seeds / "005_big.txt").exists()
+
+
+@pytest.mark.parametrize("field,value,code", [
+    ("start", 9223372036854775808, "S006"), ("start", 99999999999999999999, "S006"), ("end", 2097153, "S006"),
+    ("start", -1, "S006"), ("entity", "emmanuel-macron\n", "S006"), ("entity", "emmanuel-macron\u202e", "S006"),
+    ("entity", "\u200bemmanuel-macron", "S006"), ("value", "2025-02-30", "S006"), ("value", "2025-W53", "S006"),
+    ("value", "2025-13", "S006"), ("value", "2025-04-31TMO", "S006"),
+])
+def test_values_that_would_lie_are_refused(project, tmp_path, capsys, field, value, code):
+    path = project.documents / f"{DOC}.json"
+    data = json.loads(path.read_text("utf-8"))
+    target = next(m for m in data["mentions"] if (field == "value") == ("value" in m))
+    target[field] = value
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    found = [p for p in validate(project).errors if p.path == f"annotations/documents/{DOC}.json"]
+    assert [p.code for p in found] == [code], [p.render() for p in found]
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1 and codes["build"] == 1
+
+
+@pytest.mark.parametrize("good", ["2024-02-29", "2026-W53", "XXXX-03", "2025-04-17TMO", "PRESENT_REF", "201X"])
+def test_real_calendar_values_pass(good):
+    from peacetalks.schemas import timex_value
+    assert timex_value(good)
+
+
+@pytest.mark.parametrize("field,value", [("wikidata", "Q0"), ("wikidata", "Q0123"), ("wikidata", "Q7747\n"),
+                                         ("id", "Emmanuel-Macron"), ("id", "emmanuel-macron\n")])
+def test_registry_values_that_would_lie_are_refused(project, field, value):
+    registry = json.loads(project.entities.read_text("utf-8"))
+    extra = {**next(e for e in registry["entities"] if e["id"] == "emmanuel-macron")}
+    if field == "id":
+        registry["entities"].append({**extra, field: value})
+    else:
+        next(e for e in registry["entities"] if e["id"] == "emmanuel-macron")[field] = value
+    project.entities.write_text(json.dumps(registry, ensure_ascii=False), "utf-8")
+    found = [p for p in validate(project).errors if p.path == "annotations/entities.json"]
+    assert found and {p.code for p in found} <= {"S006", "R001"}, [p.render() for p in found]
+
+
+def test_document_ids_that_differ_only_by_case_are_refused(project, tmp_path, capsys):
+    article = tmp_path / "a.txt"
+    article.write_text("Headline\nMacron met Starmer.\n", "utf-8")
+    root = ["--root", str(project.root)]
+    assert main([*root, "ingest", "--add", str(article), "--id", "x1"]) == 0
+    assert main([*root, "ingest", "--add", str(article), "--id", "X1"]) == 1
+    assert "only by case" in capsys.readouterr().err
+    for bad in ("x2\n", "x2\u202e", "x\u00002"):
+        assert main([*root, "ingest", "--add", str(article), "--id", bad]) == 1
+    assert sorted(p.name for p in project.seeds.glob("x*")) == ["x1.txt"]

@@ -283,6 +283,11 @@ def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: 
     doc_id = doc_id or Path(source).name.removesuffix(".txt")
     name = f"{doc_id}.txt"
     seed = project.seeds / name
+    taken = {p.name.lower(): p.name for p in seed_files(project)}
+    if name.lower() in taken and taken[name.lower()] != name:
+        raise IngestError(Problem(project.rel(seed), 1, 1, "R001", f"seed {taken[name.lower()]} differs from {name} "
+                                  "only by case", "choose another id with --id: ids name files, and case-insensitive "
+                                  "file systems see one name"))
     if seed.exists():
         raise IngestError(Problem(project.rel(seed), 1, 1, "R001", f"seed {name} already exists",
                                   "choose another id with --id; seeds are never replaced"))

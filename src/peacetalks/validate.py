@@ -364,11 +364,27 @@ def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdo
         problems.append(ctx.at(row["document"], f"/{row['layer']}/{row['index']}/id", "R001",
                                f"id {row['id']!r} is already used in this document",
                                "ids are unique across the mentions, events and quotes of a document"))
+    # registry and document ids name files (entity pages, documents): unique regardless of case, as
+    # macOS and Windows file systems compare names
     for frame, path, key in ((entities, ctx.project.entities, "entities"), (xdoc, ctx.project.xdoc_events, "events")):
-        dup = frame.with_row_index("i").filter(pl.int_range(pl.len()).over("id") > 0)
+        dup = (frame.with_row_index("i").with_columns(pl.col("id").str.to_lowercase().alias("folded"))
+               .with_columns(pl.col("id").first().over("folded").alias("first"))
+               .filter(pl.int_range(pl.len()).over("folded") > 0))
         for row in dup.iter_rows(named=True):
-            problems.append(ctx.at_file(path, f"/{key}/{row['i']}/id", "R001", f"id {row['id']!r} is used twice",
-                                        "merge the two records or rename one"))
+            same = row["id"] == row["first"]
+            problems.append(ctx.at_file(path, f"/{key}/{row['i']}/id", "R001",
+                                        f"id {row['id']!r} is used twice" if same else
+                                        f"id {row['id']!r} differs from {row['first']!r} only by case",
+                                        "merge the two records or rename one" if same else
+                                        "ids name files, and case-insensitive file systems see one name: rename one"))
+    folded: dict[str, str] = {}
+    for document in tables.documents.column("id").to_pylist():
+        other = folded.setdefault(document.lower(), document)
+        if other != document:
+            problems.append(Problem(ctx.project.rel(ctx.project.corpus / f"{document}.json"), 1, 1, "R001",
+                                    f"document id {document!r} differs from {other!r} only by case",
+                                    "document ids name files, and case-insensitive file systems see one name: "
+                                    "give the new document another id"))
 
     # R002 / R003: mention -> registry entity, types agree
     if have_entities:
