@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
 from .annotations import Tables, only
 from .problems import Problem
@@ -61,6 +62,7 @@ def lint(ctx: "Context", tables: Tables, search: set[str] | None = None, skip: s
         search = (search if search is not None else set(tables.documents.column("id").to_pylist())) - skip
     problems = []
     problems += _quotes_and_events(ctx, tables)
+    problems += _name_spans(ctx, tables)
     if not skip:
         problems += _unused_entities(ctx, tables)
     problems += _bare_names(ctx, tables)
@@ -107,6 +109,36 @@ def _quotes_and_events(ctx: "Context", tables: Tables) -> list[Problem]:
         problems.append(ctx.at(row["document"], f"/events/{row['index']}", "W004",
                                f"event {row['id']} {row['trigger_text']!r} ({row['type']}) has no arguments",
                                "add its participants, place and time where the text names them"))
+    return problems
+
+
+def _name_spans(ctx: "Context", tables: Tables) -> list[Problem]:
+    """W012: a name with a possessive 's ("Hungary's"); W013: a name that begins with a capital and
+    ends in a lowercase word, as a span that swallowed the next words does ("Luxembourg next month").
+    Both rules of GUIDELINES §2.3 have exceptions (McDonald's; a name such as "Doctors without
+    borders"), hence warnings that a reviewer may accept."""
+    mentions = tables.mentions
+    if not mentions.num_rows:
+        return []
+    names = mentions.filter(pc.equal(mentions.column("level"), "NAM"))
+    texts = names.column("text")
+    possessive = pc.match_substring_regex(texts, r"\p{L}['’]s$")
+    tail = pc.match_substring_regex(texts, r"^\p{Lu}\S*(?:\s+\S+)*\s+\p{Ll}[\p{L}'’-]*$")
+    problems = []
+    for row in names.filter(pc.or_(possessive, tail)).to_pylist():
+        t, s = row["text"], row["start"]
+        if re.search(r"\w['’]s$", t):
+            core = t[:-2]
+            problems.append(ctx.at(row["document"], f"/mentions/{row['index']}/end", "W012",
+                                   f"name {t!r} includes a possessive 's",
+                                   f"the possessive is outside the name: [{s}, {s + len(core)}) {core!r}"))
+        else:
+            words = list(re.finditer(r"\S+", t))
+            capital = [w for w in words if w.group()[0].isupper() or w.group()[0].isdigit()]
+            end = capital[-1].end() if capital else words[0].end()
+            problems.append(ctx.at(row["document"], f"/mentions/{row['index']}/end", "W013",
+                                   f"name {t!r} ends in the lowercase word {words[-1].group()!r}",
+                                   f"did the span take in the words after the name? [{s}, {s + end}) {t[:end]!r}"))
     return problems
 
 

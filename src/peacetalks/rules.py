@@ -133,6 +133,15 @@ _RULES = [
          "`peacetalks fmt` fills in the offsets of a span written as {\"text\": ..., \"occurrence\": N}; the text must occur at least N times (word-bounded occurrences are counted when there are any; `peacetalks locate DOC TEXT --all` lists them).",
          '{"text": "Macron", "occurrence": 9, "type": "PER", ...} in a document with five', '{"text": "Macron", "occurrence": 2, "type": "PER", ...}'),
     # level 4: references
+    Rule("T006", "span-crosses-paragraph", "span runs over a paragraph break",
+         "A mention, trigger, cue or flag lies within one paragraph (one line of the text), so that no token sequence in the ner config starts a sentence inside a name. Two spans are exceptions: a quote's content (a long direct quote may run over paragraphs, GUIDELINES §5.2) and a quality flag's passage (an inserted passage may be several paragraphs, §7).",
+         '{"text": "Luxembourg\\nThe", "start": 120, "end": 134}', '{"text": "Luxembourg", "start": 120, "end": 130}'),
+    Rule("T007", "span-splits-character", "span edge falls inside a grapheme cluster",
+         "A span starts and ends between characters as readers see them (extended grapheme clusters): never between a letter and its combining accent, nor inside an emoji sequence.",
+         '"Adébáyọ" where the text has "Adébáyọ̀" (the grave accent U+0300 left outside)', '"Adébáyọ̀", the accent included'),
+    Rule("T008", "name-span-punctuation", "name's span starts or ends with punctuation",
+         "A named mention covers the name alone (GUIDELINES §2.3): no comma, full stop, quotation mark or bracket at its edges. An abbreviation keeps its period (\"U.S.\", \"Jr.\"), and a bracket the name itself opens is kept.",
+         '{"text": "Maria Lindqvist,", "start": 40, "end": 56}', '{"text": "Maria Lindqvist", "start": 40, "end": 55}'),
     Rule("R001", "duplicate-id", "id is used twice",
          "Ids are unique: mention, event and quote ids within their document (across all three layers), entity and cross-document event ids within their registry, document ids within the corpus.",
          '[{"id": "m1", ...}, {"id": "m1", ...}]', '[{"id": "m1", ...}, {"id": "m2", ...}]'),
@@ -208,6 +217,12 @@ _RULES = [
     Rule("W011", "unused-allow-entry", "allow-list entry matches no warning",
          "Every entry of annotations/allow.json must accept a current warning (like ruff's unused-noqa), so the list cannot go stale.",
          '{"code": "W004", "path": null, "contains": "e99", "reason": "..."}', "remove the entry"),
+    Rule("W012", "name-possessive", "name's span includes a possessive 's",
+         "The possessive 's is outside a name (GUIDELINES §2.3): \"Hungary's\" is the GPE \"Hungary\". A name that really ends in 's (McDonald's) is accepted in annotations/allow.json.",
+         '{"text": "Hungary\'s", "type": "GPE", "level": "NAM"}', '{"text": "Hungary", "type": "GPE", "level": "NAM"}'),
+    Rule("W013", "name-lowercase-tail", "name begins with a capital and ends in a lowercase word",
+         "A span that took in the words after a name (\"Luxembourg next month\") begins with a capital and ends in a lowercase word; a real name of that shape is accepted in annotations/allow.json with its reason.",
+         '{"text": "Luxembourg next month", "type": "GPE", "level": "NAM"}', '{"text": "Luxembourg", "type": "GPE", "level": "NAM"}'),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pandera.polars as pdr
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
 from .annotations import DOCUMENT, Tables, flatten, load_annotations, only
 from .cache import Cache, text_digest
@@ -223,11 +225,32 @@ def _classes(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for a in arrays:
         present[a] = True
     unique = np.flatnonzero(present)
-    space, word = np.zeros(0x110000, dtype=bool), np.zeros(0x110000, dtype=bool)
+    space, word, joins = (np.zeros(0x110000, dtype=bool) for _ in range(3))
     chars = [chr(c) for c in unique.tolist()]
     space[unique] = np.fromiter((c.isspace() for c in chars), dtype=bool, count=len(chars))
     word[unique] = np.fromiter((c.isalnum() for c in chars), dtype=bool, count=len(chars))
-    return space, word
+    joins[unique] = np.fromiter((_CLUSTERING.match(c) is None for c in chars), dtype=bool, count=len(chars))
+    return space, word, joins
+
+
+#: Characters that never join a grapheme cluster with a neighbour (Unicode's Grapheme_Cluster_Break
+#: "Other", plus controls, where a break is certain): a span edge beside them needs no closer look.
+_CLUSTERING = regex.compile(r"[\p{Grapheme_Cluster_Break=Other}\p{Grapheme_Cluster_Break=Control}\n]")
+
+
+def _splits_cluster(text: str, at: int) -> bool:
+    """Whether offset ``at`` falls inside a grapheme cluster (extended, as the ``regex`` module's ``\\X``)."""
+    if at <= 0 or at >= len(text):
+        return False
+    lo = max(0, at - 32)
+    while lo > 0 and _CLUSTERING.match(text[lo]) is None:  # start the window on a certain boundary
+        lo -= 1
+    for m in regex.finditer(r"\X", text[lo:at + 32]):
+        if lo + m.start() < at < lo + m.end():
+            return True
+        if lo + m.start() >= at:
+            return False
+    return False
 
 
 def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
@@ -266,13 +289,27 @@ def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
         last = doc_cps[np.where(ok, base + end - 1, 0)]
         before = doc_cps[np.where(ok & (start > 0), base + start - 1, 0)]
         after = doc_cps[np.where(ok & (end < n_doc), base + end, 0)]
-        space, word = _classes(first, last, before, after)  # of the characters at and around the spans
+        space, word, joins = _classes(first, last, before, after)  # of the characters at and around the spans
         bad_space = ok & (space[first] | space[last])
         cut_start = ok & (start > 0) & word[before] & word[first]
         cut_end = ok & (end < n_doc) & word[last] & word[after]
         bad_boundary = ~bad_space & (cut_start | cut_end)
+        # a paragraph break inside the span (a quote's content and a flagged passage may run over
+        # paragraphs: GUIDELINES §5.2, §7)
+        crosses = np.zeros(len(start), dtype=bool)
+        if (layer, suffix) not in (("quotes", "/content"), ("flags", "/span")):
+            breaks = np.flatnonzero(doc_cps == 10)
+            crosses = ok & ~bad_space & (np.searchsorted(breaks, base + end) > np.searchsorted(breaks, base + start))
+        # an edge inside a grapheme cluster (a letter cut from its combining mark): only edges beside a
+        # character that may join a cluster are looked at closely
+        maybe = ok & ~bad_space & ~bad_boundary & ~crosses & (
+            joins[first] | joins[after] | joins[before] | joins[last])
+        in_cluster = np.zeros(len(start), dtype=bool)
+        for i in np.flatnonzero(maybe):
+            text = docs.column("text")[int(d[i])].as_py()
+            in_cluster[i] = _splits_cluster(text, int(start[i])) or _splits_cluster(text, int(end[i]))
 
-        flagged = np.nonzero(bad_range | bad_text | bad_space | bad_boundary)[0]
+        flagged = np.nonzero(bad_range | bad_text | bad_space | bad_boundary | crosses | in_cluster)[0]
         if not len(flagged):
             continue
         sub = table.take(pa.array(flagged)).to_pylist()
@@ -293,6 +330,21 @@ def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
                 problems.append(ctx.at(doc_id, pointer + "/start", "T003",
                                        f"span {t!r} starts or ends with whitespace",
                                        f"trim it to [{s + len(t) - len(t.lstrip())}, {e - len(t) + len(t.rstrip())})"))
+            elif crosses[i]:
+                cut = t.index("\n")
+                problems.append(ctx.at(doc_id, pointer + "/start", "T006",
+                                       f"span {t!r} runs over a paragraph break",
+                                       f"end it in its paragraph, e.g. [{s}, {s + len(t[:cut].rstrip())}) "
+                                       f"{t[:cut].rstrip()!r}, or annotate each paragraph's part"))
+            elif in_cluster[i]:
+                lo, hi = s, e
+                while lo > 0 and _splits_cluster(text, lo):
+                    lo -= 1
+                while hi < len(text) and _splits_cluster(text, hi):
+                    hi += 1
+                problems.append(ctx.at(doc_id, pointer + "/start", "T007",
+                                       f"span {t!r} cuts a character from its combining mark or cluster",
+                                       f"spans end on whole characters as readers see them: [{lo}, {hi}) {text[lo:hi]!r}"))
             else:
                 word_start = s
                 while word_start > 0 and text[word_start - 1].isalnum():
@@ -303,6 +355,50 @@ def check_spans(ctx: Context, tables: Tables) -> list[Problem]:
                 problems.append(ctx.at(doc_id, pointer + "/start", "T004",
                                        f"span {t!r} cuts a word: the text around it reads {text[word_start:word_end]!r}",
                                        f"spans cover whole tokens, e.g. [{word_start}, {word_end}) {text[word_start:word_end]!r}"))
+    return problems + check_name_edges(ctx, tables)
+
+
+#: A name's span may end in a period only after an initial or a common abbreviation ("U.S.", "Jr.").
+_ABBREVIATION = re.compile(r"(?:^|[^\w])(?:\w|Jr|Sr|St|Mt|Inc|Ltd|Co|Corp|Bros|Gen|Gov|Dr|No)\.$")
+
+
+def name_core(text: str) -> tuple[int, int]:
+    """The part of a name's span that GUIDELINES §2.3 allows: punctuation trimmed from both edges
+    (an abbreviation's final period and a bracket the span opens are kept). Offsets into ``text``."""
+    def part(ch: str) -> bool:  # a letter, digit or combining mark
+        return ch.isalnum() or unicodedata.category(ch).startswith("M")
+
+    lo, hi = 0, len(text)
+    while lo < hi and not part(text[lo]):
+        lo += 1
+    while hi > lo and not part(text[hi - 1]):
+        if text[hi - 1] == "." and _ABBREVIATION.search(text[lo:hi]):
+            break
+        if text[hi - 1] == ")" and "(" in text[lo:hi - 1]:
+            break
+        hi -= 1
+    return lo, hi
+
+
+def check_name_edges(ctx: Context, tables: Tables) -> list[Problem]:
+    """T008: a named (NAM) mention starts or ends with punctuation: a comma, a full stop after a word,
+    a quotation mark or bracket left in the span (GUIDELINES §2.3). Found in Arrow by a regular
+    expression, then each candidate's corrected span is computed."""
+    mentions = tables.mentions
+    if not mentions.num_rows:
+        return []
+    level = mentions.column("level")
+    names = mentions.filter(pc.and_kleene(pc.equal(level, "NAM"), pc.match_substring_regex(
+        mentions.column("text"), r"^[^\p{L}\p{N}]|[^\p{L}\p{N}]$")))
+    problems = []
+    for row in names.to_pylist():
+        t = row["text"]
+        lo, hi = name_core(t)
+        if (lo, hi) == (0, len(t)) or lo >= hi:
+            continue
+        problems.append(ctx.at(row["document"], f"/mentions/{row['index']}/start", "T008",
+                               f"name {t!r} includes punctuation at its edge",
+                               f"a name's span is the name alone: [{row['start'] + lo}, {row['start'] + hi}) {t[lo:hi]!r}"))
     return problems
 
 
