@@ -31,6 +31,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 import pyarrow.parquet as pq
+from huggingface_hub import DatasetCard
 
 from . import ledger
 from .files import atomic_write, sha256_file
@@ -47,32 +48,125 @@ class ReleaseError(Exception):
 # ------------------------------------------------------------------ verify
 
 def verify(folder: Path) -> list[Problem]:
-    """Every file of a release against manifest.json: changed, missing and extra files."""
+    """A release against its manifest: every file (changed, missing, extra: V001-V003), every path
+    inside the folder (V005), and the manifest, card, Croissant metadata and Parquet files telling
+    the same story (V006). Nothing outside the folder is ever read."""
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
-    shown = lambda p: p.relative_to(folder).as_posix()  # noqa: E731
-    if not manifest_path.is_file():
+    if not folder.is_dir() or manifest_path.is_symlink() or not manifest_path.is_file():
         return [Problem(str(folder), 1, 1, "V004", "no manifest.json: not a peacetalks release folder",
                         "verify the folder that `peacetalks build` wrote")]
     try:
         manifest = orjson.loads(manifest_path.read_bytes())
         files = manifest["files"]
-        assert isinstance(files, dict)
+        assert isinstance(files, dict) and all(isinstance(e, dict) for e in files.values())
     except Exception:  # noqa: BLE001 - any damage to the manifest is one clear problem
         return [Problem("manifest.json", 1, 1, "V004", "manifest.json is not a valid release manifest",
                         "rebuild the release with `peacetalks build`")]
     problems = []
-    for name, entry in sorted(files.items()):
-        path = folder / name
+    inside = {}
+    for name in sorted(files):
+        path = _inside(folder, name)
+        if path is None:
+            problems.append(Problem("manifest.json", 1, 1, "V005", f"manifest entry {name!r} points outside the "
+                                    "release folder or through a link", "a release lists only its own files"))
+        else:
+            inside[name] = path
+    for name, path in inside.items():
+        entry = files[name]
         if not path.is_file():
             problems.append(Problem(name, 1, 1, "V002", "file listed in manifest.json is missing", None))
         elif path.stat().st_size != entry.get("bytes") or sha256_file(path) != entry.get("sha256"):
             problems.append(Problem(name, 1, 1, "V001", "file differs from manifest.json (sha256 or size)",
                                     "releases are immutable: rebuild instead of editing files"))
-    present = {shown(p) for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
-    for name in sorted(present - set(files)):
+    present = set()
+    for p in sorted(folder.rglob("*")):
+        shown = p.relative_to(folder).as_posix()
+        if p.is_symlink():
+            problems.append(Problem(shown, 1, 1, "V005", "a symbolic link in the release folder",
+                                    "a release holds regular files only; remove the link"))
+        elif p.is_file():
+            present.add(shown)
+    for name in sorted(present - set(files) - {"manifest.json"}):
         problems.append(Problem(name, 1, 1, "V003", "file is not listed in manifest.json", "remove it"))
+    if not problems:
+        problems += _consistency(folder, manifest)
     return problems
+
+
+def _inside(folder: Path, name: object) -> Path | None:
+    """The path of a manifest entry if it names a file inside the folder, through no link; else None."""
+    if not isinstance(name, str) or not name or "\\" in name or name.startswith("/") or any(
+            part in ("", ".", "..") for part in name.split("/")) or any(ord(c) < 32 for c in name):
+        return None
+    path = folder
+    for part in name.split("/"):
+        path = path / part
+        if path.is_symlink():
+            return None
+    return path
+
+
+def _consistency(folder: Path, manifest: dict) -> list[Problem]:
+    """V006: the version, configs and row counts agree across manifest.json, the Parquet files,
+    the card (README.md) and croissant.json."""
+    found = []
+
+    def disagree(where: str, what: str) -> None:
+        found.append(Problem(where, 1, 1, "V006", what, "the files of a release were changed apart from each other: "
+                                                       "rebuild it with `peacetalks build`"))
+
+    version, configs, counts = manifest.get("version"), manifest.get("configs"), manifest.get("counts") or {}
+    if not isinstance(configs, dict) or not configs:
+        return [Problem("manifest.json", 1, 1, "V004", "manifest.json lists no configs", None)]
+    rows = {}
+    for name, entry in sorted(configs.items()):
+        path = _inside(folder, entry.get("path") if isinstance(entry, dict) else None)
+        if path is None or not path.is_file():
+            disagree("manifest.json", f"config {name!r} names no file of the release")
+            continue
+        try:
+            rows[name] = pq.ParquetFile(path).metadata.num_rows
+        except Exception as e:  # noqa: BLE001 - a damaged Parquet file is a finding, not a crash
+            disagree(entry["path"], f"not a readable Parquet file ({type(e).__name__})")
+            continue
+        if rows[name] != entry.get("rows"):
+            disagree("manifest.json", f"config {name!r} has {entry.get('rows')} rows in manifest.json, "
+                                      f"{rows[name]} in {entry['path']}")
+    for count, config in (("documents", "documents"), ("mentions", "mentions"), ("entities", "entities"),
+                          ("events", "events"), ("quotes", "quotes"), ("sentences", "ner")):
+        if count in counts and config in rows and counts[count] != rows[config]:
+            disagree("manifest.json", f"counts.{count} is {counts[count]}, the {config} config has {rows[config]} rows")
+    try:
+        croissant = orjson.loads((folder / "croissant.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        croissant = None
+    if isinstance(croissant, dict):
+        if croissant.get("version") != version:
+            disagree("croissant.json", f"version {croissant.get('version')!r}, manifest.json says {version!r}")
+        sets = {r.get("name") for r in croissant.get("recordSet") or [] if isinstance(r, dict)}
+        if sets != set(configs):
+            disagree("croissant.json", f"record sets {sorted(map(str, sets))}, manifest.json configs {sorted(configs)}")
+        for d in croissant.get("distribution") or []:
+            url, digest = (d.get("contentUrl"), d.get("sha256")) if isinstance(d, dict) else (None, None)
+            if url in manifest["files"] and manifest["files"][url].get("sha256") != digest:
+                disagree("croissant.json", f"sha256 of {url} differs from manifest.json")
+    try:
+        card = DatasetCard.load(folder / "README.md")
+    except Exception:  # noqa: BLE001 - a card without its metadata
+        card = None
+    if card is not None:
+        meta = card.data.to_dict()
+        info = {i.get("config_name"): sum(s.get("num_examples", 0) for s in i.get("splits") or [])
+                for i in meta.get("dataset_info") or [] if isinstance(i, dict)}
+        if set(info) != set(configs):
+            disagree("README.md", f"the card describes configs {sorted(map(str, info))}, manifest.json {sorted(configs)}")
+        for name, n in sorted(info.items()):
+            if name in rows and n != rows[name]:
+                disagree("README.md", f"the card gives config {name!r} {n} examples, its Parquet file has {rows[name]}")
+        if version and f"peacetalks {version}" not in card.text and f"Version {version}" not in card.text:
+            disagree("README.md", f"the card does not name version {version}")
+    return found
 
 
 # ------------------------------------------------------------------ snapshots
