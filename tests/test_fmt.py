@@ -5,6 +5,7 @@ import random
 import re
 
 from peacetalks.cli import main
+from peacetalks.files import dump_records
 from peacetalks.validate import validate
 
 from conftest import DOC, locate
@@ -109,3 +110,56 @@ def test_locate_prints_offsets_and_context(project, capsys):
     assert capsys.readouterr().out.count("occurrence") == text.count("Witkoff")
     assert run(project, "locate", DOC, "no such words here") == 1
     assert run(project, "locate", "nope", "x") == 2
+
+
+def test_problems_point_into_the_file_as_fmt_wrote_it(project, capsys):
+    """A misspelt span: after fmt moved it, it is reported where it now stands."""
+    path = doc_path(project)
+    data = json.loads(path.read_text("utf-8"))
+    data["mentions"].append({"text": "Macronn", "type": "PER", "level": "NAM", "entity": "emmanuel-macron"})
+    # last in the file as written; fmt sorts spans without offsets first
+    path.write_bytes(dump_records(data, LISTS))
+    assert run(project, "fmt", "--check") == 1
+    err = capsys.readouterr().err
+    line_before = int(re.search(r"json:(\d+):\d+: T005", err).group(1))
+    assert line_before == locate(path, '"Macronn"')[0]  # --check: the file as it is
+    assert run(project, "fmt") == 1
+    err = capsys.readouterr().err
+    line_after = int(re.search(r"json:(\d+):\d+: T005", err).group(1))
+    assert line_after == locate(path, '"Macronn"')[0] != line_before  # the file as fmt wrote it
+
+
+def test_a_second_span_by_text_on_a_taken_place_is_reported_with_both_ids(project, capsys):
+    path = doc_path(project)
+    data = json.loads(path.read_text("utf-8"))
+    first = next(m for m in data["mentions"] if m.get("level") == "NAM" and m["type"] == "PER")
+    text = (project.corpus / f"{DOC}.txt").read_text("utf-8")
+    n = len(re.findall(r"(?<!\w)" + re.escape(first["text"]) + r"(?!\w)", text))
+    data["mentions"].append({"id": "m900", "text": first["text"], "type": "PER", "level": "NAM",
+                             "entity": first["entity"]})
+    if text.index(first["text"]) != first["start"]:
+        data["mentions"][-1]["occurrence"] = 1 + len(re.findall(r"(?<!\w)" + re.escape(first["text"]) + r"(?!\w)",
+                                                                text[:first["start"]]))
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    assert run(project, "fmt") == 1
+    err = capsys.readouterr().err
+    assert "T009" in err and "m900" in err and first["id"] in err
+    assert (f"it occurs {n} times" in err) if n > 1 else "annotate it once" in err
+    written = json.loads(path.read_text("utf-8"))
+    m900 = next(m for m in written["mentions"] if m["id"] == "m900")
+    assert "start" not in m900 and "occurrence" in m900  # left for the annotator, nothing guessed
+    assert locate(path, '"m900"')[0] == int(re.search(r"json:(\d+):\d+: T009", err).group(1))
+
+
+def test_events_on_the_same_trigger_by_text_are_reported(project, capsys):
+    path = doc_path(project)
+    data = json.loads(path.read_text("utf-8"))
+    event = data["events"][0]
+    data["events"].append({"id": "e900", "trigger": {"text": event["trigger"]["text"]}, "type": event["type"],
+                           "realis": event["realis"], "arguments": []})
+    text = (project.corpus / f"{DOC}.txt").read_text("utf-8")
+    if text.index(event["trigger"]["text"]) != event["trigger"]["start"]:
+        return  # the first occurrence is free: nothing to report
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    assert run(project, "fmt") == 1
+    assert "T009" in capsys.readouterr().err

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import orjson
 
+from json_source_map import calculate as source_map
+
 from .files import MAX_JSON_BYTES, Locator, atomic_write, dump_records, listing, read_bytes, structure_problem
 from .problems import Problem
 from .project import Project
@@ -107,12 +109,25 @@ def occurrences(text: str, needle: str, width: int = 30) -> list[tuple[int, int,
     return out
 
 
+@dataclass
+class _Pending:
+    """A problem with a span, placed once the file's final form is known (``fmt`` reports positions
+    in the file as it wrote it)."""
+
+    span: dict
+    code: str
+    message: str
+    hint: str | None
+    pointer: str  # in the file as it was read
+
+
 class _Filler:
     """Fills in the offsets of spans written by their text."""
 
-    def __init__(self, text: str, shown: str, locator: Locator, path: Path) -> None:
-        self.text, self.shown, self.locator, self.path = text, shown, locator, path
-        self.problems: list[Problem] = []
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pending: list[_Pending] = []
+        self.resolved: dict[int, int | None] = {}  # id() of each span filled from its text -> its occurrence
 
     def __call__(self, span, pointer: str):
         if not isinstance(span, dict):
@@ -129,11 +144,50 @@ class _Filler:
             count = len(_places(self.text, needle))
             hint = (f"it occurs {count} time{'s' * (count != 1)}; give 'occurrence' between 1 and {count}" if count
                     else "copy the text exactly from corpus/ (quotation marks and apostrophes included)")
-            self.problems.append(Problem(self.shown, *self.locator.locate(self.path, pointer), "T005",
-                                         f"span text {needle!r} (occurrence {n}) does not occur in the document", hint))
             span["occurrence"] = occurrence if occurrence is not None else 1
+            self.pending.append(_Pending(span, "T005", f"span text {needle!r} (occurrence {n}) does not occur "
+                                                       "in the document", hint, pointer))
             return span
-        return _ordered({"start": at, "end": at + len(needle), **span}, "span")
+        filled = _ordered({"start": at, "end": at + len(needle), **span}, "span")
+        self.resolved[id(filled)] = occurrence
+        return filled
+
+    def moved(self, old: dict, new: dict) -> None:
+        """``old`` (a filled span) is now the record ``new``: keep following it."""
+        if id(old) in self.resolved:
+            self.resolved[id(new)] = self.resolved.pop(id(old))
+        for p in self.pending:
+            if p.span is old:
+                p.span = new
+
+    def check_taken(self, records: list, part: str | None, layer: str) -> None:
+        """T009: a span filled from its text that another annotation of the layer already has, which
+        is the wrong occurrence far more often than a double annotation; it is left unfilled."""
+        def span_of(r):
+            return r.get(part) if part else r
+        seen: dict[tuple[int, int], str] = {}
+        for r in records:  # spans written with offsets first: they are what the annotator placed
+            sp = span_of(r) if isinstance(r, dict) else None
+            if isinstance(sp, dict) and id(sp) not in self.resolved and isinstance(sp.get("start"), int):
+                seen.setdefault((sp["start"], sp.get("end")), str(r.get("id") or r.get("code")))
+        for i, r in enumerate(records):
+            sp = span_of(r) if isinstance(r, dict) else None
+            if not isinstance(sp, dict) or id(sp) not in self.resolved:
+                continue
+            key = (sp["start"], sp["end"])
+            if key not in seen:
+                seen[key] = str(r.get("id"))
+                continue
+            occurrence = self.resolved.pop(id(sp))
+            count = len(_places(self.text, sp["text"]))
+            n = occurrence if isinstance(occurrence, int) else 1
+            sp.pop("start"), sp.pop("end")
+            sp["occurrence"] = n
+            self.pending.append(_Pending(sp, "T009",
+                f"{layer[:-1]} {r.get('id')} {sp['text']!r} (occurrence {n}) resolves to [{key[0]}, {key[1]}), "
+                f"which {seen[key]} already covers",
+                f"it occurs {count} time{'s' * (count != 1)}; give the 'occurrence' you mean" if count > 1 else
+                f"annotate it once: remove {r.get('id')} or {seen[key]}", f"/{layer}/{i}" + (f"/{part}" if part else "")))
 
 
 def _next_ids(records: list, prefix: str) -> None:
@@ -176,7 +230,10 @@ def format_document(data: dict, filler: _Filler | None) -> dict:
             if not isinstance(r, dict):
                 continue
             if key == "mentions":
-                items[i] = _ordered(fill(r, f"/mentions/{i}"), "mention")
+                filled = fill(r, f"/mentions/{i}")
+                items[i] = _ordered(filled, "mention")
+                if filler is not None:
+                    filler.moved(filled, items[i])
                 continue
             kind = {"events": "event", "quotes": "quote", "flags": "flag"}[key]
             r = _ordered(r, kind)
@@ -186,7 +243,30 @@ def format_document(data: dict, filler: _Filler | None) -> dict:
             if key == "events" and isinstance(r.get("arguments"), list):
                 r["arguments"] = [_ordered(a, "argument") for a in r["arguments"]]
             items[i] = r
+        if filler is not None and key != "flags":
+            filler.check_taken(items, {"mentions": None, "events": "trigger", "quotes": "content"}[key], key)
         out[key] = sorted(items, key=_sort_key(key))
+    return out
+
+
+def _place(pending: list[_Pending], data: dict, text: bytes, shown: str) -> list[Problem]:
+    """The pending problems at their spans' lines in ``text``, the JSON that ``dump_records`` made of
+    the formatted ``data`` (each span found by identity, wherever sorting moved it)."""
+    where: dict[int, str] = {}
+    for key in DOC_LISTS:
+        for i, r in enumerate(data.get(key) or []):
+            if not isinstance(r, dict):
+                continue
+            for part in ("", "/trigger", "/content", "/cue", "/span"):
+                sp = r.get(part[1:]) if part else r
+                if isinstance(sp, dict):
+                    where.setdefault(id(sp), f"/{key}/{i}{part}")
+    mapping = source_map(text.decode("utf-8"))
+    out = []
+    for p in pending:
+        entry = mapping.get(where.get(id(p.span), ""))
+        line, col = (entry.value_start.line + 1, entry.value_start.column + 1) if entry else (1, 1)
+        out.append(Problem(shown, line, col, p.code, p.message, p.hint))
     return out
 
 
@@ -214,7 +294,7 @@ def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
     return files
 
 
-def format_file(project: Project, path: Path, locator: Locator) -> Formatted:
+def format_file(project: Project, path: Path, locator: Locator, written: bool = True) -> Formatted:
     shown = project.rel(path)
     before, found = read_bytes(path, shown, MAX_JSON_BYTES)
     if before is None:  # not a regular file, or too large: reported as validate reports it, never touched
@@ -248,18 +328,21 @@ def format_file(project: Project, path: Path, locator: Locator) -> Formatted:
         if text_path.exists():
             text = text_path.read_text("utf-8")
             text = text[:-1] if text.endswith("\n") else text
-            # pointers are resolved against the file as it was read
-            filler = _Filler(text, shown, locator, path)
+            filler = _Filler(text)
         formatted = format_document(data, filler)
-        if filler is not None:
-            result.problems += filler.problems
         result.after = dump_records(formatted, DOC_LISTS)
+        if filler is not None and filler.pending:
+            if written:  # positions in the file as fmt writes it
+                result.problems += _place(filler.pending, formatted, result.after, shown)
+            else:  # --check writes nothing: positions in the file as it is
+                result.problems += [Problem(shown, *locator.locate(path, p.pointer), p.code, p.message, p.hint)
+                                    for p in filler.pending]
     return result
 
 
 def fmt(project: Project, paths: list[str] | None = None, check: bool = False) -> list[Formatted]:
     locator = Locator()
-    results = [format_file(project, p, locator) for p in targets(project, paths)]
+    results = [format_file(project, p, locator, written=not check) for p in targets(project, paths)]
     if not check:
         for r in results:
             if r.changed:

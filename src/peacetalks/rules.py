@@ -133,6 +133,9 @@ _RULES = [
          "`peacetalks fmt` fills in the offsets of a span written as {\"text\": ..., \"occurrence\": N}; the text must occur at least N times (word-bounded occurrences are counted when there are any; `peacetalks locate DOC TEXT --all` lists them).",
          '{"text": "Macron", "occurrence": 9, "type": "PER", ...} in a document with five', '{"text": "Macron", "occurrence": 2, "type": "PER", ...}'),
     # level 4: references
+    Rule("T009", "span-text-taken", "span written by its text resolves to a place another annotation has (peacetalks fmt)",
+         "`peacetalks fmt` fills in a span written by its text with its first occurrence (or the one 'occurrence' names). When another annotation of the same layer already has that span, the second one almost always meant another occurrence: fmt leaves it unfilled and names both ids.",
+         '{"id": "m7", "text": "Macron"} while m2 already covers the first "Macron"', '{"id": "m7", "text": "Macron", "occurrence": 2}'),
     Rule("T006", "span-crosses-paragraph", "span runs over a paragraph break",
          "A mention, trigger, cue or flag lies within one paragraph (one line of the text), so that no token sequence in the ner config starts a sentence inside a name. Two spans are exceptions: a quote's content (a long direct quote may run over paragraphs, GUIDELINES §5.2) and a quality flag's passage (an inserted passage may be several paragraphs, §7).",
          '{"text": "Luxembourg\\nThe", "start": 120, "end": 134}', '{"text": "Luxembourg", "start": 120, "end": 130}'),
