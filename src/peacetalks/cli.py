@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .files import OutputError
+from .labels import Labels
 from .project import Project, ProjectError
 
 
@@ -307,6 +308,11 @@ def cmd_rules(args) -> int:
     print(wrap(rule.explanation) + "\n")
     print("Bad:\n    " + rule.bad + "\n")
     print("Fixed:\n    " + rule.good)
+    if rule.code in ("R004", "R005"):  # the inventory these rules check, from schema/labels.json
+        labels = Labels(_project(args).schema / "labels.json")
+        print("\nRoles of each event type (and the mention types each role takes):")
+        for event_type, roles in labels.event_roles.items():
+            print(f"    {event_type}: " + "; ".join(f"{role} ({', '.join(types)})" for role, types in roles.items()))
     return 0
 
 

@@ -542,7 +542,8 @@ def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdo
             elif row["mention_type"] in labels.timex_types:
                 problems.append(ctx.at(row["document"], pointer, "R006",
                                        f"{field_} {row[field_]!r} is a {row['mention_type']} expression, not an entity",
-                                       None))
+                                       f"the {field_} is who says it (or is told): annotate that entity's mention "
+                                       "(a name, nominal or pronoun) and give its id"))
 
     if have_xdoc:
         known = xdoc["id"].to_list()
