@@ -225,3 +225,68 @@ def test_a_release_can_carry_the_site_and_stays_reproducible(project, tmp_path):
     mb = json.loads((b.path / "manifest.json").read_text("utf-8"))
     assert ma["files"] == mb["files"] and any(f.startswith("site/doc/") for f in ma["files"])
     assert verify(a.path) == []
+
+
+def test_every_mention_keeps_its_type_label_also_at_a_paragraph_end(site, browser):
+    folder, result = site
+    for doc in result.tables.documents.column("id").to_pylist():
+        _open(browser, folder / "doc" / f"{doc}.html")
+        n = sum(1 for d in result.tables.mentions.column("document").to_pylist() if d == doc)
+        tags = browser.execute_script("return document.querySelectorAll('.text .m > .tag').length")
+        assert tags == n, doc
+    text = result.tables.documents.column("text").to_pylist()
+    ends = [m for m in result.tables.mentions.to_pylist()
+            if m["end"] == len(text[result.tables.documents.column("id").to_pylist().index(m["document"])])
+            or text[result.tables.documents.column("id").to_pylist().index(m["document"])][m["end"]:m["end"] + 1] == "\n"]
+    assert ends, "the corpus has mentions that end a paragraph"
+    m = ends[0]
+    _open(browser, folder / "doc" / f"{m['document']}.html")
+    label = browser.execute_script(
+        f"var el = document.getElementById('m-{m['id']}'); var all = document.querySelectorAll("
+        f"'.text .m[data-m=\"{m['id']}\"] > .tag'); return all.length ? all[all.length - 1].textContent : null")
+    assert label == m["type"]
+
+
+def test_an_events_arguments_and_a_quotes_speaker_are_marked_in_the_text(site, browser):
+    folder, result = site
+    source = json.loads((ROOT / "annotations" / "documents" / f"{DOC}.json").read_text("utf-8"))
+    _open(browser, folder / "doc" / f"{DOC}.html")
+    event = next(e for e in source["events"] if len(e["arguments"]) >= 2)
+    browser.find_element("css selector", f'.ev[data-e="{event["id"]}"][data-first]').click()
+    marked = browser.execute_script("return [...new Set([...document.querySelectorAll('.text .m.hl')].map(e => e.dataset.m))]")
+    assert sorted(marked) == sorted({a["mention"] for a in event["arguments"]})
+    second = event["arguments"][1]["mention"]
+    browser.find_element("css selector", f'#details a.ref[data-ref="{second}"]').click()
+    marked = browser.execute_script("return [...new Set([...document.querySelectorAll('.text .m.hl')].map(e => e.dataset.m))]")
+    assert marked == [second]
+    assert browser.execute_script("return document.activeElement.id") == f"m-{second}"
+    browser.save_screenshot(str(ARTIFACTS / f"view-{DOC}-argument.png"))
+    quote = next(q for q in source["quotes"] if q.get("speaker"))
+    browser.find_element("css selector", f'.q[data-q="{quote["id"]}"][data-first]').click()
+    marked = browser.execute_script("return [...new Set([...document.querySelectorAll('.text .m.hl')].map(e => e.dataset.m))]")
+    assert marked == [quote["speaker"]]
+
+
+def test_the_concordance_links_to_the_mention_and_cuts_between_words(site, browser):
+    folder, result = site
+    page = (folder / "entity" / "emmanuel-macron.html").read_text("utf-8")
+    links = re.findall(r'href="\.\./doc/([^"#]+)\.html#m-([^"]+)"', page)
+    assert links
+    doc, mention = links[0]
+    _open(browser, folder / "entity" / "emmanuel-macron.html")
+    browser.find_element("css selector", f'a[href="../doc/{doc}.html#m-{mention}"]').click()
+    assert browser.execute_script("return [...document.querySelectorAll('.text .m.hl')].map(e => e.dataset.m)")[0] == mention
+    lefts = re.findall(r"<tr><td>.*?</td><td>.*?</td><td>(.*?)</td>", page)
+    texts = dict(zip(result.tables.documents.column("id").to_pylist(), result.tables.documents.column("text").to_pylist()))
+    for left in lefts:
+        words = left.removeprefix("… ").split(" ")
+        if left.startswith("… ") and words[0]:
+            assert f" {words[0]}" in " " + " ".join(texts.values()).replace("\n", " ")  # a whole word
+
+
+def test_long_labels_fit_their_figure(site):
+    from peacetalks.view import _bars
+    svg = _bars("Event types", [("Government.Agreement.Propose", 3), ("Contact.Meet", 10)])
+    width = int(re.search(r'width="(\d+)"', svg).group(1))
+    label_end = int(re.search(r'<text x="(\d+)" y="\d+" text-anchor="end">Government', svg).group(1))
+    assert label_end - len("Government.Agreement.Propose") * 7 >= 0 and width > label_end

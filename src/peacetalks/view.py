@@ -67,6 +67,7 @@ body.hide-events .ev { text-decoration: none; font-weight: normal; cursor: auto;
 body.hide-quotes .q { background: none; box-shadow: none; cursor: auto; }
 body.hide-quotes .cue { outline: none; font-style: normal; }
 .m:focus, .ev:focus, .q:focus { outline: 3px solid #2b6cb0; outline-offset: 1px; }
+.m.hl { outline: 3px solid #c53030; outline-offset: 1px; box-shadow: 0 0 0 5px #fed7d7; }
 aside { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow: auto; }
 #details { border: 1px solid #cbd5e0; padding: .5em; min-height: 6em; background: #f7fafc; }
 .legend span.m { cursor: default; }
@@ -95,14 +96,31 @@ JS = """
   function eventHtml(id) {
     var e = data.events[id]; if (!e) return '';
     var out = '<h3>' + esc(e.trigger) + '</h3><p>' + esc(e.type) + ' · ' + esc(e.realis) + (e.modality ? ' · ' + esc(e.modality) : '') + '</p><ul>';
-    e.arguments.forEach(function (a) { out += '<li>' + esc(a.role) + ': ' + esc(a.text) + '</li>'; });
+    e.arguments.forEach(function (a) { out += '<li>' + esc(a.role) + ': ' + ref(a.mention, a.text) + '</li>'; });
     out += '</ul>';
     if (e.xdoc) out += '<p>same event as: <a href="../event/' + encodeURIComponent(e.xdoc) + '.html">' + esc(e.xdoc_name) + '</a></p>';
     return out;
   }
   function quoteHtml(id) {
     var q = data.quotes[id]; if (!q) return '';
-    return '<h3>Quote (' + esc(q.kind) + ')</h3><p class="speaker">speaker: ' + esc(q.speaker || 'none') + '</p><p>cue: ' + esc(q.cue || 'none') + '</p><blockquote>' + esc(q.content) + '</blockquote>';
+    return '<h3>Quote (' + esc(q.kind) + ')</h3><p class="speaker">speaker: ' + (q.speaker ? ref(q.speaker_id, q.speaker) : 'none') + '</p>'
+      + (q.addressee ? '<p>addressee: ' + ref(q.addressee_id, q.addressee) + '</p>' : '')
+      + '<p>cue: ' + esc(q.cue || 'none') + '</p><blockquote>' + esc(q.content) + '</blockquote>';
+  }
+  // a mention named in the details (an argument, a speaker): a link that marks it in the text
+  function ref(id, label) {
+    return '<a href="#m-' + encodeURIComponent(id) + '" class="ref" data-ref="' + esc(id) + '">' + esc(label) + '</a>';
+  }
+  function mark(ids) {
+    document.querySelectorAll('.text .hl').forEach(function (el) { el.classList.remove('hl'); });
+    ids.forEach(function (id) {
+      document.querySelectorAll('.text .m[data-m="' + CSS.escape(id) + '"]').forEach(function (el) { el.classList.add('hl'); });
+    });
+  }
+  function related(t) {
+    if (t.classList.contains('ev')) return (data.events[t.dataset.e] || {arguments: []}).arguments.map(function (a) { return a.mention; });
+    if (t.classList.contains('q')) { var q = data.quotes[t.dataset.q] || {}; return [q.speaker_id, q.addressee_id].filter(Boolean); }
+    return [t.dataset.m];  // a mention: itself, in all its pieces
   }
   function pick(ev) {
     var t = ev.target.closest('.m, .ev, .q'); if (!t) return;
@@ -110,7 +128,22 @@ JS = """
     if (t.classList.contains('m') && !document.body.classList.contains('hide-mentions')) show(mentionHtml(t.dataset.m));
     else if (t.classList.contains('ev') && !document.body.classList.contains('hide-events')) show(eventHtml(t.dataset.e));
     else if (t.classList.contains('q') && !document.body.classList.contains('hide-quotes')) show(quoteHtml(t.dataset.q));
+    else return;
+    mark(related(t));
   }
+  panel.addEventListener('click', function (ev) {
+    var a = ev.target.closest('a.ref'); if (!a) return;
+    ev.preventDefault();
+    mark([a.dataset.ref]);
+    var el = document.getElementById('m-' + a.dataset.ref);
+    if (el) { el.scrollIntoView({block: 'center'}); el.focus({preventScroll: true}); mark([a.dataset.ref]); }
+  });
+  function fromHash() {
+    var id = decodeURIComponent(location.hash.replace(/^#m-/, ''));
+    if (location.hash.indexOf('#m-') === 0 && data.mentions[id]) { mark([id]); show(mentionHtml(id)); }
+  }
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
   var text = document.querySelector('.text');
   text.addEventListener('click', pick);
   text.addEventListener('focusin', pick);
@@ -168,8 +201,10 @@ def _render_text(text: str, anns: list[dict]) -> str:
     for a, b in zip(cuts, cuts[1:]):
         if a == b:
             continue
-        if a in breaks:  # a paragraph break: close everything, reopen after it
+        if a in breaks:  # a paragraph break: close everything (with the label of what ends here), reopen after it
             for i in reversed(stack):
+                if anns[i]["end"] <= a and anns[i]["tag"]:
+                    out.append(anns[i]["tag"])
                 out.append(anns[i]["close"])
             stack = []
             out.append("</p><p>")
@@ -186,7 +221,8 @@ def _render_text(text: str, anns: list[dict]) -> str:
         stack = stack[:keep]
         for i in want[keep:]:
             first = i not in opened
-            out.append(anns[i]["open"].replace("{first}", " data-first=\"1\"" if first else " data-cont=\"1\"")
+            anchor = f" id=\"{anns[i]['anchor']}\"" if first and anns[i].get("anchor") else ""
+            out.append(anns[i]["open"].replace("{first}", f" data-first=\"1\"{anchor}" if first else " data-cont=\"1\"")
                        .replace("{cls}", "" if first else " cont"))
             opened.add(i)
             stack.append(i)
@@ -218,13 +254,13 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
         label = f"{m['type']}" + (f" {m['level']}" if m["level"] else "") + \
             (f": {ent.get('name')}" if not timex else (f" = {m['value']}" if m["value"] else ""))
         cls = f"m t-{m['type']}" + (" timex" if timex else f" lvl-{m['level']}")
-        anns.append({"start": m["start"], "end": m["end"], "rank": 0,
+        anns.append({"start": m["start"], "end": m["end"], "rank": 0, "anchor": f"m-{m['id']}",
                      "open": f"<span class=\"{cls}{{cls}}\" data-m=\"{_e(m['id'])}\" data-type=\"{_e(m['type'])}\" "
                              f"tabindex=\"0\" role=\"button\" title=\"{_e(label)}\" aria-label=\"{_e(label)}\"{{first}}>",
                      "close": "</span>", "tag": f"<span class=\"tag\" aria-hidden=\"true\">{_e(m['type'])}</span>"})
     for e in events:
         label = f"event {e['type']} ({e['realis']})"
-        anns.append({"start": e["trigger_start"], "end": e["trigger_end"], "rank": 2,
+        anns.append({"start": e["trigger_start"], "end": e["trigger_end"], "rank": 2, "anchor": f"e-{e['id']}",
                      "open": f"<span class=\"ev{{cls}}\" data-e=\"{_e(e['id'])}\" tabindex=\"0\" role=\"button\" "
                              f"title=\"{_e(label)}\" aria-label=\"{_e(label)}\"{{first}}>",
                      "close": "</span>", "tag": ""})
@@ -254,10 +290,13 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
         "events": {e["id"]: {"trigger": e["trigger_text"], "type": e["type"], "realis": e["realis"],
                              "modality": e["modality"], "xdoc": e["xdoc"],
                              "xdoc_name": ctx["xdoc"].get(e["xdoc"], {}).get("name"),
-                             "arguments": [{"role": a["role"], "text": mention_text.get(a["mention"], a["mention"])}
+                             "arguments": [{"role": a["role"], "mention": a["mention"],
+                                            "text": mention_text.get(a["mention"], a["mention"])}
                                            for a in args if a["event_index"] == e["index"]]} for e in events},
         "quotes": {q["id"]: {"kind": q["kind"], "content": q["content_text"], "cue": q["cue_text"],
-                             "speaker": _speaker(q["speaker"], ments, entities)} for q in quotes},
+                             "speaker": _speaker(q["speaker"], ments, entities), "speaker_id": q["speaker"],
+                             "addressee": _speaker(q["addressee"], ments, entities), "addressee_id": q["addressee"]}
+                   for q in quotes},
     }
     legend = "".join(
         f"<li><span class=\"m t-{t}{'' if t not in ('DATE', 'TIME') else ' timex'}\">{t}</span> "
@@ -291,7 +330,9 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
 
 def _bars(title: str, items: list[tuple[str, int]], width: int = 560) -> str:
     """A horizontal bar chart as inline SVG, with the numbers written out (accessible without colour)."""
-    bar_h, label_w, pad = 18, 210, 4
+    bar_h, pad = 18, 4
+    label_w = max([len(label) for label, _ in items] or [10]) * 7 + 14  # 11px system-ui: under 7px a character
+    width = max(width, label_w + 260)
     height = max(1, len(items)) * (bar_h + pad) + 30
     top = max([v for _, v in items] or [1]) or 1
     parts = [f"<svg role=\"img\" aria-label=\"{_e(title)}\" width=\"{width}\" height=\"{height}\" "
@@ -330,8 +371,17 @@ def figures(stats: dict) -> dict[str, str]:
 # ---------------------------------------------------------------- site
 
 def _kwic(text: str, start: int, end: int, width: int = 60) -> tuple[str, str, str]:
-    return (_e(text[max(0, start - width):start].replace("\n", " ")), _e(text[start:end]),
-            _e(text[end:end + width].replace("\n", " ")))
+    """Left context, hit, right context: about ``width`` characters each side, cut between words."""
+    lo = max(0, start - width)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    hi = min(len(text), end + width)
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    left, right = text[lo:start].replace("\n", " "), text[end:hi].replace("\n", " ")
+    return (_e(("… " if lo > 0 else "") + left), _e(text[start:end]), _e(right + (" …" if hi < len(text) else "")))
 
 
 SITE_MARKER = ".peacetalks-site"
@@ -400,7 +450,7 @@ def write_site(result: Result, out: Path) -> Path:
         ent_rows = []
         for eid, ent in sorted(entities.items()):
             hits = mentions.filter(pl.col("entity") == eid).to_dicts()
-            kwic = [[f"<a href=\"../doc/{_e(h['document'])}.html\">{_e(h['document'])}</a>", _e(h["level"] or ""),
+            kwic = [[f"<a href=\"../doc/{_e(h['document'])}.html#m-{_e(h['id'])}\">{_e(h['document'])}</a>", _e(h["level"] or ""),
                      *(lambda l, m, r: [l, f"<span class=\"hit\">{m}</span>", r])(*_kwic(texts[h["document"]], h["start"], h["end"]))]
                     for h in hits]
             wd = (f"<a href=\"https://www.wikidata.org/wiki/{_e(ent['wikidata'])}\">{_e(ent['wikidata'])}</a>"
@@ -419,7 +469,7 @@ def write_site(result: Result, out: Path) -> Path:
         x_rows = []
         for xid, x in sorted(xdoc.items()):
             hits = ev.filter(pl.col("xdoc") == xid).to_dicts()
-            kwic = [[f"<a href=\"../doc/{_e(h['document'])}.html\">{_e(h['document'])}</a>", _e(h["type"]), _e(h["realis"]),
+            kwic = [[f"<a href=\"../doc/{_e(h['document'])}.html#e-{_e(h['id'])}\">{_e(h['document'])}</a>", _e(h["type"]), _e(h["realis"]),
                      *(lambda l, m, r: [l, f"<span class=\"hit\">{m}</span>", r])(*_kwic(texts[h["document"]], h["trigger_start"], h["trigger_end"]))]
                     for h in hits]
             body = (f"<h1>{_e(x['name'])}</h1><p>{_e(x['description'])}</p><p>date: {_e(x['date'] or 'unknown')} · "
