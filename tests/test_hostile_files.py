@@ -166,3 +166,15 @@ def test_document_ids_that_differ_only_by_case_are_refused(project, tmp_path, ca
     for bad in ("x2\n", "x2\u202e", "x\u00002"):
         assert main([*root, "ingest", "--add", str(article), "--id", bad]) == 1
     assert sorted(p.name for p in project.seeds.glob("x*")) == ["x1.txt"]
+
+
+@pytest.mark.parametrize("where", ["annotations/documents/{doc}.json", "annotations/entities.json",
+                                   "annotations/xdoc-events.json", "annotations/allow.json", "corpus/{doc}.json"])
+@pytest.mark.parametrize("content", ["null", "null\n", " null "])
+def test_a_file_of_json_null_is_an_error_not_an_absent_file(project, tmp_path, capsys, where, content):
+    path = project.root / where.format(doc=DOC)
+    path.write_text(content, "utf-8")
+    found = [p for p in validate(project).errors if p.path == where.format(doc=DOC)]
+    assert {"S004", "S001"} & {p.code for p in found}, [p.render() for p in validate(project).problems]
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1 and codes["build"] == 1

@@ -176,6 +176,9 @@ def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> t
         if data is None:
             return None, problems
     ok, value = quick_json(data)
+    if ok and value is None:  # callers read None as "not read": a file of JSON null is said to be wrong here
+        return None, [Problem(shown, 1, 1, "S004", "the file holds JSON null; it must hold an object",
+                              "write the file's object, as `peacetalks rules S004` shows")]
     if ok:  # the common case; any failure takes the detailed path below
         return value, []
     text, problems = read_text_file(path, shown, MAX_JSON_BYTES, data)
@@ -187,6 +190,8 @@ def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> t
         return None, [Problem(shown, e.lineno, e.colno, "F004", f"invalid JSON: {e.msg}",
                               "check for a missing comma or quote, or a trailing comma, just before this point")]
     found = structure_problem(text.encode("utf-8"), value, shown)
+    if found is None and value is None:
+        found = Problem(shown, 1, 1, "S004", "the file holds JSON null; it must hold an object", None)
     return (None, [found]) if found else (value, [])
 
 

@@ -13,6 +13,12 @@ PACKAGE = Path(__file__).resolve().parent
 EMBEDDED = PACKAGE / "_data"  # where a wheel keeps the corpus it embeds (pyproject.toml, force-include)
 
 
+def package_schema_dir() -> Path:
+    """The JSON Schemas this package was built with (a checkout's schema/, or the wheel's copy)."""
+    checkout = PACKAGE.parents[1] / "schema"
+    return checkout if (checkout / "labels.json").is_file() else EMBEDDED / "schema"
+
+
 class ProjectError(Exception):
     """The corpus root asked for is not a peacetalks project (a usage error: exit 2)."""
 

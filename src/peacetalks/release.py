@@ -30,14 +30,16 @@ from pathlib import Path
 
 import orjson
 import polars as pl
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from huggingface_hub import DatasetCard
 
 from . import ledger
-from .files import atomic_write, sha256_file
+from .files import atomic_write, read_json_file, sha256_file
 from .ledger import LedgerError, parse_version
 from .problems import Problem
-from .project import Project
+from .project import Project, package_schema_dir
+from .schemas import Schemas
 
 
 
@@ -56,13 +58,15 @@ def verify(folder: Path) -> list[Problem]:
     if not folder.is_dir() or manifest_path.is_symlink() or not manifest_path.is_file():
         return [Problem(str(folder), 1, 1, "V004", "no manifest.json: not a peacetalks release folder",
                         "verify the folder that `peacetalks build` wrote")]
-    try:
-        manifest = orjson.loads(manifest_path.read_bytes())
-        files = manifest["files"]
-        assert isinstance(files, dict) and all(isinstance(e, dict) for e in files.values())
-    except Exception:  # noqa: BLE001 - any damage to the manifest is one clear problem
-        return [Problem("manifest.json", 1, 1, "V004", "manifest.json is not a valid release manifest",
-                        "rebuild the release with `peacetalks build`")]
+    manifest, found = read_json_file(manifest_path, "manifest.json")
+    if found:
+        return found
+    wrong = Schemas(package_schema_dir()).errors("manifest", manifest)
+    if wrong:
+        return [Problem("manifest.json", 1, 1, "V004", f"manifest.json is not a valid release manifest: "
+                        f"{e.pointer or '(top)'}: {e.message}", "rebuild the release with `peacetalks build`")
+                for e in wrong[:10]]
+    files = manifest["files"]
     problems = []
     inside = {}
     for name in sorted(files):
@@ -137,6 +141,17 @@ def _consistency(folder: Path, manifest: dict) -> list[Problem]:
                           ("events", "events"), ("quotes", "quotes"), ("sentences", "ner")):
         if count in counts and config in rows and counts[count] != rows[config]:
             disagree("manifest.json", f"counts.{count} is {counts[count]}, the {config} config has {rows[config]} rows")
+    for count, config, column in (("event_arguments", "events", "arguments"), ("flags", "documents", "flags"),
+                                  ("tokens", "ner", "tokens")):  # counts of nested items, summed batch by batch
+        if count in counts and config in rows:
+            try:
+                n = sum(int(pc.sum(pc.list_value_length(batch.column(0))).as_py() or 0) for batch in
+                        pq.ParquetFile(_inside(folder, configs[config]["path"])).iter_batches(columns=[column]))
+            except Exception as e:  # noqa: BLE001 - a file without the column is a finding
+                disagree(configs[config]["path"], f"cannot count {column} ({type(e).__name__})")
+                continue
+            if n != counts[count]:
+                disagree("manifest.json", f"counts.{count} is {counts[count]}, the {config} config holds {n}")
     try:
         croissant = orjson.loads((folder / "croissant.json").read_bytes())
     except (OSError, orjson.JSONDecodeError):

@@ -1,0 +1,137 @@
+"""Fuzzing every file kind: arbitrary bytes, arbitrary JSON and mutations of the real files never make a
+command raise, and never make it write outside its output folder (or, for fmt, outside the files it formats).
+
+The default run tries a few examples per kind; `pytest -m fuzz` (run by .ci/run) tries many more
+(PEACETALKS_FUZZ_EXAMPLES, default 60 per kind and strategy).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from peacetalks.build import build
+from peacetalks.cli import main
+from peacetalks.ingest import ingest
+
+from conftest import DOC, ROOT, copy_checkout
+
+SEED = "000_4d90cd6c48df9336"
+KINDS = {  # file kind -> its path in a project
+    "document annotations": f"annotations/documents/{DOC}.json",
+    "entities": "annotations/entities.json",
+    "xdoc events": "annotations/xdoc-events.json",
+    "allow-list": "annotations/allow.json",
+    "layers": "annotations/layers.json",
+    "corpus metadata": f"corpus/{DOC}.json",
+    "seed metadata": f"seeds/{SEED}.meta.json",
+    "release manifest": "release/manifest.json",
+}
+FORMATTED = ("annotations/documents/", "annotations/entities.json", "annotations/xdoc-events.json",
+             "annotations/allow.json")
+EXAMPLES = int(os.environ.get("PEACETALKS_FUZZ_EXAMPLES", "60"))
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
+        st.sampled_from(["id", "start", "end", "text", "type", "level", "entity", "value", "document", "mentions",
+                         "events", "quotes", "flags", "trigger", "arguments", "role", "mention", "speaker", "content",
+                         "cue", "kind", "realis", "modality", "xdoc", "entities", "name", "wikidata", "aliases",
+                         "allow", "code", "path", "contains", "reason", "version", "files", "configs", "sha256",
+                         "bytes", "rows", "title", "date", "url", "outlet", "layers"]) | st.text(max_size=6),
+        inner, max_size=6),
+    max_leaves=30)
+
+
+def _mutate(data, path, value):
+    """``data`` with the value at ``path`` (a list of keys and indexes, cut where it no longer fits) replaced."""
+    if not path or not isinstance(data, (dict, list)) or not data:
+        return value
+    key = path[0]
+    if isinstance(data, dict):
+        key = sorted(data)[key % len(data)]
+        return {**data, key: _mutate(data[key], path[1:], value)}
+    key %= len(data)
+    return [*data[:key], _mutate(data[key], path[1:], value), *data[key + 1:]]
+
+
+def tree(root):
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A checkout with a seed metadata file and a built release, copied for every example."""
+    root = tmp_path_factory.mktemp("fuzz-base")
+    project = copy_checkout(root / "project")
+    (project.seeds / f"{SEED}.meta.json").write_text(json.dumps({"url": "https://example.org/a"}), "utf-8")
+    assert ingest(project)[1] == []
+    build(project, project.root / "release")
+    return project.root
+
+
+def run_everything(base, tmp, kind, content: bytes):
+    """Put ``content`` in place of the file of ``kind``, run every command, check what was written."""
+    root = tmp / "project"
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(base, root)
+    (root / KINDS[kind]).write_bytes(content)
+    out = tmp / "out"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir()
+    before = tree(tmp)
+    argv = ["--root", str(root)]
+    codes = [main([*argv, "validate", "--no-cache"]), main([*argv, "fmt", "--check"]), main([*argv, "fmt"]),
+             main([*argv, "build", "--no-cache", "--out", str(out / "rel")]),
+             main([*argv, "view", "--no-cache", "--out", str(out / "site")]),
+             main([*argv, "stats"]), main(["verify", str(root / "release")])]
+    assert all(c in (0, 1, 2) for c in codes), codes
+    after = tree(tmp)
+    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+    allowed = ("out/rel/", "out/site/") + tuple(f"project/{f}" for f in FORMATTED)
+    assert all(p.startswith(allowed) for p in changed), sorted(p for p in changed if not p.startswith(allowed))
+    if kind == "release manifest" and codes[-1] == 0:  # a manifest that verifies states the release's facts
+        real = json.loads((base / KINDS[kind]).read_text("utf-8"))
+        now = json.loads(content)
+        assert {k: now.get(k) for k in ("name", "version", "configs", "counts", "files")} == \
+            {k: real.get(k) for k in ("name", "version", "configs", "counts", "files")}
+
+
+def fuzz_settings(n):
+    return settings(max_examples=n, deadline=None, derandomize=False,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _cases(examples):
+    @pytest.mark.parametrize("kind", list(KINDS))
+    @fuzz_settings(examples)
+    @given(content=st.binary(max_size=400))
+    def bytes_case(base, tmp_path_factory, kind, content):
+        run_everything(base, tmp_path_factory.mktemp("b"), kind, content)
+
+    @pytest.mark.parametrize("kind", list(KINDS))
+    @fuzz_settings(examples)
+    @given(value=json_values)
+    def json_case(base, tmp_path_factory, kind, value):
+        run_everything(base, tmp_path_factory.mktemp("j"), kind, json.dumps(value).encode())
+
+    @pytest.mark.parametrize("kind", list(KINDS))
+    @fuzz_settings(examples)
+    @given(path=st.lists(st.integers(0, 10**6), max_size=5), value=json_values)
+    def mutation_case(base, tmp_path_factory, kind, path, value):
+        real = json.loads((base / KINDS[kind]).read_text("utf-8"))
+        run_everything(base, tmp_path_factory.mktemp("m"), kind,
+                       json.dumps(_mutate(real, path, value), ensure_ascii=False).encode())
+
+    return bytes_case, json_case, mutation_case
+
+
+test_bytes, test_json, test_mutations = _cases(2)
+test_bytes_many, test_json_many, test_mutations_many = (pytest.mark.fuzz(t) for t in _cases(EXAMPLES))
