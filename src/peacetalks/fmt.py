@@ -168,8 +168,8 @@ class _Filler:
         seen: dict[tuple[int, int], str] = {}
         for r in records:  # spans written with offsets first: they are what the annotator placed
             sp = span_of(r) if isinstance(r, dict) else None
-            if isinstance(sp, dict) and id(sp) not in self.resolved and isinstance(sp.get("start"), int):
-                seen.setdefault((sp["start"], sp.get("end")), str(r.get("id") or r.get("code")))
+            if isinstance(sp, dict) and id(sp) not in self.resolved and _pos(sp) != (-1, -1):
+                seen.setdefault(_pos(sp), str(r.get("id") or r.get("code")))
         for i, r in enumerate(records):
             sp = span_of(r) if isinstance(r, dict) else None
             if not isinstance(sp, dict) or id(sp) not in self.resolved:
