@@ -6,7 +6,7 @@
 Each target copies the checkout once, then writes libFuzzer's input in place of one file
 and runs validation (levels 1-5 and the warnings) and `fmt --check` in-process: any
 exception is a crash, which atheris reports with the input that caused it (saved as
-crash-*). The seed input of each kind is the real file. Exits non-zero on a crash.
+$TMPDIR/peacetalks-fuzz-crashes/<kind>-crash-*). The seed input of each kind is the real file. Exits non-zero on a crash.
 The same kinds are fuzzed by hypothesis in tests/test_fuzz.py (whole commands, files
 written); this is the coverage-guided complement, run by .ci/run with a fixed budget.
 """
@@ -31,6 +31,7 @@ KINDS = {
     "corpus-metadata": f"corpus/{DOC}.json",
     "corpus-text": f"corpus/{DOC}.txt",
     "seed": f"seeds/{DOC}.txt",
+    "seed-checksums": "seeds/SHA256SUMS",
 }
 
 
@@ -55,8 +56,10 @@ def fuzz_one(kind: str, seconds: int, work: Path) -> int:
         validate(project)
         fmt(project, check=True)
 
-    atheris.Setup([sys.argv[0], f"-max_total_time={seconds}", "-rss_limit_mb=4096", f"-artifact_prefix={work}/",
-                   str(seeds)], one_input)
+    crashes = Path(tempfile.gettempdir()) / "peacetalks-fuzz-crashes"
+    crashes.mkdir(exist_ok=True)
+    atheris.Setup([sys.argv[0], f"-max_total_time={seconds}", "-rss_limit_mb=4096",
+                   f"-artifact_prefix={crashes}/{kind}-", str(seeds)], one_input)
     atheris.Fuzz()
     return 0
 

@@ -12,7 +12,8 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .files import OutputError
+from .files import OutputError, read_text_file
+from .problems import render
 from .labels import Labels
 from .project import Project, ProjectError
 
@@ -85,7 +86,6 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .problems import render
     from .validate import validate
     _existing(args.paths)
     result = validate(_project(args), args.paths or None, cache=not args.no_cache)
@@ -131,10 +131,14 @@ def cmd_locate(args) -> int:
     from .fmt import occurrences
     project = _project(args)
     path = project.corpus / f"{args.document}.txt"
-    if not path.exists():
+    if "/" in args.document or not path.exists():
         print(f"peacetalks: error: no document {args.document!r} in {project.rel(project.corpus)}/", file=sys.stderr)
         return 2
-    text = path.read_text("utf-8")[:-1]
+    text, problems = read_text_file(path, project.rel(path))
+    if text is None:
+        print(render(problems), file=sys.stderr)
+        return 1
+    text = text.removesuffix("\n")
     found = occurrences(text, args.text)
     if not found:
         print(f"{args.text!r} does not occur in {args.document}", file=sys.stderr)
@@ -147,7 +151,6 @@ def cmd_locate(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .problems import render
     from .release import verify
     problems = verify(Path(args.folder))
     if problems:
@@ -209,7 +212,6 @@ def cmd_check(args) -> int:
     from .build import BuildError, build
     from .fmt import fmt
     from .ingest import check_drift
-    from .problems import render
     from .release import verify
     from .validate import validate
     project = _project(args)
@@ -264,7 +266,6 @@ def _check_ledger(project: Project, release, step) -> None:
 
 
 def cmd_view(args) -> int:
-    from .problems import render
     from .validate import validate
     from .view import write_site
     project = _project(args)
@@ -279,7 +280,6 @@ def cmd_view(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .problems import render
     from .stats import compute, render as render_stats
     from .validate import validate
     result = validate(_project(args))

@@ -29,7 +29,7 @@ import orjson
 
 from json_source_map import calculate as source_map
 
-from .files import MAX_JSON_BYTES, Locator, atomic_write, dump_records, listing, read_bytes, structure_problem
+from .files import MAX_JSON_BYTES, Locator, atomic_write, dump_records, listing, read_bytes, read_text_file, structure_problem
 from .problems import Problem
 from .project import Project
 
@@ -325,8 +325,8 @@ def format_file(project: Project, path: Path, locator: Locator, written: bool = 
         doc = data.get("document") if isinstance(data.get("document"), str) else path.stem
         text_path = project.corpus / f"{doc}.txt"
         filler = None
-        if text_path.exists():
-            text = text_path.read_text("utf-8")
+        text, _ = read_text_file(text_path, project.rel(text_path)) if os.path.lexists(text_path) else (None, [])
+        if text is not None:  # (an unreadable text is validate's to report; spans by text then stay as written)
             text = text[:-1] if text.endswith("\n") else text
             filler = _Filler(text)
         formatted = format_document(data, filler)

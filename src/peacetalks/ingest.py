@@ -35,7 +35,7 @@ from pathlib import Path
 
 import orjson
 
-from .files import MAX_SEED_BYTES, atomic_write, dump_json, listing, read_bytes, read_json_file
+from .files import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES, atomic_write, dump_json, listing, read_bytes, read_json_file
 from .problems import Problem
 from .project import Project
 from .schemas import calendar_date
@@ -74,6 +74,7 @@ class Record:
 
 
 META_FIELDS = ("title", "date", "outlet", "author", "url")
+_SUM_LINE = re.compile(r"([0-9a-f]{64}) [ *]([^/\\\x00-\x1f]+)")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*")  # (fullmatch)
 _DATE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")  # (fullmatch)
 
@@ -173,13 +174,14 @@ def read_seed(project: Project, seed: Path) -> tuple[bytes | None, list[Problem]
 def read_checksums(project: Project) -> dict[str, str]:
     """seeds/SHA256SUMS as {file name: sha256}."""
     path = project.seeds / "SHA256SUMS"
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
+    raw, _ = read_bytes(path, project.rel(path), MAX_JSON_BYTES)
     sums = {}
-    for line in path.read_text("utf-8").splitlines():
-        if line.strip():
-            digest, _, name = line.partition("  ")
-            sums[name.strip().lstrip("*")] = digest.strip()
+    for line in (raw or b"").decode("utf-8", "replace").splitlines():  # sha256sum's format; other lines are
+        m = _SUM_LINE.fullmatch(line.rstrip())  # not checksums, and a seed without its line is reported (D002)
+        if m:
+            sums[m.group(2)] = m.group(1)
     return sums
 
 
@@ -241,8 +243,10 @@ def check_drift(project: Project) -> list[Problem]:
         if name not in present:
             problems.append(Problem(project.rel(path), 1, 1, "D001", "corpus file is missing; seeds/ produce it",
                                     "run `peacetalks ingest`"))
-        elif path.read_bytes() != content:
-            problems.append(Problem(project.rel(path), *_first_difference(path.read_bytes(), content), "D001",
+        elif (actual := read_bytes(path, project.rel(path), MAX_TEXT_BYTES)[0]) is None:
+            continue  # not a regular file or too large: the corpus reader reports it
+        elif actual != content:
+            problems.append(Problem(project.rel(path), *_first_difference(actual, content), "D001",
                                     "corpus file differs from what its seed produces",
                                     "corpus/ is generated: run `peacetalks ingest` instead of editing it"))
     return problems
