@@ -176,7 +176,7 @@ def read_checksums(project: Project) -> dict[str, str]:
     path = project.seeds / "SHA256SUMS"
     if not os.path.lexists(path):
         return {}
-    raw, _ = read_bytes(path, project.rel(path), MAX_JSON_BYTES)
+    raw, _ = read_bytes(path, "seeds/SHA256SUMS", MAX_JSON_BYTES)
     sums = {}
     for line in (raw or b"").decode("utf-8", "replace").splitlines():  # sha256sum's format; other lines are
         m = _SUM_LINE.fullmatch(line.rstrip())  # not checksums, and a seed without its line is reported (D002)
