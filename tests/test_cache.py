@@ -30,9 +30,9 @@ def count_parses(monkeypatch):
     calls = []
     real = annotations_module.read_json_file
 
-    def counting(path, shown, data=None):
+    def counting(path, shown, data=None, **options):
         calls.append(Path(path).name)
-        return real(path, shown, data)
+        return real(path, shown, data, **options)
 
     monkeypatch.setattr(annotations_module, "read_json_file", counting)
     return calls

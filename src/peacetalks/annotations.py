@@ -70,8 +70,9 @@ def read_valid(schemas: Schemas, folder: str, names: list[str]) -> list[pa.Array
         raw, _ = read_bytes(f"{folder}/{name}", name, MAX_JSON_BYTES)
         if raw is None:
             continue
-        ok, value = quick_json(raw)
-        if not ok or not schemas.is_valid("annotations", value) or value["document"] != stem:
+        is_valid = schemas.validator("annotations")
+        ok, value = quick_json(raw, is_valid)
+        if not ok or not is_valid(value) or value["document"] != stem:
             continue
         batch.append(value)
         if len(batch) == BATCH:
@@ -226,7 +227,7 @@ def _read_one(out: Annotations, schemas: Schemas, locator: Locator, shown: str, 
               key: str | None, raw: bytes | None = None) -> dict | None:
     """One annotation file through levels 1-2: its content, or None and its problems added to ``out``."""
     p = out.problems
-    data, found = read_json_file(path, shown, raw)
+    data, found = read_json_file(path, shown, raw, shallow=schemas.validator("annotations"))
     p += found
     if data is None:
         return None

@@ -69,7 +69,7 @@ def load_corpus(project: Project, schemas: Schemas, locator: Locator) -> tuple[l
 def _load_one(schemas, locator, stem: str, folder: str, prefix: str, problems: list[Problem]) -> Document | None:
     shown_meta, shown_txt = f"{prefix}/{stem}.json", f"{prefix}/{stem}.txt"
     meta_path = f"{folder}/{stem}.json"
-    meta, found = read_json_file(meta_path, shown_meta)
+    meta, found = read_json_file(meta_path, shown_meta, shallow=schemas.validator("corpus"))
     text, found_txt = read_text_file(f"{folder}/{stem}.txt", shown_txt)
     problems += found + found_txt
     if meta is None or text is None:

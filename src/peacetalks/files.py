@@ -46,29 +46,38 @@ def odd_entry(path: Path | str) -> str:
     return "a folder, where only files belong" if os.path.isdir(path) else "not a regular file"
 
 
+def _no_follow(path: str, flags: int) -> int:
+    """``open``'s opener: never through a symbolic link, never blocking on a pipe."""
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+
+
 def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, list[Problem]]:
     """A regular file's bytes, or the problem that prevents reading it: not a regular file (a
     symbolic link, a folder, a device: F008), larger than ``limit`` (F005, checked before reading),
     unreadable (F009). The one way every corpus input is read."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        f = open(path, "rb", buffering=0, opener=_no_follow)
     except OSError as e:
         if e.errno == errno.ELOOP or os.path.islink(path):
             return None, [Problem(shown, 1, 1, "F008", "file is a symbolic link; inputs are regular files",
                                   "replace the link by the file itself, inside the project")]
+        if e.errno == errno.EISDIR:
+            return None, [Problem(shown, 1, 1, "F008", "a folder, where a file is expected",
+                                  "corpus inputs are regular files; move it out of the corpus")]
         return None, [Problem(shown, 1, 1, "F009", f"cannot read file: {e.strerror}", None)]
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        return None, [Problem(shown, 1, 1, "F008", f"{kind}, where a file is expected",
-                              "corpus inputs are regular files; move it out of the corpus")]
-    with os.fdopen(fd, "rb") as f:
+    with f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            return None, [Problem(shown, 1, 1, "F008", f"{kind}, where a file is expected",
+                                  "corpus inputs are regular files; move it out of the corpus")]
         if st.st_size > limit:
             return None, [Problem(shown, 1, 1, "F005", f"file is {st.st_size:,} bytes; the limit is {limit:,}",
                                   "split the content, or raise the limit in peacetalks/files.py if it is legitimate")]
-        data = f.read(limit + 1)
-    if len(data) > limit:  # grew while read
+        data = f.read(st.st_size + 1)
+        if len(data) > st.st_size:  # it grew since: read on, never past the limit
+            data += f.read(max(0, limit + 1 - len(data))) or b""
+    if len(data) > limit:
         return None, [Problem(shown, 1, 1, "F005", f"file is over the limit of {limit:,} bytes", None)]
     return data, []
 
@@ -104,8 +113,11 @@ def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
     return (None if problems else text), problems
 
 
-def _plain(data: bytes, value: Any) -> bool:
+def _plain(data: bytes, value: Any, shallow: Callable[[Any], bool] | None = None) -> bool:
     """True if a parsed JSON value certainly has no duplicate key and is at most ``MAX_JSON_DEPTH`` deep.
+
+    ``shallow``: a check that accepts only values of bounded depth (a closed JSON Schema's fast
+    validator); a value it accepts skips the depth walk, the costlier half of this check.
 
     Duplicate keys: every ':' of the file is a key's or one inside a string, and orjson writes
     strings back with the same colons, so the file has more colons than the re-written value
@@ -114,6 +126,8 @@ def _plain(data: bytes, value: Any) -> bool:
     """
     if b"\\u" in data or data.count(b":") != orjson.dumps(value).count(b":"):
         return False
+    if shallow is not None and shallow(value):
+        return True
     stack = [(value, 1)] if type(value) is dict or type(value) is list else []
     pop, push = stack.pop, stack.append
     while stack:
@@ -154,7 +168,7 @@ def _structure_problem(text: str, shown: str) -> Problem | None:
     return None
 
 
-def quick_json(data: bytes) -> tuple[bool, Any]:
+def quick_json(data: bytes, shallow: Callable[[Any], bool] | None = None) -> tuple[bool, Any]:
     """(True, value) if a JSON file's bytes pass every level-1 check at once, else (False, None).
 
     Size within the limit, no BOM, no CR, orjson's parse (which checks the UTF-8 itself), no
@@ -164,18 +178,19 @@ def quick_json(data: bytes) -> tuple[bool, Any]:
             value = orjson.loads(data)
         except orjson.JSONDecodeError:
             return False, None
-        if _plain(data, value):
+        if _plain(data, value, shallow):
             return True, value
     return False, None
 
 
-def read_json_file(path: Path | str, shown: str, data: bytes | None = None) -> tuple[Any, list[Problem]]:
-    """A JSON file's value after the level-1 checks, or None and the problems."""
+def read_json_file(path: Path | str, shown: str, data: bytes | None = None,
+                   shallow: Callable[[Any], bool] | None = None) -> tuple[Any, list[Problem]]:
+    """A JSON file's value after the level-1 checks, or None and the problems (``shallow``: see ``_plain``)."""
     if data is None:
         data, problems = _read_bytes(path, shown)
         if data is None:
             return None, problems
-    ok, value = quick_json(data)
+    ok, value = quick_json(data, shallow)
     if ok and value is None:  # callers read None as "not read": a file of JSON null is said to be wrong here
         return None, [Problem(shown, 1, 1, "S004", "the file holds JSON null; it must hold an object",
                               "write the file's object, as `peacetalks rules S004` shows")]

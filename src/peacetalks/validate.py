@@ -31,7 +31,7 @@ from .labels import Labels
 from .lints import CANDIDATE_CODES, apply_allow_list, lint
 from .problems import Problem, errors, sort_problems
 from .project import Project
-from .schemas import Schemas
+from .schemas import Schemas, timex_value
 from .tables import table_schemas
 
 
@@ -117,6 +117,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     failed = ann.present - {f.document for f in ann.files} - {d for d, _ in ann.cached}
     problems += [p for p in span_problems if Path(p.path).stem not in drifted]
     problems += check_references(ctx, tables, ann.entities is not None, ann.xdoc_events is not None)
+    problems += check_time_values(ctx, tables)
     if not errors(problems):
         problems += check_tables(ctx, tables)
     found: list[Problem] = []
@@ -435,6 +436,21 @@ class _IdKeys:
     def of(self, table: pa.Table, column: str) -> pl.Series:
         number = pc.index_in(table.column(column), value_set=self.ids).cast(pa.int64())
         return pl.Series(f"{column}_key", pc.add(pc.multiply(self.document_numbers(table), len(self.ids)), number))
+
+
+def check_time_values(ctx: Context, tables: Tables) -> list[Problem]:
+    """S006: a time expression's value names a day or ISO week the calendar does not have (2025-02-30,
+    2025-W53); the schema checks the form. Each distinct value is checked once."""
+    values = tables.mentions.column("value")
+    distinct = pc.unique(values.drop_null()).to_pylist() if values.null_count < len(values) else []
+    wrong = [v for v in distinct if not timex_value(v)]
+    if not wrong:
+        return []
+    rows = tables.mentions.filter(pc.is_in(values, value_set=pa.array(wrong, pa.string())))
+    return [ctx.at(r["document"], f"/mentions/{r['index']}/value", "S006",
+                   f"'value' {r['value']!r} is not a date in the calendar",
+                   "a TIMEX3 value names a day, week or month that exists (2025-02-28, 2026-W53; not 2025-02-30)")
+            for r in rows.select(["document", "index", "value"]).to_pylist()]
 
 
 def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdoc: bool) -> list[Problem]:
