@@ -82,15 +82,11 @@ def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, 
     return data, []
 
 
-def _read_bytes(path: Path | str, shown: str, limit: int = MAX_JSON_BYTES) -> tuple[bytes | None, list[Problem]]:
-    return read_bytes(path, shown, limit)
-
-
 def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
                    data: bytes | None = None) -> tuple[str | None, list[Problem]]:
     """A UTF-8, BOM-free, LF-only file's text, or the level-1 problems that prevent it (``data``: bytes already read)."""
     if data is None:
-        data, problems = _read_bytes(path, shown, limit)
+        data, problems = read_bytes(path, shown, limit)
         if data is None:
             return None, problems
     problems = []
@@ -187,7 +183,7 @@ def read_json_file(path: Path | str, shown: str, data: bytes | None = None,
                    shallow: Callable[[Any], bool] | None = None) -> tuple[Any, list[Problem]]:
     """A JSON file's value after the level-1 checks, or None and the problems (``shallow``: see ``_plain``)."""
     if data is None:
-        data, problems = _read_bytes(path, shown)
+        data, problems = read_bytes(path, shown, MAX_JSON_BYTES)
         if data is None:
             return None, problems
     ok, value = quick_json(data, shallow)
