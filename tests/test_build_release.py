@@ -67,6 +67,21 @@ def test_ner_tags_are_bio_over_named_mentions(release):
             assert not tag.startswith("I-") or prev[2:] == tag[2:]
 
 
+def test_a_headline_is_text_and_a_sentence_of_its_own(release):
+    _, rel = release
+    docs = load_dataset(str(rel.path), "documents", split="train")
+    ner = load_dataset(str(rel.path), "ner", split="train")
+    first = {r["document"]: r for r in ner if r["sentence"] == 0}
+    titled = [d for d in docs if d["title"]]
+    assert titled  # (the seeds include headlined articles)
+    for d in titled:
+        assert d["text"].startswith(d["title"] + "\n")
+        tokens = first[d["id"]]["tokens"]
+        assert "".join(tokens) == d["title"].replace(" ", "")  # the headline, nothing more
+    headline_mentions = [m for d in titled for m in d["mentions"] if m["end"] <= len(d["title"])]
+    assert headline_mentions, "headlines are annotated"
+
+
 def test_parquet_reads_directly_with_pandas_polars_and_duckdb(release):
     import duckdb
     import pandas as pd

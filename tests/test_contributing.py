@@ -89,7 +89,10 @@ def test_following_contributing_from_a_fresh_clone_ends_green(tmp_path, monkeypa
     data = json.loads((project.documents / "005_example.json").read_text("utf-8"))
     text = (project.corpus / "005_example.txt").read_text("utf-8")
     assert all(text[m["start"]:m["end"]] == m["text"] for m in data["mentions"])
-    assert data["events"][0]["id"] == "e1" and text[data["events"][0]["trigger"]["start"]:].startswith("met")
+    assert [(e["id"], e["trigger"]["text"]) for e in data["events"]] == [("e1", "meets"), ("e2", "met")]
+    assert all(text[e["trigger"]["start"]:e["trigger"]["end"]] == e["trigger"]["text"] for e in data["events"])
+    assert text.startswith(meta["title"] + "\n")  # the headline is text, annotated like the body
+    assert min(m["start"] for m in data["mentions"]) == 0
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -112,12 +115,19 @@ def test_the_test_suite_stays_green_on_a_grown_corpus(tmp_path, monkeypatch, cap
                     ("British", "NORP", "british"), ("Keir Starmer", "PER", "keir-starmer"),
                     ("French", "NORP", "french"), ("Emmanuel Macron", "PER", "emmanuel-macron"),
                     ("Paris", "GPE", "paris")], 1)]
+    mentions[-1]["occurrence"] = 2  # the headline's "Paris" is the first
     mentions.append({"id": "m6", "text": "Tuesday", "type": "DATE", "value": "2025-05-06"})
+    mentions += [{"id": f"h{i}", "text": text, "type": kind, "level": "NAM", "entity": entity} for i, (text, kind, entity)
+                 in enumerate([("Starmer", "PER", "keir-starmer"), ("Macron", "PER", "emmanuel-macron"),
+                                ("Paris", "GPE", "paris")], 1)]
     event = {"trigger": {"text": "met"}, "type": "Contact.Meet", "realis": "actual", "arguments": [
         {"role": "Participant", "mention": "m2"}, {"role": "Participant", "mention": "m4"},
         {"role": "Place", "mention": "m5"}, {"role": "Time", "mention": "m6"}]}
+    headline = {"trigger": {"text": "talk"}, "type": "Contact.Meet", "realis": "actual", "arguments": [
+        {"role": "Participant", "mention": "h1"}, {"role": "Participant", "mention": "h2"},
+        {"role": "Place", "mention": "h3"}]}
     (grown / "annotations" / "documents" / "900_grown.json").write_text(json.dumps(
-        {"document": "900_grown", "flags": [], "mentions": mentions, "events": [event], "quotes": []}), "utf-8")
+        {"document": "900_grown", "flags": [], "mentions": mentions, "events": [headline, event], "quotes": []}), "utf-8")
     assert main([*root, "fmt"]) == 0
     assert main([*root, "check", "--no-cache"]) == 0, capsys.readouterr()
     env = {**os.environ, "PEACETALKS_GROWN": "1", "PEACETALKS_CACHE_DIR": str(tmp_path / "cache2")}

@@ -61,7 +61,7 @@ def test_normaliser_text_rules():
     raw = "\ufeffHeadline here\r\n\r\n date 2025-01-02 x\r\n  Body\u00a0 text\u200b caf\u0065\u0301 .  \r\n\n\nLast line.".encode()
     record = normalise(raw, "x.txt")
     assert record.meta["title"] == "Headline here"
-    assert record.text == "date 2025-01-02 x\nBody text café ." + "\nLast line."
+    assert record.text == "Headline here\ndate 2025-01-02 x\nBody text café ." + "\nLast line."
     assert record.meta["date"] is None  # a date header counts only at the very start
     dated = normalise(b"date 2025-04-17 First sentence.\n\nSecond.", "y.txt")
     assert (dated.meta["date"], dated.text) == ("2025-04-17", "First sentence.\nSecond.")
@@ -72,11 +72,25 @@ def test_normaliser_is_deterministic_and_round_trips():
         a = normalise(seed.read_bytes(), seed.name)
         assert a == normalise(seed.read_bytes(), seed.name)
         meta = a.meta
-        parts = ([f"date {meta['date']}"] if meta["date"] else []) + ([meta["title"]] if meta["title"] else [])
+        parts = ([f"date {meta['date']}"] if meta["date"] else [])
         parts += [a.text] + ([f"{meta['author']} for {meta['outlet']}"] if meta["outlet"] else [])
         again = normalise("\n".join(parts).encode(), seed.name)
         assert (again.text, again.meta["title"], again.meta["date"], again.meta["outlet"]) == (
             a.text, meta["title"], meta["date"], meta["outlet"])
+
+
+@pytest.mark.parametrize("raw, title, text", [
+    ("Headline\nBody.", "Headline", "Headline\nBody."),  # the headline is text and metadata
+    ("date 2025-04-17\nHeadline\nBody.\nAnn Smith for Example News", "Headline", "Headline\nBody."),
+    ("A sentence.\nBody.", None, "A sentence.\nBody."),  # a sentence is no headline
+    ("Headline\nAnn Smith for Example News", "Headline", "Headline\nAnn Smith for Example News"),  # no body: no byline
+    ("Only one line", None, "Only one line"),
+    ("“Quoted headline?”\nBody.", None, "“Quoted headline?”\nBody."),
+])
+def test_the_headline_stays_the_first_paragraph_of_the_text(raw, title, text):
+    record = normalise(raw.encode(), "x.txt")
+    assert (record.meta["title"], record.text) == (title, text)
+    assert record.meta["source"]["normaliser"] == "2.0"
 
 
 @pytest.mark.parametrize("raw, code", [(b"caf\xe9 au lait", "F001"), (b"\n \n\t\n", "F010")])

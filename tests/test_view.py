@@ -5,6 +5,7 @@ where they are missing the browser tests skip with that reason. Screenshots are 
 in tests/artifacts/.
 """
 
+import html
 import json
 import re
 import shutil
@@ -119,6 +120,22 @@ def test_index_entities_events_and_stats(site):
     for fig in sorted((folder / "figures").glob("*.svg")):
         assert f'src="figures/{fig.name}"' in stats
         assert fig.read_text("utf-8").startswith("<svg")
+
+
+def test_the_headline_is_the_annotated_first_paragraph(site):
+    folder, result = site
+    docs = result.tables.documents.select(["id", "title"]).to_pylist()
+    assert any(d["title"] for d in docs) and any(not d["title"] for d in docs)
+    for d in docs:
+        page = (folder / "doc" / f"{d['id']}.html").read_text("utf-8")
+        article = page.split('aria-label="annotated text">', 1)[1]
+        assert article.startswith('<p class="headline">') == bool(d["title"]), d["id"]
+        if d["title"]:
+            headline = article.split("</p>", 1)[0]
+            words = re.sub(r"<[^>]+>", "", re.sub(r'<span class="tag"[^>]*>[^<]*</span>', "", headline))
+            assert html.unescape(words) == d["title"]  # (without the type labels that follow mentions)
+    first = (folder / "doc" / "000_4d90cd6c48df9336.html").read_text("utf-8").split('class="headline">', 1)[1]
+    assert 'title="PER NAM: Emmanuel Macron"' in first.split("</p>", 1)[0]  # a mention in the headline
 
 
 # ---------------------------------------------------------------- in a real browser

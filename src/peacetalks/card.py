@@ -184,6 +184,11 @@ the split it is in.
 {layer_rows}
 
 Offsets are Unicode code point offsets into `text` (Python `str` indices), half-open.
+`text` has one paragraph per line. Where an article has a headline, it is the first line
+of `text`, annotated like the body in every layer (and a sentence of its own in `ner`),
+and is repeated in `title` as metadata: the body starts at `len(title) + 1`. A byline
+("Name for Outlet") and a date line are metadata (`author`, `outlet`, `date`), not text,
+and are never annotated.
 Guidelines: `annotations/GUIDELINES.md` in the source repository.
 
 ## Label inventories

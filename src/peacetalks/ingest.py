@@ -9,11 +9,14 @@ in seeds/SHA256SUMS. ``normalise`` turns it into one corpus record:
 3. Lines are stripped, and blank lines dropped: the text has one paragraph per line.
 4. A date header (``date 2025-04-17`` at the very start) becomes ``date`` and leaves
    the text.
-5. The first line is the headline (``title``) when more lines follow and it does not
-   end a sentence (``.``, ``!``, ``?``, ``…``, possibly before a closing quote) and is
-   at most 200 characters long. Otherwise ``title`` is null and the line stays text.
+5. The first line is the headline when more lines follow and it does not end a sentence
+   (``.``, ``!``, ``?``, ``…``, possibly before a closing quote) and is at most 200
+   characters long. The headline is text like any other paragraph: it stays the first
+   line of the text (offset 0), so that it is annotated in the same offset space as the
+   body, and it is also recorded as ``title`` (metadata). Otherwise ``title`` is null.
 6. A last line of the form ``<Name> for <Outlet>`` (at most 80 characters) is a byline:
-   it becomes ``author`` and ``outlet`` and leaves the text.
+   it becomes ``author`` and ``outlet`` and leaves the text. Bylines and date lines are
+   metadata, not text, and are never annotated.
 
 7. Metadata the source states but the seed file does not carry (its URL, or an outlet
    named on the web page) may be given when the seed is added (``peacetalks ingest
@@ -41,7 +44,8 @@ from .project import Project
 from .schemas import calendar_date
 
 #: Bumped whenever the normaliser's output may change; recorded in every corpus record.
-NORMALISER_VERSION = "1.0"
+#: 2.0: the headline stays in the text as its first paragraph (1.0 moved it to ``title`` only).
+NORMALISER_VERSION = "2.0"
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # schema/common.json Id (fullmatch)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
@@ -130,10 +134,10 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stat
 
     title = None
     if len(lines) >= 2 and len(lines[0]) <= 200 and not _SENTENCE_END.search(lines[0]):
-        title = lines.pop(0)
+        title = lines[0]  # metadata, and still the text's first paragraph
 
     author = outlet = None
-    if len(lines) >= 2 and len(lines[-1]) <= 80 and (m := _BYLINE.match(lines[-1])):
+    if len(lines) >= 2 + (title is not None) and len(lines[-1]) <= 80 and (m := _BYLINE.match(lines[-1])):
         author, outlet = m.group("author"), m.group("outlet")
         lines.pop()
 

@@ -17,7 +17,9 @@ by its content span and speaker span, a flag by its code and span.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import difflib
 import io
 import json
 import os
@@ -231,10 +233,10 @@ def _from_tables(name: str, version: str | None, documents: pl.DataFrame, mentio
         entities.select("id", "name", "type", "wikidata"), labels)
 
 
-def _from_project(name: str, root: Path) -> Snapshot:
+def _from_project(name: str, root: Path, drift: bool = True) -> Snapshot:
     from .validate import validate
     project = Project(root)
-    result = validate(project)
+    result = validate(project, drift=drift)  # (a past revision: its corpus as its own normaliser wrote it)
     if result.errors:
         raise ReleaseError(f"{name} does not validate ({len(result.errors)} errors); diff needs valid versions")
     t = result.tables
@@ -360,7 +362,7 @@ def _from_revision(source: str, root: Path, name: str | None = None, digest: boo
                                  check=True, capture_output=True).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
-        snap = _from_project(name or source, Path(tmp))
+        snap = _from_project(name or source, Path(tmp), drift=False)
         return (snap, ledger.sources_digest(Project(Path(tmp)))) if digest else snap
 
 
@@ -373,6 +375,52 @@ LAYERS = {
     "quotes": (["document", "content_start", "content_end", "speaker_span"], ["kind", "cue", "content_text"], "kind"),
     "flags": (["document", "code", "start", "end"], ["note"], "code"),
 }
+
+
+_OFFSETS = {"mentions": ["start", "end"], "events": ["trigger_start", "trigger_end"],
+            "quotes": ["content_start", "content_end"], "flags": ["start", "end"]}
+_SPAN_STRINGS = {"events": ["arguments"], "quotes": ["speaker_span", "cue"]}  # "s-e" inside strings
+_SPAN_TEXT = re.compile(r"(\d+)-(\d+)")
+
+
+def _offset_map(old_text: str, new_text: str):
+    """old offset -> new offset where the character (or the end) lies in a stretch both texts share."""
+    blocks = difflib.SequenceMatcher(None, old_text, new_text, autojunk=False).get_matching_blocks()
+
+    def at(pos, end: bool = False):
+        if pos is None:
+            return None
+        for i, j, n in blocks:
+            if (i < pos <= i + n) if end else (i <= pos < i + n):
+                return j + pos - i
+        return pos  # in text that changed: kept as is, so the annotation reads as removed and added
+    return at
+
+
+def _realigned(old: Snapshot, new: Snapshot, changed: list[str]) -> Snapshot:
+    """``old`` with the offsets of documents whose text changed carried over to the new text (a headline
+    that became text, a corrected normaliser), so that the diff compares annotations, not positions."""
+    if not changed:
+        return old
+    texts = dict(zip(new.documents["id"], new.documents["text"]))
+    maps = {doc: _offset_map(text, texts[doc]) for doc, text in zip(old.documents["id"], old.documents["text"])
+            if doc in changed}
+    frames = {}
+    for layer, (start, end) in _OFFSETS.items():
+        frame = getattr(old, layer)
+        rows = frame.to_dicts()
+        for row in rows:
+            at = maps.get(row["document"])
+            if at is None:
+                continue
+            row[start], row[end] = at(row[start]), at(row[end], end=True)
+            for column in _SPAN_STRINGS.get(layer, []):
+                if row[column]:
+                    moved = [_SPAN_TEXT.sub(lambda m: f"{at(int(m[1]))}-{at(int(m[2]), end=True)}", part)
+                             for part in row[column].split(", ")]
+                    row[column] = ", ".join(sorted(moved))  # (as _from_tables sorts the arguments)
+        frames[layer] = pl.DataFrame(rows, schema=frame.schema)
+    return dataclasses.replace(old, **frames)
 
 
 def _layer_diff(old: pl.DataFrame, new: pl.DataFrame, keys: list[str], values: list[str], label: str) -> dict:
@@ -454,7 +502,8 @@ def diff(old: Snapshot, new: Snapshot) -> dict:
         (pl.col("title").fill_null("") != pl.col("title_new").fill_null(""))
         | (pl.col("date").fill_null("") != pl.col("date_new").fill_null(""))
         | (pl.col("outlet").fill_null("") != pl.col("outlet_new").fill_null("")))["id"])
-    layers = {name: _layer_diff(getattr(old, name), getattr(new, name), *spec) for name, spec in LAYERS.items()}
+    aligned = _realigned(old, new, text_changed)
+    layers = {name: _layer_diff(getattr(aligned, name), getattr(new, name), *spec) for name, spec in LAYERS.items()}
     labels = _labels_diff(old, new)
     registry = _registry_diff(old, new)
     return {"old": {"name": old.name, "version": old.version}, "new": {"name": new.name, "version": new.version},

@@ -49,6 +49,7 @@ header nav a { margin-right: 1em; }
 table { border-collapse: collapse; margin: .5em 0 1.5em; } th, td { border: 1px solid #cbd5e0; padding: .2em .5em; text-align: left; vertical-align: top; }
 .layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(16rem, 1fr); gap: 1.5rem; }
 .text p { margin: 0 0 1em; }
+.text p.headline { font-size: 1.25em; font-weight: 600; }
 .m { border-radius: 3px; padding: 0 1px; border: 1px solid #4a5568; cursor: pointer; }
 .m.lvl-NOM { border-style: dashed; } .m.lvl-PRO { border-style: dotted; } .m.timex { border-style: double; border-width: 3px; }
 """ + "".join(f".m.t-{t} {{ background: {c}; }}\n" for t, c in TYPE_COLOURS.items()) + """
@@ -277,6 +278,8 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
                          "open": f"<span class=\"cue{{cls}}\" data-cue=\"{_e(q['id'])}\" title=\"cue of {_e(q['id'])}\"{{first}}>",
                          "close": "</span>", "tag": ""})
     body_text = _render_text(text, anns)
+    if doc["title"] and text.startswith(doc["title"] + "\n") and body_text.startswith("<p>"):
+        body_text = "<p class=\"headline\">" + body_text[3:]  # the headline is the text's first paragraph
 
     here = defaultdict(int)
     for m in ments:
