@@ -4,11 +4,11 @@ import ast
 import re
 
 from peacetalks.cli import main
-from peacetalks.rules import RULES
+from peacetalks.rules import LEVELS, RULES
 
 from conftest import ROOT
 
-CODE = re.compile(r"[FSTRCDVW]\d{3}")
+CODE = re.compile(f"[{''.join(LEVELS)}]\\d{{3}}")  # (the code families the catalogue defines)
 
 
 def emitted_codes() -> set[str]:

@@ -29,6 +29,13 @@ def test_the_release_workflow_builds_twice_compares_verifies_and_publishes():
     assert "peacetalks verify" in run and "peacetalks publish" in run
 
 
+def test_a_scheduled_workflow_checks_the_wikidata_links_online():
+    run, workflow = steps("links.yml")
+    assert workflow[True]["schedule"] and "workflow_dispatch" in workflow[True]
+    assert "annotations/entities.json" in workflow[True]["pull_request"]["paths"]
+    assert "peacetalks links --online" in run
+
+
 def test_templates():
     assert "peacetalks check" in (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text("utf-8")
     form = yaml.safe_load((ROOT / ".github" / "ISSUE_TEMPLATE" / "annotation-error.yml").read_text("utf-8"))
@@ -47,7 +54,7 @@ def test_the_workflows_pass_the_zizmor_audit_with_no_medium_or_high_finding():
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_and_no_credentials_persist():
     import re
-    for name in ("ci.yml", "release.yml"):
+    for name in ("ci.yml", "release.yml", "links.yml"):
         text = (ROOT / ".github" / "workflows" / name).read_text("utf-8")
         uses = re.findall(r"uses: (\S+)(.*)", text)
         assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) and re.search(r"# v\d", c) for u, c in uses)

@@ -37,8 +37,9 @@ QUOTE = pa.struct([("id", pa.string()), ("kind", pa.string()), ("content", SPAN)
 FLAG = pa.struct([("code", pa.string()), ("note", pa.string()), ("span", SPAN)])
 DOCUMENT = pa.struct([("document", pa.string()), ("flags", pa.list_(FLAG)), ("mentions", pa.list_(MENTION)),
                       ("events", pa.list_(EVENT)), ("quotes", pa.list_(QUOTE))])
+CHECK = pa.struct([("wikidata", pa.string()), ("date", pa.string()), ("label", pa.string())])
 ENTITY = pa.schema([("id", pa.string()), ("name", pa.string()), ("type", pa.string()),
-                    ("wikidata", pa.string()), ("aliases", pa.list_(pa.string()))])
+                    ("wikidata", pa.string()), ("aliases", pa.list_(pa.string())), ("wikidata_checked", CHECK)])
 XDOC_EVENT = pa.schema([("id", pa.string()), ("name", pa.string()), ("description", pa.string()), ("date", pa.string())])
 
 LAYERS = ("flags", "mentions", "events", "quotes")

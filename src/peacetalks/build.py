@@ -75,12 +75,18 @@ def features(labels: Labels) -> dict[str, Features]:
                                "mentions": List(mention), "events": List(event), "quotes": List(quote)}),
         "mentions": Features({"document": s, **mention, "wikidata": s}),
         "entities": Features({"id": s, "name": s, "type": ClassLabel(names=labels.entity_types), "wikidata": s,
-                              "aliases": List(s), "mentions": i, "documents": i}),
+                              "wikidata_verified": Value("bool"), "aliases": List(s), "mentions": i, "documents": i}),
         "events": Features({"document": s, **event}),
         "quotes": Features({"document": s, **quote, "speaker_entity": s}),
         "ner": Features({"id": s, "document": s, "sentence": i, "tokens": List(s),
                          "ner_tags": List(ClassLabel(names=labels.ner_tags))}),
     }
+
+
+def verified(entities: pl.DataFrame) -> pl.Expr:
+    """``wikidata_verified``: the Wikidata id is the one the last online check passed (null: no id)."""
+    same = (pl.col("wikidata_checked").struct.field("wikidata") == pl.col("wikidata")).fill_null(False)
+    return pl.when(pl.col("wikidata").is_null()).then(None).otherwise(same).alias("wikidata_verified")
 
 
 def _encode(frame: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
@@ -132,7 +138,7 @@ def release_tables(result: Result, ner: bool = True) -> dict[str, pa.Table]:
         "mentions": mentions.join(entities.select(pl.col("id").alias("entity"), "wikidata"), on="entity",
                                   how="left", maintain_order="left").select(list(feats["mentions"].keys())),
         "entities": _encode(entities.join(counts, left_on="id", right_on="entity", how="left", maintain_order="left")
-                            .with_columns(pl.col("mentions", "documents").fill_null(0)),
+                            .with_columns(pl.col("mentions", "documents").fill_null(0), verified(entities)),
                             {"type": labels.entity_types}),
         "events": events.select(event_cols),  # (Arrow tables already)
         "quotes": quotes.join(mention_entity, on=["document", "speaker"], how="left", maintain_order="left")

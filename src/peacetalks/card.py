@@ -6,6 +6,7 @@ release tables, never written by hand.
 
 from __future__ import annotations
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
@@ -14,6 +15,7 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .links import coverage
 from .stats import compute as compute_stats
 from .stats import markdown as stats_markdown
 
@@ -103,6 +105,7 @@ def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features],
     kinds = _counts(t.quotes.column("kind"))
     entities = tables["entities"]
     linked = entities.num_rows - entities.column("wikidata").null_count
+    cover = coverage(pl.from_arrow(t.entities), pl.from_arrow(t.mentions))
     shown_docs = t.documents.select(["id", "title", "date", "outlet"]).slice(0, CARD_ROWS).to_pylist()
     per_doc = {name: dict(zip(*(c.to_pylist() for c in pc.value_counts(getattr(t, name).column("document")).flatten())))
                for name in ("mentions", "events", "quotes", "flags")}
@@ -223,10 +226,27 @@ Modality (realis `other` only):
 
 {inventory("FlagCode", _counts(t.flags.column("code")))}
 
+## Entity linking
+
+Every entity mention links to a registry entity (the `entity` column: within- and
+cross-document coreference). Registry entities link to Wikidata only through a check:
+`peacetalks links --online` confirms that the item exists, that its English label or an
+alias matches the entity's name, and that it is an instance of a class the entity type
+allows. Of the {cover['total']['named']} named entities (those with a name mention),
+{cover['total']['linked']} carry a Wikidata id: {cover['total']['verified']} verified online,
+{cover['total']['unverified']} **unverified** (added by hand before such a check; the
+`entities` config's `wikidata_verified` is false for them, so filter on it for
+checked links). {cover['name_mentions']['linked']} of {cover['name_mentions']['all']} name mentions belong to a linked entity.
+
+{_table(["type", "named entities", "with a Wikidata id", "verified", "unverified", "without"],
+        [[f"`{k}`", r["named"], r["linked"], r["verified"], r["unverified"], r["unlinked"]] for k, r in cover["by_type"].items()])}
+
+{"Unverified links: " + ", ".join(f"`{u['entity']}` ({u['wikidata']})" for u in cover["unverified"][:CARD_ROWS]) + (f" and {len(cover['unverified']) - CARD_ROWS} more" if len(cover["unverified"]) > CARD_ROWS else "") + "." if cover["unverified"] else "Every Wikidata link is verified."}
+
 ## Statistics
 
 - documents: {counts['documents']}; sentences: {counts['sentences']}; tokens: {counts['tokens']}
-- mentions: {counts['mentions']}; entities: {counts['entities']} ({linked} linked to Wikidata, {counts['entities'] - linked} without a certain Wikidata id)
+- mentions: {counts['mentions']}; entities: {counts['entities']} ({linked} linked to Wikidata, {counts['entities'] - linked} without a Wikidata id)
 - events: {counts['events']}; event arguments: {counts['event_arguments']}; quotes: {counts['quotes']}; quality flags: {counts['flags']}
 
 The same figures as `peacetalks stats`:
@@ -241,7 +261,8 @@ The same figures as `peacetalks stats`:
 
 {flag_text}
 
-- Wikidata ids are given only where certain; entities without one have `wikidata: null`.
+- Wikidata ids are given only where a check confirmed them or, before this rule, by hand
+  (`wikidata_verified: false`); entities without one have `wikidata: null`.
 - The `ner` config keeps named (`NAM`) mentions and time expressions only; where
   mentions nest, the outermost wins. Tokens come from spaCy's rule-based tokenizer.
 - The article texts are the publishers' own (see Licensing).

@@ -1,7 +1,8 @@
 """The ``peacetalks`` command: ingest, validate, build, rules.
 
 Exit codes, as ruff and mypy use them: 0 clean, 1 problems found (or the job
-failed on its input), 2 usage error.
+failed on its input), 2 usage error; ``links --online`` exits 3 when Wikidata cannot
+be reached (nothing was decided).
 """
 
 from __future__ import annotations
@@ -291,6 +292,75 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_links(args) -> int:
+    import json
+
+    import polars as pl
+
+    from . import links
+    from .validate import validate
+    if (args.record or args.review) and not args.online:
+        raise UsageError("--record and --review need --online (they write what the online check found)")
+    if args.accept and args.online:
+        raise UsageError("--accept applies a review file offline; run it without --online")
+    project = _project(args, writes="links --record" if args.record else "links --accept" if args.accept else None)
+    if args.accept:
+        try:
+            applied = links.accept(project, Path(args.accept), links.today())
+        except links.ReviewError as e:
+            print(str(e), file=sys.stderr)
+            return 1
+        print("\n".join(f"linked {a}" for a in applied) or "no candidate accepted; nothing written")
+        return 0
+    if args.review and Path(args.review).exists() and not _is_review(Path(args.review)):
+        raise UsageError(f"{args.review} exists and is not a review file that links wrote; choose another name")
+    result = validate(project, cache=not args.no_cache)
+    if result.errors:
+        print(render(result.errors), file=sys.stderr)
+        print("peacetalks links: fix the errors first.", file=sys.stderr)
+        return 1
+    cover = links.coverage(pl.from_arrow(result.tables.entities), pl.from_arrow(result.tables.mentions))
+    if not args.online:
+        print(json.dumps({"coverage": cover}, indent=2) if args.format == "json" else links.render_coverage(cover))
+        return 0
+    client = links.Client()
+    try:
+        registry = links.load_registry(project)
+        outcome = links.check_online(project, registry, result.labels, client, links.today(),
+                                     cover["unlinked"] if args.review else None)
+    except links.NetworkError as e:
+        print(f"peacetalks links: cannot reach Wikidata: {e}\nnothing was checked or written; try again later "
+              "(exit 3: the links were not found wrong)", file=sys.stderr)
+        return 3
+    finally:
+        client.close()
+    if args.format == "json":
+        print(json.dumps({"coverage": cover, "checked": outcome.checked, "right": len(outcome.passed),
+                          "problems": [p.to_dict() for p in outcome.problems]}, indent=2))
+    else:
+        if outcome.problems:
+            print(render(outcome.problems))
+        print(f"{outcome.checked} Wikidata links checked: {len(outcome.passed)} right, {len(outcome.failed)} wrong.")
+    if args.record:
+        changed = links.record(project, outcome)
+        print(f"recorded the check of {changed} entit{'y' if changed == 1 else 'ies'} in "
+              f"{project.rel(project.entities)}", file=sys.stderr)
+    if args.review:
+        from .files import atomic_write
+        atomic_write(Path(args.review), json.dumps({"date": links.today(), "help": links.REVIEW_HELP,
+                                                    "candidates": outcome.candidates}, indent=2,
+                                                   ensure_ascii=False).encode("utf-8") + b"\n")
+        print(f"{len(outcome.candidates)} unlinked entities with candidates in {args.review}; {links.REVIEW_HELP}",
+              file=sys.stderr)
+    return 1 if outcome.problems else 0
+
+
+def _is_review(path: Path) -> bool:
+    from .files import read_json_file
+    value, problems = read_json_file(path, str(path))
+    return not problems and isinstance(value, dict) and isinstance(value.get("candidates"), list) and "help" in value
+
+
 def cmd_rules(args) -> int:
     from .rules import LEVELS, RULES
     if not args.code:
@@ -396,6 +466,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     s.add_argument("--top", type=int, default=15, help="how many entities to list by number of mentions")
     s.set_defaults(func=cmd_stats)
+
+    s = sub.add_parser("links", help="Wikidata links: coverage (offline); --online checks every link against Wikidata")
+    s.add_argument("--online", action="store_true", help="check every link against Wikidata (needs the network)")
+    s.add_argument("--record", action="store_true",
+                   help="with --online: write each link's check into annotations/entities.json (wikidata_checked)")
+    s.add_argument("--review", metavar="FILE", help="with --online: write candidates for named entities without a "
+                   "Wikidata id to FILE, for a maintainer to accept or reject")
+    s.add_argument("--accept", metavar="FILE", help="link the candidates accepted in a review file")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("--no-cache", action="store_true", help="validate without the cache")
+    s.set_defaults(func=cmd_links)
 
     s = sub.add_parser("rules", help="list the problem codes, or explain one")
     s.add_argument("code", nargs="?", help="a code such as T002")

@@ -42,7 +42,8 @@ ORDER = {
     "quote": ["id", "kind", "content", "cue", "speaker", "addressee"],
     "flag": ["code", "note", "span"],
     "span": ["start", "end", "text"],
-    "entity": ["id", "name", "type", "wikidata", "aliases"],
+    "entity": ["id", "name", "type", "wikidata", "wikidata_checked", "aliases"],
+    "check": ["wikidata", "date", "label"],
     "xdoc": ["id", "name", "description", "date"],
     "allow": ["code", "path", "contains", "reason"],
 }
@@ -275,11 +276,18 @@ def _registry(data: dict, list_key: str, kind: str, sort_key) -> dict:
     if isinstance(items, list):
         items = [_ordered(r, kind) for r in items]
         for r in items:
+            if kind == "entity" and isinstance(r, dict) and isinstance(r.get("wikidata_checked"), dict):
+                r["wikidata_checked"] = _ordered(r["wikidata_checked"], "check")
             if kind == "entity" and isinstance(r, dict) and isinstance(r.get("aliases"), list) and all(
                     isinstance(a, str) for a in r["aliases"]):
                 r["aliases"] = sorted(set(r["aliases"]))
         data = {**data, list_key: sorted(items, key=lambda r: sort_key(r) if isinstance(r, dict) else ("",))}
     return data
+
+
+def canonical_entities(data: dict) -> bytes:
+    """annotations/entities.json in canonical form (as ``fmt`` writes it)."""
+    return dump_records(_registry(data, "entities", "entity", lambda r: (str(r.get("id")),)), ("entities",))
 
 
 def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
@@ -315,7 +323,7 @@ def format_file(project: Project, path: Path, locator: Locator, written: bool = 
         result.problems.append(Problem(shown, 1, 1, "S001", "the file is not a JSON object, not formatted", None))
         return result
     if path == project.entities:
-        result.after = dump_records(_registry(data, "entities", "entity", lambda r: (str(r.get("id")),)), ("entities",))
+        result.after = canonical_entities(data)
     elif path == project.xdoc_events:
         result.after = dump_records(_registry(data, "events", "xdoc", lambda r: (str(r.get("id")),)), ("events",))
     elif path == project.allow:

@@ -15,6 +15,7 @@ class Label:
     title: str
     description: str
     roles: dict[str, list[str]] = field(default_factory=dict)  # event types only
+    wikidata_classes: dict[str, str] = field(default_factory=dict)  # entity types only: QID -> class label
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Labels:
                         title=item["title"],
                         description=item["description"],
                         roles=item.get("x-roles", {}),
+                        wikidata_classes=item.get("x-wikidata-classes", {}),
                     )
                     for item in definition["oneOf"]
                 ),
@@ -64,6 +66,11 @@ class Labels:
     @cached_property
     def timex_types(self) -> list[str]:
         return self["TimexType"].names
+
+    @cached_property
+    def wikidata_classes(self) -> dict[str, dict[str, str]]:
+        """Entity type -> the Wikidata classes (QID -> label) an entity of that type may be an instance of."""
+        return {label.name: label.wikidata_classes for label in self["EntityType"].labels}
 
     @cached_property
     def mention_types(self) -> list[str]:

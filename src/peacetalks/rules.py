@@ -12,6 +12,7 @@ every problem at the levels it reaches is reported.
 - ``C`` level 5, corpus tables: pandera checks over the flattened tables.
 - ``D`` corpus drift: corpus/ against seeds/.
 - ``V`` release verification: a release folder against its manifest (``peacetalks verify``).
+- ``L`` Wikidata links, checked online against Wikidata (``peacetalks links --online``).
 - ``W`` warnings: likely misses. They do not fail validation.
 """
 
@@ -30,6 +31,7 @@ LEVELS = {
     "C": (5, "corpus tables"),
     "D": (1, "corpus drift"),
     "V": (0, "release verification"),
+    "L": (0, "Wikidata links (online)"),
     "W": (0, "warnings"),
 }
 
@@ -194,6 +196,22 @@ _RULES = [
     Rule("V006", "release-inconsistent", "manifest, Parquet files, card and Croissant metadata disagree",
          "The version, the configs and their row counts are the same in manifest.json, the Parquet files, the card's metadata (README.md) and croissant.json; `publish` would otherwise tag a version the files contradict.",
          'manifest.json "version": "9.9.9" beside croissant.json "version": "0.2.0"', "rebuild the release with `peacetalks build`"),
+    # Wikidata links, online
+    Rule("L001", "wikidata-missing", "the Wikidata id names no item",
+         "`peacetalks links --online` fetched the entity's Wikidata id and Wikidata has no such item: the id is mistyped, or the item was deleted.",
+         '{"id": "emmanuel-macron", "name": "Emmanuel Macron", "type": "PER", "wikidata": "Q30527720", "aliases": ["Macron"]}',
+         '{"id": "emmanuel-macron", "name": "Emmanuel Macron", "type": "PER", "wikidata": "Q3052772", "aliases": ["Macron"]}'),
+    Rule("L002", "wikidata-redirect", "the Wikidata id redirects to another item",
+         "The item was merged into another one; Wikidata keeps the old id as a redirect. The registry names the item that is kept.",
+         '{"id": "osce", "wikidata": "<an id merged into another>"}', '{"id": "osce", "wikidata": "<the id it redirects to>"}'),
+    Rule("L003", "wikidata-label-mismatch", "the Wikidata item's label and aliases do not match the entity's name",
+         "Neither the item's English label nor any English alias equals the entity's name or one of its aliases (compared without case, accents, punctuation or a leading 'the'): a wrong item, or a name the registry lacks.",
+         '{"id": "paris", "name": "Paris", "type": "GPE", "wikidata": "Q142", "aliases": []}',
+         '{"id": "paris", "name": "Paris", "type": "GPE", "wikidata": "Q90", "aliases": []}'),
+    Rule("L004", "wikidata-type-mismatch", "the Wikidata item is not of a class the entity type allows",
+         "The item is not an instance (P31, through P279 subclass of) of any class schema/labels.json lists for the entity's type in x-wikidata-classes: a namesake, the building for the institution, or the wrong entity type.",
+         '{"id": "white-house", "name": "White House", "type": "FAC", "wikidata": "<the US executive office>"}',
+         '{"id": "white-house", "name": "White House", "type": "FAC", "wikidata": "Q35525"}'),
     Rule("W001", "unannotated-occurrence", "string annotated elsewhere in the document is left bare here",
          "The same string is annotated as a mention in one place and not in another place of the same document; usually a miss.",
          '"Macron" annotated at 9-15, bare at 301-307', "annotate 301-307 too, or accept it in annotations/allow.json"),

@@ -125,6 +125,8 @@ def table_schemas(labels: Labels) -> dict[str, pa.DataFrameSchema]:
                 "type": pa.Column(_STR, pa.Check.isin(labels.entity_types)),
                 "wikidata": pa.Column(_STR, pa.Check.str_matches(r"^Q[0-9]+$"), nullable=True),
                 "aliases": pa.Column(pl.List(pl.Utf8)),
+                "wikidata_checked": pa.Column(pl.Struct({"wikidata": pl.Utf8, "date": pl.Utf8, "label": pl.Utf8}),
+                                              nullable=True),
             },
             checks=[_rows(pl.col("wikidata").is_null() | pl.col("wikidata").is_first_distinct(), "one registry entity per Wikidata id")],
             name="entities", strict=True, coerce=True,
