@@ -1,5 +1,7 @@
 """Every label inventory is read from schema/labels.json; nothing keeps a second copy."""
 
+import re
+
 import jsonschema
 import pytest
 
@@ -45,3 +47,34 @@ def test_timex_values(value, ok):
     schemas = Schemas(ROOT / "schema")
     timex = schemas.documents["urn:peacetalks:schema:common"]["$defs"]["TimexValue"]
     assert jsonschema.Draft202012Validator(timex).is_valid(value) is ok
+
+
+def test_the_guidelines_show_every_inventory_from_labels_json():
+    text = (ROOT / "annotations" / "GUIDELINES.md").read_text("utf-8")
+    shown = set(re.findall(r"<!-- labels:(\w+) ", text))
+    assert shown == set(LABELS.inventories) - {"Provenance"}  # (provenance is the layers' metadata, not a label)
+    for key in shown:
+        for label in LABELS[key].labels:
+            assert f"| `{label.name}` | **{label.title}.** {label.description}" in text.replace("\\|", "|")
+
+
+def test_a_definition_changed_in_labels_json_makes_fmt_check_fail_until_fmt_rewrites_the_guidelines(project, capsys):
+    from peacetalks.cli import main
+    root = ["--root", str(project.root)]
+    labels = project.schema / "labels.json"
+    labels.write_text(labels.read_text("utf-8").replace(
+        "A party asks, urges or orders another to act", "A party asks, urges, or orders another party to act"), "utf-8")
+    assert main([*root, "fmt", "--check"]) == 1
+    assert "annotations/GUIDELINES.md" in capsys.readouterr().out
+    assert main([*root, "fmt"]) == 0
+    assert "asks, urges, or orders another party to act" in project.guidelines.read_text("utf-8")
+    assert main([*root, "fmt", "--check"]) == 0
+
+
+def test_an_unknown_inventory_in_the_guidelines_is_reported(project, capsys):
+    from peacetalks.cli import main
+    text = project.guidelines.read_text("utf-8")
+    project.guidelines.write_text(text + "\n<!-- labels:Colours -->\n<!-- /labels:Colours -->\n", "utf-8")
+    assert main(["--root", str(project.root), "fmt", "--check"]) == 1
+    out = capsys.readouterr()
+    assert "annotations/GUIDELINES.md:" in out.out + out.err and "S005 unknown label inventory 'Colours'" in out.out + out.err

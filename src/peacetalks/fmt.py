@@ -1,5 +1,9 @@
 """``peacetalks fmt``: canonical formatting of every hand-curated file, like black.
 
+It also rewrites the label tables of annotations/GUIDELINES.md from schema/labels.json (the
+blocks between ``<!-- labels:<Inventory> -->`` markers), so that the guidelines cite the
+one source of the label definitions and ``fmt --check`` fails when they drift apart.
+
 Canonical form, so that diffs show one changed annotation per changed line:
 
 - UTF-8 without BOM, LF line endings, one record per line inside each list
@@ -30,6 +34,7 @@ import orjson
 from json_source_map import calculate as source_map
 
 from .files import MAX_JSON_BYTES, Locator, atomic_write, dump_records, listing, read_bytes, read_text_file, structure_problem
+from .labels import Labels, refresh_guidelines
 from .problems import Problem
 from .project import Project
 
@@ -295,7 +300,7 @@ def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
     folder = project.documents
     files = [folder / name for name, _ in listing(str(folder)) if name.endswith(".json") and not name.startswith(".")] \
         if folder.is_dir() else []  # (a folder or link named like a file is listed, and reported when read)
-    files += [p for p in (project.entities, project.xdoc_events, project.allow) if os.path.lexists(p)]
+    files += [p for p in (project.entities, project.xdoc_events, project.allow, project.guidelines) if os.path.lexists(p)]
     if paths:
         wanted = [Path(p).resolve() for p in paths]
         files = [f for f in files if any(f.resolve() == w or w in f.resolve().parents for w in wanted)]
@@ -308,6 +313,8 @@ def format_file(project: Project, path: Path, locator: Locator, written: bool = 
     if before is None:  # not a regular file, or too large: reported as validate reports it, never touched
         return Formatted(path, shown, b"", None, found)
     result = Formatted(path, shown, before)
+    if path == project.guidelines:
+        return _format_guidelines(project, result)
     raw = before[3:] if before.startswith(b"\xef\xbb\xbf") else before
     try:
         data = orjson.loads(raw.replace(b"\r\n", b"\n"))
@@ -345,6 +352,26 @@ def format_file(project: Project, path: Path, locator: Locator, written: bool = 
             else:  # --check writes nothing: positions in the file as it is
                 result.problems += [Problem(shown, *locator.locate(path, p.pointer), p.code, p.message, p.hint)
                                     for p in filler.pending]
+    return result
+
+
+def _format_guidelines(project: Project, result: Formatted) -> Formatted:
+    """GUIDELINES.md: its label tables regenerated from schema/labels.json (the one source of the
+    definitions); the prose around them is the annotators' and stays as written."""
+    text, found = read_text_file(result.path, result.shown, MAX_JSON_BYTES, result.before)
+    try:
+        labels = Labels(project.schema / "labels.json")
+    except (OSError, ValueError, KeyError, TypeError):  # a broken labels.json is validate's to report
+        labels = None
+    if text is None or labels is None:
+        result.problems += found
+        return result
+    refreshed, unknown = refresh_guidelines(text, labels)
+    for key in unknown:
+        line = text[:text.index(f"<!-- labels:{key}")].count("\n") + 1
+        result.problems.append(Problem(result.shown, line, 1, "S005", f"unknown label inventory {key!r}",
+                                       f"expected one of {', '.join(labels.inventories)}"))
+    result.after = refreshed.encode("utf-8")
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,7 @@ class Label:
     description: str
     roles: dict[str, list[str]] = field(default_factory=dict)  # event types only
     wikidata_classes: dict[str, str] = field(default_factory=dict)  # entity types only: QID -> class label
+    examples: tuple[str, ...] = ()  # corpus examples (x-examples), shown in GUIDELINES.md
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Labels:
                         description=item["description"],
                         roles=item.get("x-roles", {}),
                         wikidata_classes=item.get("x-wikidata-classes", {}),
+                        examples=tuple(item.get("x-examples", ())),
                     )
                     for item in definition["oneOf"]
                 ),
@@ -71,6 +74,12 @@ class Labels:
     def wikidata_classes(self) -> dict[str, dict[str, str]]:
         """Entity type -> the Wikidata classes (QID -> label) an entity of that type may be an instance of."""
         return {label.name: label.wikidata_classes for label in self["EntityType"].labels}
+
+    @cached_property
+    def alleged_cue_stems(self) -> list[str]:
+        """Beginnings of the cues of accusations and contested claims (modality `alleged`, x-cue-stems)."""
+        item = next(i for i in self.raw["$defs"]["Modality"]["oneOf"] if i["const"] == "alleged")
+        return item.get("x-cue-stems", [])
 
     @cached_property
     def mention_types(self) -> list[str]:
@@ -94,3 +103,38 @@ class Labels:
     def ner_tags(self) -> list[str]:
         """BIO tags, conll2003 style: O, then B-X, I-X for each mention type."""
         return ["O"] + [f"{p}-{t}" for t in self.mention_types for p in ("B", "I")]
+
+
+GUIDELINE_BLOCK = "<!-- labels:{key} (generated from schema/labels.json by `peacetalks fmt`; edit labels.json) -->"
+GUIDELINE_END = "<!-- /labels:{key} -->"
+
+
+def inventory_table(labels: Labels, key: str) -> str:
+    """The Markdown table of one inventory as GUIDELINES.md shows it: every label with its definition,
+    its corpus examples and, for event types, its roles (with the mention types each role takes)."""
+    inventory = labels[key]
+    roles = any(label.roles for label in inventory.labels)
+    head = ["label", "definition"] + (["roles (filler types)"] if roles else []) + ["corpus examples"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label in inventory.labels:
+        cells = [f"`{label.name}`", f"**{label.title}.** {label.description}"]
+        if roles:
+            cells.append("; ".join(f"{r} ({', '.join(t)})" for r, t in label.roles.items()))
+        cells.append("; ".join(label.examples) or "–")
+        rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def refresh_guidelines(text: str, labels: Labels) -> tuple[str, list[str]]:
+    """``text`` (GUIDELINES.md) with every generated label table rewritten from ``labels``; and the
+    inventories it names that labels.json does not have."""
+    unknown = []
+    pattern = re.compile(r"<!-- labels:(\w+)[^\n]*-->\n.*?<!-- /labels:\1 -->", re.S)
+
+    def table(m: re.Match) -> str:
+        key = m.group(1)
+        if key not in labels.inventories:
+            unknown.append(key)
+            return m.group(0)
+        return f"{GUIDELINE_BLOCK.format(key=key)}\n{inventory_table(labels, key)}\n{GUIDELINE_END.format(key=key)}"
+    return pattern.sub(table, text), unknown

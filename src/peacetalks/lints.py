@@ -13,6 +13,8 @@ matches anything is reported in turn, so the list cannot go stale).
 - W009         a capitalised token sequence that no annotation covers (a candidate)
 - W010         a quoted string that is neither a quote nor a mention (a candidate)
 - W011         an allow-list entry that matches no warning
+- W012 / W013  a name with a possessive 's / a name that ends in a lowercase word
+- W014 - W018  the guidelines' mechanical rules (``guideline_lints.py``)
 
 The searches are vectorised where the work grows with the corpus (polars substring
 counts pick the few document/name pairs worth a closer look); the closer look runs
@@ -28,6 +30,7 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
+from . import guideline_lints
 from .annotations import Tables, only
 from .problems import Problem
 
@@ -68,6 +71,7 @@ def lint(ctx: "Context", tables: Tables, search: set[str] | None = None, skip: s
     problems += _bare_names(ctx, tables)
     problems += _label_consistency(ctx, tables)
     problems += _candidates(ctx, tables if search is None else only(tables, search))
+    problems += guideline_lints.check(ctx, tables)
     return problems
 
 

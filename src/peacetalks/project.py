@@ -77,6 +77,10 @@ class Project:
         return self.annotations / "documents"
 
     @property
+    def guidelines(self) -> Path:
+        return self.annotations / "GUIDELINES.md"
+
+    @property
     def entities(self) -> Path:
         return self.annotations / "entities.json"
 
