@@ -28,14 +28,16 @@ def run(project, *args):
 
 
 def add_mention(project):
-    """A new nominal mention: 'reporters' whom Peskov addresses in 000."""
+    """A new nominal mention of a new entity: "European nations" in 000, a single passing mention that
+    GUIDELINES §2.2 leaves unannotated (so adding it is an addition whatever else the corpus holds)."""
     path = project.documents / f"{D000}.json"
     data = json.loads(path.read_text("utf-8"))
-    data["mentions"].append({"text": "reporters", "type": "PER", "level": "NOM", "entity": "peskov-reporters"})
+    assert not any(m["text"] == "European nations" for m in data["mentions"])
+    data["mentions"].append({"text": "European nations", "type": "GPE", "level": "NOM", "entity": "coalition-nations"})
     path.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
     registry = json.loads(project.entities.read_text("utf-8"))
-    registry["entities"].append({"id": "peskov-reporters", "name": "Reporters Dmitry Peskov spoke to", "type": "PER",
-                                 "wikidata": None, "aliases": []})
+    registry["entities"].append({"id": "coalition-nations", "name": "European nations in the coalition of the willing",
+                                 "type": "GPE", "wikidata": None, "aliases": []})
     project.entities.write_bytes(dump_records(registry, ("entities",)))
     assert run(project, "fmt") == 0
 
@@ -67,8 +69,8 @@ def test_two_releases_in_a_row_write_a_correct_changelog(repo, capsys):
     assert changelog.index("## 0.2.0 (2026-11-02)") < changelog.index("## 0.1.0 (2026-11-01)")
     entry = changelog[changelog.index("## 0.2.0"):changelog.index("## 0.1.0")]
     assert "Changes from 0.1.0 (minor change)." in entry
-    assert "| mentions | +1 | -0 | ~0 | added PER 1 |" in entry
-    assert "- added: `peskov-reporters`" in entry
+    assert "| mentions | +1 | -0 | ~0 | added GPE 1 |" in entry
+    assert "- added: `coalition-nations`" in entry
     assert "events" not in entry.split("### Annotations")[1].split("###")[0]
 
     # a correction is a patch; relinking is reported as such
