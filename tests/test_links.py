@@ -121,7 +121,7 @@ def test_record_marks_the_right_link_verified_and_the_card_says_so(linked, repla
     after = entities(linked)
     assert after["emmanuel-macron"]["wikidata_checked"] == {"wikidata": "Q3052772", "date": links.today(),
                                                             "label": "Emmanuel Macron"}
-    assert not any("wikidata_checked" in after[e] for e in LINKS if e != "emmanuel-macron")
+    assert all(after[e]["wikidata_checked"] is None for e in LINKS if e != "emmanuel-macron")
     assert main(["--root", str(linked.root), "fmt", "--check"]) == 0  # written in canonical form
     capsys.readouterr()
     assert run(linked, "--format", "json") == 0
@@ -216,3 +216,18 @@ def test_a_hand_made_check_record_must_have_its_fields(linked, capsys):
     assert main(["--root", str(linked.root), "validate"]) == 1
     out = capsys.readouterr().out
     assert "annotations/entities.json:" in out and "S002 missing required field 'date'" in out
+
+
+def test_fmt_marks_a_wikidata_id_added_by_hand_as_unverified(linked, capsys):
+    registry = json.loads(linked.entities.read_text("utf-8"))
+    keir = next(e for e in registry["entities"] if e["id"] == "keir-starmer")
+    keir["wikidata"] = "Q6383202"  # added by hand, no check record
+    linked.entities.write_bytes(dump_records(registry, ("entities",)))
+    assert main(["--root", str(linked.root), "fmt", "--check"]) == 1
+    assert main(["--root", str(linked.root), "fmt"]) == 0
+    line = next(line for line in linked.entities.read_text("utf-8").splitlines() if '"keir-starmer"' in line)
+    assert '"wikidata": "Q6383202", "wikidata_checked": null, "aliases"' in line
+    capsys.readouterr()
+    assert run(linked, "--format", "json") == 0
+    unverified = json.loads(capsys.readouterr().out)["coverage"]["unverified"]
+    assert {"entity": "keir-starmer", "wikidata": "Q6383202"} in unverified

@@ -279,10 +279,14 @@ def _place(pending: list[_Pending], data: dict, text: bytes, shown: str) -> list
 def _registry(data: dict, list_key: str, kind: str, sort_key) -> dict:
     items = data.get(list_key)
     if isinstance(items, list):
+        if kind == "entity":  # a Wikidata id nobody checked online is marked unverified (null)
+            items = [{**r, "wikidata_checked": None} if isinstance(r, dict) and r.get("wikidata")
+                     and "wikidata_checked" not in r else r for r in items]
         items = [_ordered(r, kind) for r in items]
         for r in items:
             if kind == "entity" and isinstance(r, dict) and isinstance(r.get("wikidata_checked"), dict):
                 r["wikidata_checked"] = _ordered(r["wikidata_checked"], "check")
+
             if kind == "entity" and isinstance(r, dict) and isinstance(r.get("aliases"), list) and all(
                     isinstance(a, str) for a in r["aliases"]):
                 r["aliases"] = sorted(set(r["aliases"]))

@@ -16,8 +16,8 @@ and proposes candidates (``wbsearchentities``) for every named entity without an
 review file (``--review FILE``) that a maintainer accepts (``"accept": "Q…"``) or rejects
 (``"accept": false``) and applies with ``--accept FILE``. ``--record`` writes the outcome
 into ``annotations/entities.json``: each passing link gets ``wikidata_checked`` (the id,
-the date and the label that matched); a failing one loses it. A Wikidata id without a
-check record for that very id is *unverified*, here, in the card and in the release's
+the date and the label that matched); a failing one gets null. A Wikidata id without a
+check record for that very id (``null``, as ``fmt`` marks it) is *unverified*, here, in the card and in the release's
 ``wikidata_verified`` column; the rule is that no id is added without such a check.
 
 Exit codes: 0 every link checked is right, 1 a link is wrong (or a review file is
@@ -326,8 +326,8 @@ def record(project: Project, outcome: Outcome) -> int:
         if e["id"] in outcome.passed and e.get("wikidata_checked") != outcome.passed[e["id"]]:
             e["wikidata_checked"] = outcome.passed[e["id"]]
             changed += 1
-        elif e["id"] in outcome.failed and "wikidata_checked" in e:
-            del e["wikidata_checked"]
+        elif e["id"] in outcome.failed and e.get("wikidata_checked") is not None:
+            e["wikidata_checked"] = None  # unverified again
             changed += 1
     if changed:
         _write_registry(project, registry)
