@@ -166,3 +166,15 @@ def test_diff_between_git_revisions_and_folders(repo, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["bump"] == "patch"
     assert run(repo, "diff", "no-such-rev", str(repo.root)) == 2
     assert "neither a release folder" in capsys.readouterr().err
+
+
+def test_a_schema_version_change_is_in_the_changelog(repo):
+    assert run(repo, "release", "0.1.0", "--date", "2026-11-01") == 0
+    labels = repo.schema / "labels.json"
+    data = json.loads(labels.read_text("utf-8"))
+    old = data["x-schema-version"]
+    data["x-schema-version"] = "9.0.0"
+    labels.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+    add_mention(repo)
+    entry = plan(repo, "0.2.0", date="2026-11-07").entry
+    assert f"- schema version {old} → 9.0.0" in entry

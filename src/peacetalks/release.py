@@ -201,6 +201,7 @@ class Snapshot:
     flags: pl.DataFrame
     entities: pl.DataFrame
     labels: dict[str, list[str]] = field(default_factory=dict)
+    schema_version: str | None = None
 
 
 def _span(s, e) -> str:
@@ -209,7 +210,7 @@ def _span(s, e) -> str:
 
 def _from_tables(name: str, version: str | None, documents: pl.DataFrame, mentions: pl.DataFrame,
                  events: pl.DataFrame, arguments: pl.DataFrame, quotes: pl.DataFrame, flags: pl.DataFrame,
-                 entities: pl.DataFrame, labels: dict[str, list[str]]) -> Snapshot:
+                 entities: pl.DataFrame, labels: dict[str, list[str]], schema_version: str | None = None) -> Snapshot:
     """Comparable frames: references by span, not by id."""
     span_of = mentions.select("document", pl.col("id").alias("mention"),
                               pl.format("{}-{}", "start", "end").alias("span"))
@@ -230,7 +231,7 @@ def _from_tables(name: str, version: str | None, documents: pl.DataFrame, mentio
         name, version, documents.select("id", "title", "date", "outlet", "text"),
         mentions.select("document", "start", "end", "text", "type", "level", "entity", "value"),
         ev, qt, flags.select("document", "code", "start", "end", "note"),
-        entities.select("id", "name", "type", "wikidata"), labels)
+        entities.select("id", "name", "type", "wikidata"), labels, schema_version)
 
 
 def _from_project(name: str, root: Path, drift: bool = True) -> Snapshot:
@@ -260,7 +261,8 @@ def _from_project(name: str, root: Path, drift: bool = True) -> Snapshot:
         except LedgerError as e:
             raise ReleaseError(str(e)) from None
     return _from_tables(name, version, frames["documents"], frames["mentions"], frames["events"],
-                        frames["arguments"], frames["quotes"], frames["flags"], frames["entities"], labels)
+                        frames["arguments"], frames["quotes"], frames["flags"], frames["entities"], labels,
+                        result.labels.schema_version)
 
 
 def _from_release(name: str, folder: Path) -> Snapshot:
@@ -301,7 +303,8 @@ def _from_release(name: str, folder: Path) -> Snapshot:
               "Realis": ef["realis"].names, "Modality": ef["modality"].names, "QuoteKind": qf["kind"].names,
               "FlagCode": flag_feat["code"].names, "roles": roles,
               "TimexType": [n for n in mf["type"].names if n not in nf["type"].names]}
-    return _from_tables(name, manifest.get("version"), docs, mentions, events, arguments, quotes, flags, entities, labels)
+    return _from_tables(name, manifest.get("version"), docs, mentions, events, arguments, quotes, flags, entities, labels,
+                        manifest.get("schema_version"))
 
 
 def snapshot(source: str, root: Path) -> Snapshot:
@@ -505,8 +508,11 @@ def diff(old: Snapshot, new: Snapshot) -> dict:
     aligned = _realigned(old, new, text_changed)
     layers = {name: _layer_diff(getattr(aligned, name), getattr(new, name), *spec) for name, spec in LAYERS.items()}
     labels = _labels_diff(old, new)
-    registry = _registry_diff(old, new)
+    registry = _registry_diff(aligned, new)
+    schema = ({"old": old.schema_version, "new": new.schema_version}
+              if old.schema_version and new.schema_version and old.schema_version != new.schema_version else None)
     return {"old": {"name": old.name, "version": old.version}, "new": {"name": new.name, "version": new.version},
+            "schema": schema,
             "documents": {"added": added, "removed": removed, "text_changed": text_changed,
                           "metadata_changed": meta_changed},
             "layers": layers, "entities": registry, "labels": labels, "bump": required_bump(
@@ -570,6 +576,9 @@ def markdown(d: dict, version: str | None = None, date: str | None = None) -> st
         for r in reg["relinked"]:
             lines.append(f"- relinked {r['mentions']} mention(s) from `{r['from']}` to `{r['to']}`")
         lines.append("")
+    if d.get("schema"):
+        lines += ["### Schema", f"- schema version {d['schema']['old']} → {d['schema']['new']} "
+                  "(schema/labels.json `x-schema-version`; README's Versions section says what changed)", ""]
     if d["labels"]:
         lines.append("### Label inventories")
         for inventory, change in d["labels"].items():
