@@ -6,4 +6,4 @@ one module per stage: ``ingest``, ``corpus``, ``annotations``, ``validate``,
 """
 
 #: The one version number of the package and of the corpus it releases (semver).
-__version__ = "0.2.0"
+__version__ = "0.3.0"
