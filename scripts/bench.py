@@ -129,7 +129,7 @@ def floor(root: Path, release: Path, out: Path) -> tuple[float, float]:
     import orjson
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from peacetalks.annotations import DOCUMENT
+    from peacetalks.layers import DOCUMENT
     from peacetalks.build import CONFIGS, parquet_path
     from peacetalks.parquet import write_parquet
     tables = {c: pq.read_table(release / parquet_path(c)) for c in CONFIGS}

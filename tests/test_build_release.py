@@ -6,7 +6,8 @@ import pytest
 from datasets import ClassLabel, load_dataset
 
 from peacetalks.annotations import HELPER_SHARE
-from peacetalks.build import CONFIGS, BuildError, build, parquet_path
+from peacetalks.build import BuildError, build
+from peacetalks.layout import CONFIGS, parquet_path
 from peacetalks.labels import Labels
 
 from conftest import DOC, ROOT, copy_checkout

@@ -18,7 +18,7 @@ from peacetalks.build import build
 from peacetalks.cli import main
 from peacetalks.ingest import ingest
 
-from conftest import DOC, ROOT, copy_checkout
+from conftest import DOC, copy_checkout
 
 SEED = "000_4d90cd6c48df9336"
 KINDS = {  # file kind -> its path in a project

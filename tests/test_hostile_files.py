@@ -1,7 +1,6 @@
 """Files stay files, inside the tree, within limits: every command treats odd entries as validate does."""
 
 import json
-import os
 
 import pytest
 

@@ -21,28 +21,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cache import document_key
 from .files import MAX_JSON_BYTES, Locator, listing, odd_entry, quick_json, read_bytes, read_json_file
+from .layers import DOCUMENT, ENTITY, EVENT, FLAG, LAYERS, MENTION, QUOTE, XDOC_EVENT
 from .problems import Problem
 from .project import Project
 from .schemas import Schemas
 
-SPAN = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])
-MENTION = pa.struct([("id", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
-                     ("type", pa.string()), ("level", pa.string()), ("entity", pa.string()), ("value", pa.string())])
-ARGUMENT = pa.struct([("role", pa.string()), ("mention", pa.string())])
-EVENT = pa.struct([("id", pa.string()), ("trigger", SPAN), ("type", pa.string()), ("realis", pa.string()),
-                   ("modality", pa.string()), ("arguments", pa.list_(ARGUMENT)), ("xdoc", pa.string())])
-QUOTE = pa.struct([("id", pa.string()), ("kind", pa.string()), ("content", SPAN), ("cue", SPAN),
-                   ("speaker", pa.string()), ("addressee", pa.string())])
-FLAG = pa.struct([("code", pa.string()), ("note", pa.string()), ("span", SPAN)])
-DOCUMENT = pa.struct([("document", pa.string()), ("flags", pa.list_(FLAG)), ("mentions", pa.list_(MENTION)),
-                      ("events", pa.list_(EVENT)), ("quotes", pa.list_(QUOTE))])
-CHECK = pa.struct([("wikidata", pa.string()), ("date", pa.string()), ("label", pa.string())])
-ENTITY = pa.schema([("id", pa.string()), ("name", pa.string()), ("type", pa.string()),
-                    ("wikidata", pa.string()), ("aliases", pa.list_(pa.string())), ("wikidata_checked", CHECK)])
-XDOC_EVENT = pa.schema([("id", pa.string()), ("name", pa.string()), ("description", pa.string()), ("date", pa.string())])
-
-LAYERS = ("flags", "mentions", "events", "quotes")
 
 
 BATCH = 256  # parsed files held as Python objects at once before they become Arrow
@@ -135,8 +120,6 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
     name (``helper_share``) are read there at the same time (``read_valid``); any of them
     it did not return is read here, so its problems are reported as usual.
     """
-    from .cache import document_key
-
     out = Annotations()
     p = out.problems
     out.entities = _registry(project, schemas, locator, project.entities, "entities", "entities", p)

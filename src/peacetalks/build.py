@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Features, List, Value
 
 from . import __version__
+from .layout import CONFIGS, SPLIT, parquet_path
 from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
 from .stats import compute as compute_stats
 from .files import check_output, dump_json, put_in_place, sha256_file, temp_dir_beside
@@ -37,19 +38,12 @@ from .project import Project
 from .schemas import Schemas
 from .validate import Result, validate
 
-CONFIGS = ("documents", "mentions", "entities", "events", "quotes", "ner")
-DEFAULT_CONFIG = "documents"
-SPLIT = "train"
 NER_CHUNK = 500  # documents tokenised at a time
 PARALLEL_FROM = 200  # documents from which a second process pays for starting it
 
 
 class BuildError(Exception):
     """The build refused or failed; the message says why and nothing was written."""
-
-
-def parquet_path(config: str) -> str:
-    return f"data/{config}/{SPLIT}-00000-of-00001.parquet"
 
 
 def features(labels: Labels) -> dict[str, Features]:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .annotations import DOCUMENT
+from .layers import DOCUMENT
 from .files import atomic_write
 
 #: a cached warning: its place in the document's text file, code, message and hint

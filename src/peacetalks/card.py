@@ -15,6 +15,7 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
 from .links import coverage
 from .stats import compute as compute_stats
 from .stats import markdown as stats_markdown
@@ -51,8 +52,6 @@ def size_category(n: int) -> str:
 
 
 def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCardData:
-    from .build import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
-
     data = DatasetCardData(
         language=["en"],
         license="other",

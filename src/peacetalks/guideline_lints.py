@@ -21,17 +21,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from .annotations import Tables
+from .context import Context
 from .problems import Problem
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .validate import Context
-
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -42,7 +38,7 @@ _DIRECTION = {"this": "PRESENT_REF", "last": "PAST_REF", "the past": "PAST_REF",
               "the previous": "PAST_REF", "next": "FUTURE_REF", "the next": "FUTURE_REF", "the coming": "FUTURE_REF"}
 
 
-def check(ctx: "Context", tables: Tables) -> list[Problem]:
+def check(ctx: Context, tables: Tables) -> list[Problem]:
     return (_time_values(ctx, tables) + _alleged(ctx, tables) + _argument_mentions(ctx, tables)
             + _nominal_complements(ctx, tables))
 
@@ -101,7 +97,7 @@ def _fits(value: str | None, expected: str) -> bool:
     return value == expected
 
 
-def _time_values(ctx: "Context", tables: Tables) -> list[Problem]:
+def _time_values(ctx: Context, tables: Tables) -> list[Problem]:
     """W014: a time expression whose value breaks §3's rules for its shape, or a recurring one."""
     timex = (pl.from_arrow(tables.mentions.select(["document", "index", "text", "type", "value"]))
              .filter(pl.col("type").is_in(["DATE", "TIME"]))
@@ -129,7 +125,7 @@ def _time_values(ctx: "Context", tables: Tables) -> list[Problem]:
 # ------------------------------------------------------------------ W015 / W016 alleged
 
 
-def _alleged(ctx: "Context", tables: Tables) -> list[Problem]:
+def _alleged(ctx: Context, tables: Tables) -> list[Problem]:
     """W015: an event inside the content of an accusation (its cue begins with a stem labels.json lists
     for `alleged`) that is presented as actual; W016: an alleged event inside no attributed content
     and without a hedge ("allegedly", "reportedly") in its sentence."""
@@ -172,7 +168,7 @@ def _alleged(ctx: "Context", tables: Tables) -> list[Problem]:
 # ------------------------------------------------------------------ W017 argument mentions
 
 
-def _argument_mentions(ctx: "Context", tables: Tables) -> list[Problem]:
+def _argument_mentions(ctx: Context, tables: Tables) -> list[Problem]:
     """W017: an argument whose mention is not the one §4.1 picks among its entity's mentions."""
     args = pl.from_arrow(tables.arguments.select(["document", "event_index", "index", "role", "mention"]))
     if args.is_empty():
@@ -237,7 +233,7 @@ def pick(candidates: list[tuple], t_start: int, t_end: int, cuts: np.ndarray) ->
 # ------------------------------------------------------------------ W018 nominal complements
 
 
-def _nominal_complements(ctx: "Context", tables: Tables) -> list[Problem]:
+def _nominal_complements(ctx: Context, tables: Tables) -> list[Problem]:
     """W018: a nominal mention followed directly by "of" and a noun phrase that no longer mention covers."""
     mentions = pl.from_arrow(tables.mentions.select(["document", "index", "id", "start", "end", "text", "level"]))
     noms = mentions.filter(pl.col("level") == "NOM")

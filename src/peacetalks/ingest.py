@@ -36,7 +36,6 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 
 from .files import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES, atomic_write, dump_json, listing, read_bytes, read_json_file
 from .problems import Problem

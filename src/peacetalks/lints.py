@@ -24,7 +24,6 @@ on single documents with the ``re`` engine.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -32,11 +31,8 @@ import pyarrow.compute as pc
 
 from . import guideline_lints
 from .annotations import Tables, only
+from .context import Context
 from .problems import Problem
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .validate import Context
-
 _CAP_WORD = r"(?-i:[A-Z]|[À-ÖØ-Þ])[\w\-]*(?:\.(?=\w))?[\w\-]*"
 _CONNECT = r"(?:of|the|for|and|in|de|von|der|al|bin)"
 _NEXT_WORD = rf"[ \t](?:{_CONNECT}[ \t])?{_CAP_WORD}"
@@ -53,7 +49,7 @@ SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
 CANDIDATE_CODES = ("W009", "W010")  # found in one document's text and its own annotations only
 
 
-def lint(ctx: "Context", tables: Tables, search: set[str] | None = None, skip: set[str] = frozenset()) -> list[Problem]:
+def lint(ctx: Context, tables: Tables, search: set[str] | None = None, skip: set[str] = frozenset()) -> list[Problem]:
     """Every warning; with ``search``, the candidates (W009, W010) of those documents only (the
     caller knows the others' from the cache).
 
@@ -75,7 +71,7 @@ def lint(ctx: "Context", tables: Tables, search: set[str] | None = None, skip: s
     return problems
 
 
-def apply_allow_list(ctx: "Context", problems: list[Problem], entries: list[dict]) -> list[Problem]:
+def apply_allow_list(ctx: Context, problems: list[Problem], entries: list[dict]) -> list[Problem]:
     """Drop the warnings an allow-list entry accepts; report entries that accept nothing (W011)."""
     if not entries:
         return problems
@@ -97,7 +93,7 @@ def apply_allow_list(ctx: "Context", problems: list[Problem], entries: list[dict
     return kept
 
 
-def _quotes_and_events(ctx: "Context", tables: Tables) -> list[Problem]:
+def _quotes_and_events(ctx: Context, tables: Tables) -> list[Problem]:
     problems = []
     quotes = pl.from_arrow(tables.quotes)
     for row in quotes.filter(pl.col("cue_start").is_null()).iter_rows(named=True):
@@ -116,7 +112,7 @@ def _quotes_and_events(ctx: "Context", tables: Tables) -> list[Problem]:
     return problems
 
 
-def _name_spans(ctx: "Context", tables: Tables) -> list[Problem]:
+def _name_spans(ctx: Context, tables: Tables) -> list[Problem]:
     """W012: a name with a possessive 's ("Hungary's"); W013: a name that begins with a capital and
     ends in a lowercase word, as a span that swallowed the next words does ("Luxembourg next month").
     Both rules of GUIDELINES §2.3 have exceptions (McDonald's; a name such as "Doctors without
@@ -146,7 +142,7 @@ def _name_spans(ctx: "Context", tables: Tables) -> list[Problem]:
     return problems
 
 
-def _unused_entities(ctx: "Context", tables: Tables) -> list[Problem]:
+def _unused_entities(ctx: Context, tables: Tables) -> list[Problem]:
     used = pl.from_arrow(tables.mentions.select(["entity"]))["entity"].drop_nulls().unique()
     entities = pl.from_arrow(tables.entities).with_row_index("i")
     return [ctx.at_file(ctx.project.entities, f"/entities/{row['i']}", "W005",
@@ -163,7 +159,7 @@ def _text_position(text: str, start: int) -> tuple[int, int]:
     return line, start - (text.rfind("\n", 0, start) + 1) + 1
 
 
-def _bare_names(ctx: "Context", tables: Tables) -> list[Problem]:
+def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
     Polars counts every annotated name's occurrences in every document text at once;
@@ -221,7 +217,7 @@ def _bare_names(ctx: "Context", tables: Tables) -> list[Problem]:
     return problems
 
 
-def _label_consistency(ctx: "Context", tables: Tables) -> list[Problem]:
+def _label_consistency(ctx: Context, tables: Tables) -> list[Problem]:
     """W008: a name with a different type here than in most of the corpus."""
     names = pl.from_arrow(tables.mentions.select(["document", "index", "text", "type", "level"])).filter(
         pl.col("level") == "NAM")
@@ -281,7 +277,7 @@ def _in_batch(spans, lo: int, hi: int, base: np.ndarray, lengths: np.ndarray):
     return base[local] + np.clip(s[a:b], 0, n), base[local] + np.clip(e[a:b], 0, n)
 
 
-def _candidates(ctx: "Context", tables: Tables) -> list[Problem]:
+def _candidates(ctx: Context, tables: Tables) -> list[Problem]:
     """W009 capitalised sequences and W010 quoted strings that no annotation covers.
 
     Documents are searched in batches, their texts joined by line breaks (no candidate

@@ -38,6 +38,7 @@ from huggingface_hub import DatasetCard
 
 from . import ledger
 from .files import atomic_write, read_json_file, sha256_file
+from .layout import parquet_path
 from .ledger import LedgerError, parse_version
 from .problems import Problem
 from .project import Project, package_schema_dir
@@ -268,7 +269,6 @@ def _from_project(name: str, root: Path, drift: bool = True) -> Snapshot:
 def _from_release(name: str, folder: Path) -> Snapshot:
     from datasets import Features
 
-    from .build import parquet_path
     manifest = orjson.loads((folder / "manifest.json").read_bytes())
 
     def read(config: str) -> tuple[pl.DataFrame, Features]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,33 +22,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
-from .annotations import DOCUMENT, Tables, flatten, load_annotations, only
+from .annotations import Tables, flatten, load_annotations, only
 from .cache import Cache, text_digest
 from .corpus import documents_table, load_corpus
-from .files import Locator, gc_paused
+from .context import Context
+from .files import gc_paused
 from .ingest import check_drift, check_seeds
 from .labels import Labels
+from .layers import DOCUMENT
 from .lints import CANDIDATE_CODES, apply_allow_list, lint
 from .problems import Problem, errors, sort_problems
 from .project import Project
 from .schemas import Schemas, timex_value
 from .tables import table_schemas
-
-
-@dataclass
-class Context:
-    project: Project
-    labels: Labels
-    schemas: Schemas
-    locator: Locator = field(default_factory=Locator)
-
-    def at(self, document: str, pointer: str, code: str, message: str, hint: str | None = None,
-           key: bool = False) -> Problem:
-        path = self.project.documents / f"{document}.json"
-        return Problem(self.project.rel(path), *self.locator.locate(path, pointer, key), code, message, hint)
-
-    def at_file(self, path: Path, pointer: str, code: str, message: str, hint: str | None = None) -> Problem:
-        return Problem(self.project.rel(path), *self.locator.locate(path, pointer), code, message, hint)
 
 
 @dataclass

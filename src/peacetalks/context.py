@@ -1,0 +1,32 @@
+"""What every check needs: the project, its labels and schemas, and one way to place a problem.
+
+A check finds a row in a table or a place in a file; ``Context.at`` turns (document,
+JSON pointer) into ``path:line:col`` through the one ``Locator`` of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .files import Locator
+from .labels import Labels
+from .problems import Problem
+from .project import Project
+from .schemas import Schemas
+
+
+@dataclass
+class Context:
+    project: Project
+    labels: Labels
+    schemas: Schemas
+    locator: Locator = field(default_factory=Locator)
+
+    def at(self, document: str, pointer: str, code: str, message: str, hint: str | None = None,
+           key: bool = False) -> Problem:
+        path = self.project.documents / f"{document}.json"
+        return Problem(self.project.rel(path), *self.locator.locate(path, pointer, key), code, message, hint)
+
+    def at_file(self, path: Path, pointer: str, code: str, message: str, hint: str | None = None) -> Problem:
+        return Problem(self.project.rel(path), *self.locator.locate(path, pointer), code, message, hint)
