@@ -44,7 +44,8 @@ class Replay:
         if params.get("action") == "wbgetentities":
             data = recorded("wbgetentities.json")
             asked = params["ids"].split("|")
-            return httpx.Response(200, json={"entities": {q: data["entities"][q] for q in asked}, "success": 1})
+            return httpx.Response(200, json={"entities": {q: data["entities"].get(q, {"id": q, "missing": ""})
+                                                          for q in asked}, "success": 1})
         if params.get("action") == "wbsearchentities":
             if params["search"] == "Keir Starmer":
                 return httpx.Response(200, json=recorded("wbsearchentities-keir-starmer.json"))
