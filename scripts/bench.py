@@ -9,14 +9,14 @@ reports its time and that process's peak memory:
 
 - floor: read and parse every file (orjson), and write the same tables the build wrote (every
   config, with the build's Parquet settings) to Parquet;
-- validate: ``peacetalks.validate.validate`` over the corpus, warnings included (``peacetalks validate``);
-- build: ``peacetalks.build.build``, as users run it (``peacetalks build``): every check that can
+- validate: ``peacetalks.checks.validate.validate`` over the corpus, warnings included (``peacetalks validate``);
+- build: ``peacetalks.release.build.build``, as users run it (``peacetalks build``): every check that can
   fail (levels 1-5; warnings are not computed, they cannot stop a build), then the release. This
   is the "validate + build" the target compares with the floor: a build validates first;
 - load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again;
 - peak memory: ru_maxrss of the validate and the build process, and the build's own second
-  process (``peacetalks.helper``), which on the second core reads part of the annotation files,
+  process (``peacetalks.release.helper``), which on the second core reads part of the annotation files,
   tokenises the texts and writes the ``ner`` config while the first validates and writes the rest.
 
 The floor and the build are timed after a first validate has read every file, so the
@@ -56,7 +56,7 @@ FILLER = ("The talks continued late into the evening as officials weighed a prop
 
 def generate(root: Path, n_docs: int, seed: int = 7) -> None:
     """A synthetic project: schema copied, corpus and annotations generated (no seeds, so no drift check)."""
-    from peacetalks.files import dump_json, dump_records
+    from peacetalks.reading.files import dump_json, dump_records
     rng = random.Random(seed)
     shutil.copytree(ROOT / "schema", root / "schema")
     (root / "corpus").mkdir()
@@ -129,9 +129,10 @@ def floor(root: Path, release: Path, out: Path) -> tuple[float, float]:
     import orjson
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from peacetalks.layers import DOCUMENT
-    from peacetalks.build import CONFIGS, parquet_path
-    from peacetalks.parquet import write_parquet
+
+    from peacetalks.model.layers import DOCUMENT
+    from peacetalks.release.build import CONFIGS, parquet_path
+    from peacetalks.release.parquet import write_parquet
     tables = {c: pq.read_table(release / parquet_path(c)) for c in CONFIGS}
     t0 = time.perf_counter()
     gc.disable()
@@ -159,19 +160,19 @@ def _peak() -> float:
 
 def phase(name: str, work: str, queue) -> None:
     """One step in a fresh process, as a user runs it; reports its time and its own peak memory."""
-    from peacetalks.project import Project
+    from peacetalks.reading.project import Project
     work_dir = Path(work)
     project = Project(work_dir / "project")
     out: dict = {}
     if name == "validate":
-        from peacetalks.validate import validate
+        from peacetalks.checks.validate import validate
         t0 = time.perf_counter()
         result = validate(project)
         out["validate_s"] = time.perf_counter() - t0
         out["errors"], out["warnings"] = len(result.errors), len(result.problems) - len(result.errors)
     elif name == "build":
-        from peacetalks.build import build
-        from peacetalks.helper import Helper
+        from peacetalks.release.build import build
+        from peacetalks.release.helper import Helper
         shutil.rmtree(work_dir / "release", ignore_errors=True)  # a fresh release every run
         t0 = time.perf_counter()
         release = build(project, work_dir / "release")
@@ -184,8 +185,8 @@ def phase(name: str, work: str, queue) -> None:
         out["floor_read_s"], out["floor_write_s"] = floor(project.root, work_dir / "release", work_dir / "floor")
     elif name == "cached":
         # a pull request that changes one document: fill the cache, change one file, validate again
-        from peacetalks.files import dump_records
-        from peacetalks.validate import validate
+        from peacetalks.checks.validate import validate
+        from peacetalks.reading.files import dump_records
         os.environ["PEACETALKS_CACHE_DIR"] = str(work_dir / "cache")
         validate(project, cache=True)
         one = project.documents / "doc000000.json"
@@ -199,7 +200,8 @@ def phase(name: str, work: str, queue) -> None:
     elif name == "load":
         import pyarrow.parquet as pq
         from datasets import load_dataset
-        from peacetalks.build import parquet_path
+
+        from peacetalks.release.build import parquet_path
         path = work_dir / "release" / parquet_path("mentions")
         t0 = time.perf_counter()
         pq.read_table(path)

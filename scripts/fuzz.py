@@ -39,9 +39,9 @@ def fuzz_one(kind: str, seconds: int, work: Path) -> int:
     import atheris
 
     with atheris.instrument_imports(include=["peacetalks"]):
-        from peacetalks.fmt import fmt
-        from peacetalks.project import Project
-        from peacetalks.validate import validate
+        from peacetalks.checks.validate import validate
+        from peacetalks.reading.project import Project
+        from peacetalks.tools.fmt import fmt
 
     project = Project(work / "project")
     for name in ("seeds", "corpus", "annotations", "schema"):

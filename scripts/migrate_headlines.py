@@ -29,11 +29,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from peacetalks.files import MAX_SEED_BYTES, atomic_write, dump_records, read_bytes, read_json_file, read_text_file, Locator
-from peacetalks.fmt import DOC_LISTS, format_document
-from peacetalks.ingest import NORMALISER_VERSION, normalise
-from peacetalks.problems import Problem
-from peacetalks.project import Project, ProjectError
+from peacetalks.diagnostics.problems import Problem
+from peacetalks.reading.files import (
+    MAX_SEED_BYTES,
+    Locator,
+    atomic_write,
+    dump_records,
+    read_bytes,
+    read_json_file,
+    read_text_file,
+)
+from peacetalks.reading.ingest import NORMALISER_VERSION, normalise
+from peacetalks.reading.project import Project, ProjectError
+from peacetalks.tools.fmt import DOC_LISTS, format_document
 
 FROM_NORMALISER = "1.0"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from peacetalks.project import Project
+from peacetalks.reading.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = "003_b7bcec48b37e17cc"

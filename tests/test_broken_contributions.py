@@ -3,11 +3,10 @@
 import json
 
 import pytest
-
-from peacetalks.files import dump_records
-from peacetalks.validate import validate
-
 from conftest import DOC, locate
+
+from peacetalks.checks.validate import validate
+from peacetalks.reading.files import dump_records
 
 
 def ann_path(project):

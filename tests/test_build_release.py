@@ -3,14 +3,13 @@
 import json
 
 import pytest
+from conftest import DOC, ROOT, copy_checkout
 from datasets import ClassLabel, load_dataset
 
-from peacetalks.annotations import HELPER_SHARE
-from peacetalks.build import BuildError, build
-from peacetalks.layout import CONFIGS, parquet_path
-from peacetalks.labels import Labels
-
-from conftest import DOC, ROOT, copy_checkout
+from peacetalks.model.labels import Labels
+from peacetalks.reading.annotations import HELPER_SHARE
+from peacetalks.release.build import BuildError, build
+from peacetalks.release.layout import CONFIGS, parquet_path
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +137,9 @@ def test_build_refuses_a_corpus_with_errors(project, tmp_path):
 
 def test_the_second_process_gives_the_same_release(project, tmp_path, monkeypatch):
     """It reads the last annotation files and tokenises every text; the release is byte for byte the same."""
-    import peacetalks.build as build_module
-    import peacetalks.ner as ner_module
-    from peacetalks.helper import Helper
+    import peacetalks.release.build as build_module
+    import peacetalks.release.ner as ner_module
+    from peacetalks.release.helper import Helper
     calls, delivered = [], []
     real = ner_module.tokenise
     monkeypatch.setattr(build_module, "tokenise", lambda texts: calls.append(len(texts)) or real(texts))
@@ -162,7 +161,7 @@ def test_the_second_process_gives_the_same_release(project, tmp_path, monkeypatc
 
 
 def test_a_broken_file_in_the_second_process_share_is_reported_as_usual(project, tmp_path, monkeypatch):
-    import peacetalks.build as build_module
+    import peacetalks.release.build as build_module
     last = sorted(project.documents.glob("*.json"))[-1]
     last.write_text(last.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
     monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**9)
@@ -177,8 +176,8 @@ def test_a_broken_file_in_the_second_process_share_is_reported_as_usual(project,
 
 
 def test_a_second_process_that_fails_leaves_its_work_to_the_first(project, tmp_path, monkeypatch):
-    import peacetalks.build as build_module
-    import peacetalks.helper as helper_module
+    import peacetalks.release.build as build_module
+    import peacetalks.release.helper as helper_module
     monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
     good = build(project, tmp_path / "good")
     monkeypatch.setattr(helper_module.sys, "executable", "/bin/false")  # it starts, says nothing and exits
@@ -192,7 +191,7 @@ def test_a_large_corpus_builds_a_readable_card(tmp_path):
     """150 generated documents (scripts/bench.py's generator): the card lists 100 and says where the rest are."""
     import importlib.util
 
-    from peacetalks.project import Project
+    from peacetalks.reading.project import Project
     spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
@@ -210,8 +209,8 @@ def test_a_large_corpus_builds_a_readable_card(tmp_path):
 
 def test_the_second_process_tags_only_the_texts_validated_here(project, tmp_path, monkeypatch):
     """If the texts it tokenised are not those validated here (digests differ), the first process tokenises."""
-    import peacetalks.build as build_module
-    import peacetalks.ner as ner_module
+    import peacetalks.release.build as build_module
+    import peacetalks.release.ner as ner_module
     monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
     good = build(project, tmp_path / "good")
     calls = []
@@ -242,6 +241,6 @@ def test_the_card_states_the_licensing_truthfully(release):
 
 
 def test_size_categories_follow_the_hub_buckets():
-    from peacetalks.card import size_category
+    from peacetalks.release.card import size_category
     assert [size_category(n) for n in (0, 999, 1000, 9999, 10_000, 150_000, 2_000_000)] == [
         "n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M"]

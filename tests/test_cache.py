@@ -4,12 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-import peacetalks.annotations as annotations_module
-from peacetalks.files import dump_records
-from peacetalks.validate import validate
-
 from conftest import DOC, locate
+
+import peacetalks.reading.annotations as annotations_module
+from peacetalks.checks.validate import validate
+from peacetalks.reading.files import dump_records
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_a_corrupt_or_unwritable_cache_is_ignored(project, cache_dir, tmp_path, 
 
 
 def test_candidate_warnings_of_unchanged_documents_come_from_the_cache(project, cache_dir, monkeypatch):
-    import peacetalks.lints as lints_module
+    import peacetalks.checks.lints as lints_module
     other = project.documents / "001_2f18ed2b20c63c80.json"
     data = json.loads(other.read_text("utf-8"))
     data["mentions"], data["events"], data["quotes"] = [], [], []  # its names become candidates

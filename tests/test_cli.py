@@ -2,10 +2,10 @@ import json
 import subprocess
 import sys
 
-from peacetalks.cli import main
-from peacetalks.rules import RULES
-
 from conftest import DOC
+
+from peacetalks.cli import main
+from peacetalks.diagnostics.rules import RULES
 
 
 def run(*args):

@@ -3,11 +3,10 @@
 import json
 
 import pytest
-
-from peacetalks.cli import main
-from peacetalks.validate import validate
-
 from conftest import DOC
+
+from peacetalks.checks.validate import validate
+from peacetalks.cli import main
 
 
 def doc_path(project):

@@ -4,11 +4,11 @@ import json
 import random
 import re
 
-from peacetalks.cli import main
-from peacetalks.files import dump_records
-from peacetalks.validate import validate
-
 from conftest import DOC, locate
+
+from peacetalks.checks.validate import validate
+from peacetalks.cli import main
+from peacetalks.reading.files import dump_records
 
 LISTS = ("flags", "mentions", "events", "quotes")
 

@@ -11,14 +11,13 @@ import os
 import shutil
 
 import pytest
+from conftest import DOC, copy_checkout
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peacetalks.build import build
 from peacetalks.cli import main
-from peacetalks.ingest import ingest
-
-from conftest import DOC, copy_checkout
+from peacetalks.reading.ingest import ingest
+from peacetalks.release.build import build
 
 SEED = "000_4d90cd6c48df9336"
 KINDS = {  # file kind -> its path in a project

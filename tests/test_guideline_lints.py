@@ -6,13 +6,13 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from conftest import ROOT
-from peacetalks import guideline_lints as gl
-from peacetalks.annotations import Tables
-from peacetalks.labels import Labels
-from peacetalks.problems import Problem
-from peacetalks.validate import validate
+
+from peacetalks.checks import guideline_lints as gl
+from peacetalks.checks.validate import validate
+from peacetalks.diagnostics.problems import Problem
+from peacetalks.model.labels import Labels
+from peacetalks.reading.annotations import Tables
 
 LABELS = Labels(ROOT / "schema" / "labels.json")
 

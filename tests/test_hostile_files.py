@@ -3,11 +3,10 @@
 import json
 
 import pytest
-
-from peacetalks.cli import main
-from peacetalks.validate import validate
-
 from conftest import DOC, locate
+
+from peacetalks.checks.validate import validate
+from peacetalks.cli import main
 
 COMMANDS = (["validate", "--no-cache"], ["fmt", "--check"], ["fmt"], ["build", "--out", "{tmp}/rel"], ["view", "--out", "{tmp}/site"],
             ["stats"], ["check", "--no-cache"])
@@ -99,7 +98,7 @@ def test_deep_nesting_is_refused_before_any_recursive_check(project, tmp_path, c
                                          ("annotations/documents/{doc}.json", "MAX_JSON_BYTES"),
                                          ("annotations/entities.json", "MAX_JSON_BYTES")])
 def test_every_input_kind_has_a_size_limit_checked_before_reading(project, tmp_path, capsys, where, limit):
-    import peacetalks.files as files
+    import peacetalks.reading.files as files
     path = project.root / where.format(doc=DOC)
     with open(path, "r+b") as f:  # a sparse file just over the limit: nothing is read to find it too large
         f.truncate(getattr(files, limit) + 1)
@@ -109,7 +108,7 @@ def test_every_input_kind_has_a_size_limit_checked_before_reading(project, tmp_p
 
 
 def test_an_oversized_article_is_not_added(project, tmp_path, capsys):
-    import peacetalks.files as files
+    import peacetalks.reading.files as files
     article = tmp_path / "big.txt"
     with open(article, "wb") as f:
         f.truncate(files.MAX_SEED_BYTES + 1)
@@ -137,7 +136,7 @@ def test_values_that_would_lie_are_refused(project, tmp_path, capsys, field, val
 
 @pytest.mark.parametrize("good", ["2024-02-29", "2026-W53", "XXXX-03", "2025-04-17TMO", "PRESENT_REF", "201X"])
 def test_real_calendar_values_pass(good):
-    from peacetalks.schemas import timex_value
+    from peacetalks.model.schemas import timex_value
     assert timex_value(good)
 
 

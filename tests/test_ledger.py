@@ -5,14 +5,19 @@ import shutil
 import subprocess
 
 import pytest
-
-from peacetalks.build import BuildError, build
-from peacetalks.cli import main
-from peacetalks.files import dump_records
-from peacetalks.ledger import LedgerError, build_version, entries, latest, sources_digest
-from peacetalks.release import ReleaseError, diff, plan, snapshot
-
 from conftest import ROOT
+
+from peacetalks.cli import main
+from peacetalks.reading.files import dump_records
+from peacetalks.release.build import BuildError, build
+from peacetalks.release.ledger import (
+    LedgerError,
+    build_version,
+    entries,
+    latest,
+    sources_digest,
+)
+from peacetalks.release.versions import ReleaseError, diff, plan, snapshot
 
 D000 = "000_4d90cd6c48df9336"
 HAS_HISTORY = (ROOT / ".git").exists() and shutil.which("git") is not None
@@ -31,7 +36,7 @@ def add_flag(project):
 
 
 def test_the_ledger_reads_and_names_its_files():
-    from peacetalks.project import Project
+    from peacetalks.reading.project import Project
     recorded = entries(Project(ROOT))
     for version, entry in recorded.items():
         assert entry.path.name == f"{version}.json" and len(entry.sources) == 64
@@ -105,7 +110,7 @@ def test_check_reports_unreleased_content_and_data_that_differs_from_its_record(
 
 @pytest.mark.skipif(not HAS_HISTORY, reason="needs this repository's git history")
 def test_diff_reads_released_versions_from_their_commits(tmp_path):
-    from peacetalks.project import Project
+    from peacetalks.reading.project import Project
     project = Project(ROOT)
     recorded = list(entries(project))
     if len(recorded) < 2:

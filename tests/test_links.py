@@ -4,11 +4,11 @@ import json
 
 import httpx
 import pytest
-
 from conftest import ROOT
-from peacetalks import links
+
 from peacetalks.cli import main
-from peacetalks.files import dump_records
+from peacetalks.reading.files import dump_records
+from peacetalks.tools import links
 
 RECORDED = ROOT / "tests" / "data" / "wikidata"
 LINKS = {"emmanuel-macron": "Q3052772",  # right

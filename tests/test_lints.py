@@ -2,10 +2,10 @@
 
 import json
 
-from peacetalks.files import dump_records
-from peacetalks.validate import validate
-
 from conftest import locate
+
+from peacetalks.checks.validate import validate
+from peacetalks.reading.files import dump_records
 
 D000, D001, D002, D003 = "000_4d90cd6c48df9336", "001_2f18ed2b20c63c80", "002_10aa8657d00e2537", "003_b7bcec48b37e17cc"
 LISTS = ("flags", "mentions", "events", "quotes")

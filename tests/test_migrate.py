@@ -6,9 +6,9 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import ROOT, copy_checkout
-from peacetalks.release import diff, snapshot
+
+from peacetalks.release.versions import diff, snapshot
 
 spec = importlib.util.spec_from_file_location("migrate_headlines", ROOT / "scripts" / "migrate_headlines.py")
 migrate_headlines = importlib.util.module_from_spec(spec)

@@ -5,12 +5,11 @@ arrays at once; these tests hold it to the pipeline itself (tokenizer + sentenci
 token by token) on the corpus texts and on generated text.
 """
 
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peacetalks.ner import _nlp, tokenise
-
-from conftest import ROOT
+from peacetalks.release.ner import _nlp, tokenise
 
 
 def _spacy(texts: list[str]):
@@ -108,7 +107,7 @@ def test_bio_projection_follows_its_rule(case):
     import numpy as np
     import pyarrow as pa
 
-    from peacetalks.ner import Spans, Tokens, project
+    from peacetalks.release.ner import Spans, Tokens, project
     tokens, spans = case
     arr = np.array(tokens, dtype=np.int64).reshape(-1, 3)
     t = Tokens(pa.array([f"w{i}" for i in range(len(tokens))], pa.string()), arr[:, 1], arr[:, 2], arr[:, 0],
@@ -125,7 +124,7 @@ def test_flat_spans_keep_the_outermost_left_to_right(rows, presorted):
     """Longest first at each start, then a span is kept when it starts at or after the end of the last kept one."""
     import numpy as np
 
-    from peacetalks.ner import flat_spans
+    from peacetalks.release.ner import flat_spans
     spans = [(d, s, s + n, label) for d, s, n, label in rows]
     if presorted:  # as `peacetalks fmt` writes them (the fast path skips the sort)
         spans.sort(key=lambda r: (r[0], r[1], -(r[2] - r[1])))

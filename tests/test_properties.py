@@ -2,12 +2,11 @@
 
 import json
 
+from conftest import DOC, copy_checkout
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peacetalks.validate import validate
-
-from conftest import DOC, copy_checkout
+from peacetalks.checks.validate import validate
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=False) | st.text(max_size=20),

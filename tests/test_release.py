@@ -7,8 +7,15 @@ import subprocess
 import pytest
 
 from peacetalks.cli import main
-from peacetalks.files import dump_records
-from peacetalks.release import ReleaseError, diff, plan, publish, snapshot, verify
+from peacetalks.reading.files import dump_records
+from peacetalks.release.versions import (
+    ReleaseError,
+    diff,
+    plan,
+    publish,
+    snapshot,
+    verify,
+)
 
 D000 = "000_4d90cd6c48df9336"
 

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import ROOT, copy_checkout
-from peacetalks import links
-from peacetalks.cli import main
-from peacetalks.files import dump_records
-from peacetalks.rules import RULES
-from peacetalks.validate import validate
 from test_links import Replay
+
+from peacetalks.checks.validate import validate
+from peacetalks.cli import main
+from peacetalks.diagnostics.rules import RULES
+from peacetalks.reading.files import dump_records
+from peacetalks.tools import links
 
 FIXTURES = ROOT / "tests" / "fixtures" / "rules"
 DOC = "zz_fixture"

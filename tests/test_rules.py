@@ -3,10 +3,10 @@
 import ast
 import re
 
-from peacetalks.cli import main
-from peacetalks.rules import LEVELS, RULES
-
 from conftest import ROOT
+
+from peacetalks.cli import main
+from peacetalks.diagnostics.rules import LEVELS, RULES
 
 CODE = re.compile(f"[{''.join(LEVELS)}]\\d{{3}}")  # (the code families the catalogue defines)
 

@@ -2,11 +2,16 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
-from peacetalks.ingest import IngestError, check_drift, ingest, normalise, read_checksums
-from peacetalks.validate import validate
-
 from conftest import ROOT
+
+from peacetalks.checks.validate import validate
+from peacetalks.reading.ingest import (
+    IngestError,
+    check_drift,
+    ingest,
+    normalise,
+    read_checksums,
+)
 
 
 def test_seeds_match_their_checksums():

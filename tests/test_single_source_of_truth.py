@@ -4,13 +4,12 @@ import re
 
 import jsonschema
 import pytest
-
-from peacetalks.build import features
-from peacetalks.labels import Labels
-from peacetalks.schemas import Schemas
-from peacetalks.tables import table_schemas
-
 from conftest import ROOT
+
+from peacetalks.model.labels import Labels
+from peacetalks.model.schemas import Schemas
+from peacetalks.model.tables import table_schemas
+from peacetalks.release.build import features
 
 LABELS = Labels(ROOT / "schema" / "labels.json")
 

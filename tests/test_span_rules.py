@@ -3,11 +3,10 @@
 import json
 
 import pytest
-
-from peacetalks.build import build
-from peacetalks.validate import name_core, validate
-
 from conftest import DOC
+
+from peacetalks.checks.validate import name_core, validate
+from peacetalks.release.build import build
 
 
 def doc(project):

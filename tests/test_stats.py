@@ -3,9 +3,9 @@
 import json
 from collections import Counter
 
-from peacetalks.cli import main
-
 from conftest import ROOT
+
+from peacetalks.cli import main
 
 
 def file_counts():

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from peacetalks.build import build
 from peacetalks.cli import main
-from peacetalks.release import ReleaseError, publish, verify
+from peacetalks.release.build import build
+from peacetalks.release.versions import ReleaseError, publish, verify
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-
-from peacetalks.files import dump_records
-from peacetalks.ingest import add_seed
-from peacetalks.validate import validate
-from peacetalks.view import write_site
-
 from conftest import DOC, ROOT, copy_checkout
+
+from peacetalks.checks.validate import validate
+from peacetalks.reading.files import dump_records
+from peacetalks.reading.ingest import add_seed
+from peacetalks.tools.view import write_site
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 EVIL = "evil_doc"
@@ -234,8 +233,8 @@ def test_the_statistics_figures_render(site, browser):
 
 
 def test_a_release_can_carry_the_site_and_stays_reproducible(project, tmp_path):
-    from peacetalks.build import build
-    from peacetalks.release import verify
+    from peacetalks.release.build import build
+    from peacetalks.release.versions import verify
     a = build(project, tmp_path / "a", site=True)
     b = build(project, tmp_path / "b", site=True)
     ma = json.loads((a.path / "manifest.json").read_text("utf-8"))
@@ -302,7 +301,7 @@ def test_the_concordance_links_to_the_mention_and_cuts_between_words(site, brows
 
 
 def test_long_labels_fit_their_figure(site):
-    from peacetalks.view import _bars
+    from peacetalks.tools.view import _bars
     svg = _bars("Event types", [("Government.Agreement.Propose", 3), ("Contact.Meet", 10)])
     width = int(re.search(r'width="(\d+)"', svg).group(1))
     label_end = int(re.search(r'<text x="(\d+)" y="\d+" text-anchor="end">Government', svg).group(1))

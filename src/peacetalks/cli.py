@@ -13,10 +13,10 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .files import OutputError, read_text_file
-from .problems import render
-from .labels import Labels
-from .project import Project, ProjectError
+from .diagnostics.problems import render
+from .model.labels import Labels
+from .reading.files import OutputError, read_text_file
+from .reading.project import Project, ProjectError
 
 
 class UsageError(Exception):
@@ -56,7 +56,7 @@ def _existing(paths: list[str]) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from .ingest import IngestError, add_seed, check_drift, ingest
+    from .reading.ingest import IngestError, add_seed, check_drift, ingest
     project = _project(args, writes=None if args.check else "`peacetalks ingest`")
     if args.add:
         stated = {k: getattr(args, k) for k in ("title", "date", "outlet", "author", "url")}
@@ -87,7 +87,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate
+    from .checks.validate import validate
     _existing(args.paths)
     result = validate(_project(args), args.paths or None, cache=not args.no_cache)
     out = render(result.problems, args.format)
@@ -97,7 +97,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import BuildError, build
+    from .release.build import BuildError, build
     project = _project(args)
     try:
         release = build(project, Path(args.out) if args.out else None, force=args.force, cache=not args.no_cache,
@@ -110,7 +110,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_fmt(args) -> int:
-    from .fmt import fmt
+    from .tools.fmt import fmt
     _existing(args.paths)
     results = fmt(_project(args, writes=None if args.check else "`peacetalks fmt`"), args.paths or None,
                   check=args.check)
@@ -129,7 +129,7 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_locate(args) -> int:
-    from .fmt import occurrences
+    from .tools.fmt import occurrences
     project = _project(args)
     path = project.corpus / f"{args.document}.txt"
     if "/" in args.document or not path.exists():
@@ -152,7 +152,7 @@ def cmd_locate(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .release import verify
+    from .release.versions import verify
     problems = verify(Path(args.folder))
     if problems:
         print(render(problems))
@@ -162,7 +162,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .release import ReleaseError, diff, markdown, snapshot, to_json
+    from .release.versions import ReleaseError, diff, markdown, snapshot, to_json
     project = _project(args)
     try:
         d = diff(snapshot(args.old, project.root), snapshot(args.new, project.root))
@@ -174,8 +174,8 @@ def cmd_diff(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .build import BuildError
-    from .release import ReleaseError, plan, release
+    from .release.build import BuildError
+    from .release.versions import ReleaseError, plan, release
     project = _project(args, writes=None if args.dry_run else "`peacetalks release`")
     try:
         if args.dry_run:
@@ -196,7 +196,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .release import ReleaseError, publish
+    from .release.versions import ReleaseError, publish
     try:
         lines = publish(Path(args.folder), args.repo_id, dry_run=args.dry_run)
     except ReleaseError as e:
@@ -210,11 +210,11 @@ def cmd_check(args) -> int:
     """Every pull-request check in one command, as CI runs it (the tests are run by pytest)."""
     import tempfile
 
-    from .build import BuildError, build
-    from .fmt import fmt
-    from .ingest import check_drift
-    from .release import verify
-    from .validate import validate
+    from .checks.validate import validate
+    from .reading.ingest import check_drift
+    from .release.build import BuildError, build
+    from .release.versions import verify
+    from .tools.fmt import fmt
     project = _project(args)
     failed = []
 
@@ -249,7 +249,7 @@ def cmd_check(args) -> int:
 def _check_ledger(project: Project, release, step) -> None:
     """The built data against the release ledger: a released version's data must be what it recorded;
     other content is reported as unreleased (not a failure: a pull request adds it)."""
-    from .ledger import LedgerError, compare, entries, latest
+    from .release.ledger import LedgerError, compare, entries, latest
     try:
         recorded = entries(project).get(release.version)
         last = latest(project)
@@ -267,8 +267,8 @@ def _check_ledger(project: Project, release, step) -> None:
 
 
 def cmd_view(args) -> int:
-    from .validate import validate
-    from .view import write_site
+    from .checks.validate import validate
+    from .tools.view import write_site
     project = _project(args)
     result = validate(project, cache=not args.no_cache)
     if result.errors:
@@ -281,8 +281,9 @@ def cmd_view(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .stats import compute, render as render_stats
-    from .validate import validate
+    from .checks.validate import validate
+    from .release.stats import compute
+    from .release.stats import render as render_stats
     result = validate(_project(args))
     if result.errors:
         print(render(result.errors), file=sys.stderr)
@@ -297,8 +298,8 @@ def cmd_links(args) -> int:
 
     import polars as pl
 
-    from . import links
-    from .validate import validate
+    from .checks.validate import validate
+    from .tools import links
     if (args.record or args.review) and not args.online:
         raise UsageError("--record and --review need --online (they write what the online check found)")
     if args.accept and args.online:
@@ -346,7 +347,7 @@ def cmd_links(args) -> int:
         print(f"recorded the check of {changed} entit{'y' if changed == 1 else 'ies'} in "
               f"{project.rel(project.entities)}", file=sys.stderr)
     if args.review:
-        from .files import atomic_write
+        from .reading.files import atomic_write
         atomic_write(Path(args.review), json.dumps({"date": links.today(), "help": links.REVIEW_HELP,
                                                     "candidates": outcome.candidates}, indent=2,
                                                    ensure_ascii=False).encode("utf-8") + b"\n")
@@ -356,13 +357,13 @@ def cmd_links(args) -> int:
 
 
 def _is_review(path: Path) -> bool:
-    from .files import read_json_file
+    from .reading.files import read_json_file
     value, problems = read_json_file(path, str(path))
     return not problems and isinstance(value, dict) and isinstance(value.get("candidates"), list) and "help" in value
 
 
 def cmd_rules(args) -> int:
-    from .rules import LEVELS, RULES
+    from .diagnostics.rules import LEVELS, RULES
     if not args.code:
         for rule in RULES.values():
             print(f"{rule.code}  {rule.severity:<7}  {rule.name:<26} {rule.summary}")

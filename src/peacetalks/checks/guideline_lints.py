@@ -25,9 +25,10 @@ import re
 import numpy as np
 import polars as pl
 
-from .annotations import Tables
+from ..diagnostics.problems import Problem
+from ..reading.annotations import Tables
 from .context import Context
-from .problems import Problem
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")

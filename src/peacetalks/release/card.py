@@ -15,8 +15,8 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from ..tools.links import coverage
 from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
-from .links import coverage
 from .stats import compute as compute_stats
 from .stats import markdown as stats_markdown
 

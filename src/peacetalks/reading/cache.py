@@ -25,8 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__
-from .layers import DOCUMENT
+from .. import __version__
+from ..model.layers import DOCUMENT
 from .files import atomic_write
 
 #: a cached warning: its place in the document's text file, code, message and hint
@@ -45,9 +45,10 @@ def text_digest(text: str, meta: bytes) -> str:
 
 def _salt(schema_dir: Path) -> str:
     h = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")) + sorted(schema_dir.glob("*.json")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).resolve().parents[1]  # every module of the package, subpackages included
+    for path in sorted(package.rglob("*.py")) + sorted(schema_dir.glob("*.json")):
+        h.update(str(path.relative_to(package) if path.is_relative_to(package) else path.name).encode()
+                 + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -21,14 +21,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..diagnostics.problems import Problem
+from ..model.layers import (
+    DOCUMENT,
+    ENTITY,
+    EVENT,
+    FLAG,
+    LAYERS,
+    MENTION,
+    QUOTE,
+    XDOC_EVENT,
+)
+from ..model.schemas import Schemas
 from .cache import document_key
-from .files import MAX_JSON_BYTES, Locator, listing, odd_entry, quick_json, read_bytes, read_json_file
-from .layers import DOCUMENT, ENTITY, EVENT, FLAG, LAYERS, MENTION, QUOTE, XDOC_EVENT
-from .problems import Problem
+from .files import (
+    MAX_JSON_BYTES,
+    Locator,
+    listing,
+    odd_entry,
+    quick_json,
+    read_bytes,
+    read_json_file,
+)
 from .project import Project
-from .schemas import Schemas
-
-
 
 BATCH = 256  # parsed files held as Python objects at once before they become Arrow
 #: the part of annotations/documents/ (the last files by name) that the build's second process

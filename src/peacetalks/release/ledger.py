@@ -28,9 +28,9 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
-from .files import atomic_write, dump_json
-from .labels import Labels
-from .project import Project
+from ..model.labels import Labels
+from ..reading.files import atomic_write, dump_json
+from ..reading.project import Project
 
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 DIGEST_ROWS = 4096  # rows per batch when a config's content is digested (bounded memory whatever its size)

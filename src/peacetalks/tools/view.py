@@ -30,9 +30,9 @@ from pathlib import Path
 
 import polars as pl
 
-from .files import check_output, put_in_place, temp_dir_beside
-from .stats import compute
-from .validate import Result
+from ..checks.validate import Result
+from ..reading.files import check_output, put_in_place, temp_dir_beside
+from ..release.stats import compute
 
 TYPE_COLOURS = {
     "PER": "#fbd38d", "ORG": "#9ae6b4", "GPE": "#90cdf4", "LOC": "#b2f5ea", "FAC": "#e9d8fd",

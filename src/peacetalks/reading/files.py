@@ -6,9 +6,9 @@ import errno
 import gc
 import hashlib
 import os
-import stat
-import shutil
 import re
+import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any, Callable
 import orjson
 from json_source_map import calculate as source_map
 
-from .problems import Problem
+from ..diagnostics.problems import Problem
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # an annotation file of the largest article is ~40 KB; registries grow slowly
 MAX_TEXT_BYTES = 2 * 1024 * 1024  # corpus texts: the longest news article is well under 100 KB

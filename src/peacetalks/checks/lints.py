@@ -29,10 +29,11 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
+from ..diagnostics.problems import Problem
+from ..reading.annotations import Tables, only
 from . import guideline_lints
-from .annotations import Tables, only
 from .context import Context
-from .problems import Problem
+
 _CAP_WORD = r"(?-i:[A-Z]|[À-ÖØ-Þ])[\w\-]*(?:\.(?=\w))?[\w\-]*"
 _CONNECT = r"(?:of|the|for|and|in|de|von|der|al|bin)"
 _NEXT_WORD = rf"[ \t](?:{_CONNECT}[ \t])?{_CAP_WORD}"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..diagnostics.problems import Problem
+from ..model.schemas import Schemas
 from .files import Locator, listing, odd_entry, read_json_file, read_text_file
-from .problems import Problem
 from .project import Project
-from .schemas import Schemas
 
 DOCUMENT_COLUMNS = pa.schema([
     ("id", pa.string()),

@@ -23,20 +23,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import ClassLabel, Features, List, Value
 
-from . import __version__
-from .layout import CONFIGS, SPLIT, parquet_path
+from .. import __version__
+from ..checks.validate import Result, validate
+from ..model.labels import Labels
+from ..model.schemas import Schemas
+from ..reading.files import (
+    check_output,
+    dump_json,
+    put_in_place,
+    sha256_file,
+    temp_dir_beside,
+)
+from ..reading.ingest import read_checksums
+from ..reading.project import Project
 from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
-from .stats import compute as compute_stats
-from .files import check_output, dump_json, put_in_place, sha256_file, temp_dir_beside
-from .ingest import read_checksums
-from .labels import Labels
-from .ledger import LedgerError, build_version, check_version
 from .helper import Helper
+from .layout import CONFIGS, SPLIT, parquet_path
+from .ledger import LedgerError, build_version, check_version
 from .ner import Spans, flat_spans, ner_rows, text_digest, tokenise
 from .parquet import conform, write_parquet
-from .project import Project
-from .schemas import Schemas
-from .validate import Result, validate
+from .stats import compute as compute_stats
 
 NER_CHUNK = 500  # documents tokenised at a time
 PARALLEL_FROM = 200  # documents from which a second process pays for starting it
@@ -348,7 +354,7 @@ def _write_release(project: Project, result: Result, tables: dict[str, pa.Table]
     (out / "README.md").write_text(render_card(result, tables, feats, counts, layers, version, stats), encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(tables, feats, version, data_files)))
     if site:  # the static viewer for reviewers, listed in the manifest like every file
-        from .view import write_site
+        from ..tools.view import write_site
         write_site(result, out / "site")
     files = {p.relative_to(out).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
              for p in sorted(out.rglob("*")) if p.is_file()}

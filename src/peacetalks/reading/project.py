@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 
 _MARKERS = ("schema/labels.json", "corpus", "annotations")
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # the peacetalks package (this module is in reading/)
 EMBEDDED = PACKAGE / "_data"  # where a wheel keeps the corpus it embeds (pyproject.toml, force-include)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
-from .validate import Result
+from ..checks.validate import Result
 
 
 def _counts(frame: pl.DataFrame, column: str, names: list[str]) -> dict[str, int]:

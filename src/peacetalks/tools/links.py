@@ -38,12 +38,12 @@ from pathlib import Path
 import httpx
 import polars as pl
 
-from . import __version__
-from .files import Locator, atomic_write, read_json_file
+from .. import __version__
+from ..diagnostics.problems import Problem
+from ..model.labels import Labels
+from ..reading.files import Locator, atomic_write, read_json_file
+from ..reading.project import Project
 from .fmt import canonical_entities
-from .labels import Labels
-from .problems import Problem
-from .project import Project
 
 API = "https://www.wikidata.org/w/api.php"
 SPARQL = "https://query.wikidata.org/sparql"

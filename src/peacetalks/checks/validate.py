@@ -22,19 +22,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
-from .annotations import Tables, flatten, load_annotations, only
-from .cache import Cache, text_digest
-from .corpus import documents_table, load_corpus
+from ..diagnostics.problems import Problem, errors, sort_problems
+from ..model.labels import Labels
+from ..model.layers import DOCUMENT
+from ..model.schemas import Schemas, timex_value
+from ..model.tables import table_schemas
+from ..reading.annotations import Tables, flatten, load_annotations, only
+from ..reading.cache import Cache, text_digest
+from ..reading.corpus import documents_table, load_corpus
+from ..reading.files import gc_paused
+from ..reading.ingest import check_drift, check_seeds
+from ..reading.project import Project
 from .context import Context
-from .files import gc_paused
-from .ingest import check_drift, check_seeds
-from .labels import Labels
-from .layers import DOCUMENT
 from .lints import CANDIDATE_CODES, apply_allow_list, lint
-from .problems import Problem, errors, sort_problems
-from .project import Project
-from .schemas import Schemas, timex_value
-from .tables import table_schemas
 
 
 @dataclass

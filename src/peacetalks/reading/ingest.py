@@ -36,11 +36,19 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-
-from .files import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES, atomic_write, dump_json, listing, read_bytes, read_json_file
-from .problems import Problem
+from ..diagnostics.problems import Problem
+from ..model.schemas import calendar_date
+from .files import (
+    MAX_JSON_BYTES,
+    MAX_SEED_BYTES,
+    MAX_TEXT_BYTES,
+    atomic_write,
+    dump_json,
+    listing,
+    read_bytes,
+    read_json_file,
+)
 from .project import Project
-from .schemas import calendar_date
 
 #: Bumped whenever the normaliser's output may change; recorded in every corpus record.
 #: 2.0: the headline stays in the text as its first paragraph (1.0 moved it to ``title`` only).

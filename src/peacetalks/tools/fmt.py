@@ -30,13 +30,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-
 from json_source_map import calculate as source_map
 
-from .files import MAX_JSON_BYTES, Locator, atomic_write, dump_records, listing, read_bytes, read_text_file, structure_problem
-from .labels import Labels, refresh_guidelines
-from .problems import Problem
-from .project import Project
+from ..diagnostics.problems import Problem
+from ..model.labels import Labels, refresh_guidelines
+from ..reading.files import (
+    MAX_JSON_BYTES,
+    Locator,
+    atomic_write,
+    dump_records,
+    listing,
+    read_bytes,
+    read_text_file,
+    structure_problem,
+)
+from ..reading.project import Project
 
 DOC_LISTS = ("flags", "mentions", "events", "quotes")
 ORDER = {

@@ -40,10 +40,9 @@ def _work(corpus: str, documents: str | None, schema: str, chunk: int, out: str,
 
     try:
         if documents is not None:
-            from .annotations import helper_share, read_valid
-            from .files import listing
-            from .files import gc_paused
-            from .schemas import Schemas
+            from ..model.schemas import Schemas
+            from ..reading.annotations import helper_share, read_valid
+            from ..reading.files import gc_paused, listing
 
             names = [name for name, _ in listing(documents) if not name.startswith(".")]
             with gc_paused():  # parsed JSON makes no cycles
@@ -116,10 +115,10 @@ class Helper:
                "schema": str(schema), "chunk": chunk, "out": self.folder}
         read, write = os.pipe()
         env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[1])  # where this peacetalks is imported from
+        package_root = str(Path(__file__).resolve().parents[2])  # where this peacetalks is imported from
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         try:
-            self._proc = subprocess.Popen([sys.executable, "-m", "peacetalks.helper", json.dumps(job), str(write)],
+            self._proc = subprocess.Popen([sys.executable, "-m", "peacetalks.release.helper", json.dumps(job), str(write)],
                                           pass_fds=(write,), env=env, stdin=subprocess.PIPE)
         finally:
             os.close(write)
@@ -205,11 +204,11 @@ class _WithoutPandas:
     @staticmethod
     def find_spec(name, path=None, target=None):
         if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("pandas is not used in peacetalks.helper")
+            raise ImportError("pandas is not used in peacetalks.release.helper")
         return None
 
 
-if __name__ == "__main__":  # python -m peacetalks.helper JOB FD (started by Helper)
+if __name__ == "__main__":  # python -m peacetalks.release.helper JOB FD (started by Helper)
     sys.meta_path.insert(0, _WithoutPandas)
     _job = json.loads(sys.argv[1])
     with os.fdopen(int(sys.argv[2]), "wb") as _conn:

@@ -36,14 +36,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from huggingface_hub import DatasetCard
 
+from ..diagnostics.problems import Problem
+from ..model.schemas import Schemas
+from ..reading.files import atomic_write, read_json_file, sha256_file
+from ..reading.project import Project, package_schema_dir
 from . import ledger
-from .files import atomic_write, read_json_file, sha256_file
 from .layout import parquet_path
 from .ledger import LedgerError, parse_version
-from .problems import Problem
-from .project import Project, package_schema_dir
-from .schemas import Schemas
-
 
 
 class ReleaseError(Exception):
@@ -236,7 +235,7 @@ def _from_tables(name: str, version: str | None, documents: pl.DataFrame, mentio
 
 
 def _from_project(name: str, root: Path, drift: bool = True) -> Snapshot:
-    from .validate import validate
+    from ..checks.validate import validate
     project = Project(root)
     result = validate(project, drift=drift)  # (a past revision: its corpus as its own normaliser wrote it)
     if result.errors:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import Locator
-from .labels import Labels
-from .problems import Problem
-from .project import Project
-from .schemas import Schemas
+from ..diagnostics.problems import Problem
+from ..model.labels import Labels
+from ..model.schemas import Schemas
+from ..reading.files import Locator
+from ..reading.project import Project
 
 
 @dataclass
