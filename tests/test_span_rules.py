@@ -5,7 +5,8 @@ import json
 import pytest
 from conftest import DOC
 
-from peacetalks.checks.validate import name_core, validate
+from peacetalks.checks.level3_spans import name_core
+from peacetalks.checks.validate import validate
 from peacetalks.release.build import build
 
 

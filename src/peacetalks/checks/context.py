@@ -6,6 +6,7 @@ JSON pointer) into ``path:line:col`` through the one ``Locator`` of the run.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,3 +31,8 @@ class Context:
 
     def at_file(self, path: Path, pointer: str, code: str, message: str, hint: str | None = None) -> Problem:
         return Problem(self.project.rel(path), *self.locator.locate(path, pointer), code, message, hint)
+
+
+def close_match(value: str, options, what: str) -> str | None:
+    match = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    return f"did you mean {what} {match[0]!r}?" if match else None
