@@ -10,10 +10,10 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.labels import Labels
 from ..model.schemas import Schemas
-from ..reading.files import Locator
 from ..reading.project import Project
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
+from ..diagnostics.locate import text_position
 from ..diagnostics.problems import Problem
 from ..reading.annotations import Tables, only
 from . import guideline_lints
@@ -155,11 +156,6 @@ def _word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _text_position(text: str, start: int) -> tuple[int, int]:
-    line = text.count("\n", 0, start) + 1
-    return line, start - (text.rfind("\n", 0, start) + 1) + 1
-
-
 def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
@@ -212,7 +208,7 @@ def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
             last_end = end
             where = ("elsewhere in this document" if code == "W001"
                      else f"in {others} other document{'s' * (others != 1)}")
-            problems.append(Problem(shown, *_text_position(text, start), code,
+            problems.append(Problem(shown, *text_position(text, start), code,
                                     f"{text[start:end]!r} at {start}-{end} is annotated as {type_} {where} but not here",
                                     f"add a mention for [{start}, {end}) to annotations/documents/{document}.json"))
     return problems
@@ -345,11 +341,11 @@ def _candidates(ctx: Context, tables: Tables) -> list[Problem]:
             text, local = batch[d], start - int(base[d])
             shown = ctx.project.rel(ctx.project.corpus / f"{ids[lo + d]}.txt")
             if code == "W009":
-                problems.append(Problem(shown, *_text_position(text, local), code,
+                problems.append(Problem(shown, *text_position(text, local), code,
                                         f"{what} at {local}-{local + end - start} is not annotated",
                                         "annotate it if it names an entity, or accept it in annotations/allow.json"))
             else:
-                problems.append(Problem(shown, *_text_position(text, local), code,
+                problems.append(Problem(shown, *text_position(text, local), code,
                                         f"{what} at {local}-{local + end - start} is neither a quote nor a mention",
                                         "annotate the attribution (content, cue, speaker), or accept scare quotes "
                                         "in annotations/allow.json"))

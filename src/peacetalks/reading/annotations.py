@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.layers import (
     DOCUMENT,
@@ -36,7 +37,6 @@ from ..model.schemas import Schemas
 from .cache import document_key
 from .files import (
     MAX_JSON_BYTES,
-    Locator,
     listing,
     odd_entry,
     quick_json,

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.schemas import Schemas
-from .files import Locator, listing, odd_entry, read_json_file, read_text_file
+from .files import listing, odd_entry, read_json_file, read_text_file
 from .project import Project
 
 DOCUMENT_COLUMNS = pa.schema([

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import orjson
-from json_source_map import calculate as source_map
 
+from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # an annotation file of the largest article is ~40 KB; registries grow slowly
@@ -24,12 +24,6 @@ MAX_TEXT_BYTES = 2 * 1024 * 1024  # corpus texts: the longest news article is we
 MAX_SEED_BYTES = 2 * 1024 * 1024  # a raw article as received; a 200 MB seed drove validate to ~3.9 GiB
 MAX_JSON_DEPTH = 16  # the deepest corpus file nests 5 levels (document > events > event > arguments >
 # argument); recursive code (JSON Schema, fmt, source maps) runs only on files within this bound
-
-
-def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a byte offset."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    return data.count(b"\n", 0, offset) + 1, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
 def listing(folder: str) -> list[tuple[str, bool]]:
@@ -99,12 +93,12 @@ def read_text_file(path: Path | str, shown: str, limit: int = MAX_TEXT_BYTES,
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line, col = _line_col(data, e.start)
+        line, col = byte_position(data, e.start)
         return None, problems + [Problem(shown, line, col, "F001", f"file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
                                          "re-save the file as UTF-8")]
     if "\r" in text:
         cr = data.index(b"\r")
-        problems.append(Problem(shown, *_line_col(data, cr), "F003", "file has CR line endings; LF only",
+        problems.append(Problem(shown, *byte_position(data, cr), "F003", "file has CR line endings; LF only",
                                 "convert line endings to LF (`peacetalks fmt` does)"))
     return (None if problems else text), problems
 
@@ -148,7 +142,7 @@ def _structure_problem(text: str, shown: str) -> Problem | None:
         if token in "{[":
             stack.append(set() if token == "{" else None)
             if len(stack) > MAX_JSON_DEPTH:
-                line, col = _line_col(text.encode(), len(text[:m.start()].encode()))
+                line, col = byte_position(text.encode(), len(text[:m.start()].encode()))
                 return Problem(shown, line, col, "F012", f"JSON nests more than {MAX_JSON_DEPTH} levels deep",
                                "corpus files are shallow records; remove the nested structure")
         elif token in "}]":
@@ -156,7 +150,7 @@ def _structure_problem(text: str, shown: str) -> Problem | None:
         elif token == ":" and last is not None and stack and stack[-1] is not None:
             key = orjson.loads(last.group())
             if key in stack[-1]:
-                line, col = _line_col(text.encode(), len(text[:last.start()].encode()))
+                line, col = byte_position(text.encode(), len(text[:last.start()].encode()))
                 return Problem(shown, line, col, "F011", f"key {key!r} appears twice in the same object",
                                "JSON keeps only the last value, so the first one is silently lost: keep one")
             stack[-1].add(key)
@@ -296,28 +290,6 @@ def atomic_write(path: Path, content: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-class Locator:
-    """Line and column of JSON pointers in files, computed only when a problem needs them."""
-
-    def __init__(self) -> None:
-        self._maps: dict[Path, dict] = {}
-
-    def locate(self, path: Path, pointer: str, key: bool = False) -> tuple[int, int]:
-        if path not in self._maps:
-            try:
-                self._maps[path] = source_map(path.read_text("utf-8"))
-            except Exception:  # noqa: BLE001 - an unreadable file still gets a location
-                self._maps[path] = {}
-        mapping = self._maps[path]
-        while pointer and pointer not in mapping:
-            pointer = pointer.rsplit("/", 1)[0]
-        entry = mapping.get(pointer)
-        if entry is None:
-            return 1, 1
-        loc = entry.key_start if key and entry.key_start else entry.value_start
-        return loc.line + 1, loc.column + 1
 
 
 class OutputError(Exception):

@@ -36,6 +36,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem
 from ..model.schemas import calendar_date
 from .files import (
@@ -120,9 +121,7 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stat
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise IngestError(Problem(shown, line, col, "F001", f"seed is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+        raise IngestError(Problem(shown, *byte_position(data, e.start), "F001", f"seed is not valid UTF-8 (byte 0x{data[e.start]:02x})",
                                   "convert the article to UTF-8 before ingesting it")) from None
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _HSPACE.sub(" ", _CONTROL.sub("", text))
@@ -265,8 +264,7 @@ def check_drift(project: Project) -> list[Problem]:
 
 def _first_difference(actual: bytes, expected: bytes) -> tuple[int, int]:
     n = next((i for i, (a, b) in enumerate(zip(actual, expected)) if a != b), min(len(actual), len(expected)))
-    head = actual[:n].decode("utf-8", "replace")
-    return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
+    return byte_position(actual, n)
 
 
 def ingest(project: Project) -> tuple[list[str], list[Problem]]:

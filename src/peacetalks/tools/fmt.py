@@ -32,11 +32,11 @@ from pathlib import Path
 import orjson
 from json_source_map import calculate as source_map
 
+from ..diagnostics.locate import Locator, text_position
 from ..diagnostics.problems import Problem
 from ..model.labels import Labels, refresh_guidelines
 from ..reading.files import (
     MAX_JSON_BYTES,
-    Locator,
     atomic_write,
     dump_records,
     listing,
@@ -115,8 +115,7 @@ def occurrences(text: str, needle: str, width: int = 30) -> list[tuple[int, int,
     out = []
     for s in _places(text, needle):
         e = s + len(needle)
-        line = text.count("\n", 0, s) + 1
-        col = s - (text.rfind("\n", 0, s) + 1) + 1
+        line, col = text_position(text, s)
         left = text[max(0, s - width):s].replace("\n", " ")
         right = text[e:e + width].replace("\n", " ")
         out.append((s, line, col, f"…{left}[{text[s:e]}]{right}…"))
@@ -380,8 +379,8 @@ def _format_guidelines(project: Project, result: Formatted) -> Formatted:
         return result
     refreshed, unknown = refresh_guidelines(text, labels)
     for key in unknown:
-        line = text[:text.index(f"<!-- labels:{key}")].count("\n") + 1
-        result.problems.append(Problem(result.shown, line, 1, "S005", f"unknown label inventory {key!r}",
+        line, col = text_position(text, text.index(f"<!-- labels:{key}"))
+        result.problems.append(Problem(result.shown, line, col, "S005", f"unknown label inventory {key!r}",
                                        f"expected one of {', '.join(labels.inventories)}"))
     result.after = refreshed.encode("utf-8")
     return result

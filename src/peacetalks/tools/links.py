@@ -39,9 +39,10 @@ import httpx
 import polars as pl
 
 from .. import __version__
+from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.labels import Labels
-from ..reading.files import Locator, atomic_write, read_json_file
+from ..reading.files import atomic_write, read_json_file
 from ..reading.project import Project
 from .fmt import canonical_entities
 
