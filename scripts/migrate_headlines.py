@@ -29,10 +29,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from peacetalks.defaults import MAX_SEED_BYTES
 from peacetalks.diagnostics.locate import Locator
 from peacetalks.diagnostics.problems import Problem
 from peacetalks.reading.files import (
-    MAX_SEED_BYTES,
     atomic_write,
     dump_records,
     read_bytes,

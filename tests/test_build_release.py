@@ -6,8 +6,8 @@ import pytest
 from conftest import DOC, ROOT, copy_checkout
 from datasets import ClassLabel, load_dataset
 
+from peacetalks.defaults import HELPER_SHARE
 from peacetalks.model.labels import Labels
-from peacetalks.reading.annotations import HELPER_SHARE
 from peacetalks.release.build import BuildError, build
 from peacetalks.release.layout import CONFIGS, parquet_path
 

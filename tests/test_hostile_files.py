@@ -98,20 +98,20 @@ def test_deep_nesting_is_refused_before_any_recursive_check(project, tmp_path, c
                                          ("annotations/documents/{doc}.json", "MAX_JSON_BYTES"),
                                          ("annotations/entities.json", "MAX_JSON_BYTES")])
 def test_every_input_kind_has_a_size_limit_checked_before_reading(project, tmp_path, capsys, where, limit):
-    import peacetalks.reading.files as files
+    import peacetalks.defaults as defaults
     path = project.root / where.format(doc=DOC)
     with open(path, "r+b") as f:  # a sparse file just over the limit: nothing is read to find it too large
-        f.truncate(getattr(files, limit) + 1)
+        f.truncate(getattr(defaults, limit) + 1)
     found = problems(project, "F005")
     assert where.format(doc=DOC) in [p.path for p in found], [p.render() for p in validate(project).problems]
     run_all(project, tmp_path, capsys)
 
 
 def test_an_oversized_article_is_not_added(project, tmp_path, capsys):
-    import peacetalks.reading.files as files
+    import peacetalks.defaults as defaults
     article = tmp_path / "big.txt"
     with open(article, "wb") as f:
-        f.truncate(files.MAX_SEED_BYTES + 1)
+        f.truncate(defaults.MAX_SEED_BYTES + 1)
     assert main(["--root", str(project.root), "ingest", "--add", str(article), "--id", "005_big"]) == 1
     assert "F005" in capsys.readouterr().err and not (project.seeds / "005_big.txt").exists()
 

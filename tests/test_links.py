@@ -114,7 +114,7 @@ def test_the_online_check_finds_each_kind_of_wrong_link(linked, replay, capsys):
     agents = {r.headers["User-Agent"] for r in replay.requests}
     assert agents == {links.USER_AGENT} and links.USER_AGENT.startswith("peacetalks/")
     gets = [r for r in replay.requests if r.url.params.get("action") == "wbgetentities"]
-    assert gets and all(r.url.params["maxlag"] == str(links.MAXLAG) for r in gets)
+    assert gets and all(r.url.params["maxlag"] == str(links.WIKIDATA_MAXLAG) for r in gets)
 
 
 def test_record_marks_the_right_link_verified_and_the_card_says_so(linked, replay, capsys):
@@ -142,7 +142,7 @@ def test_a_network_failure_is_its_own_exit_code_and_writes_nothing(linked, repla
     assert run(linked, "--online", "--record") == 3
     err = capsys.readouterr().err
     assert "cannot reach Wikidata" in err and "ConnectError" in err and "nothing was checked or written" in err
-    assert len(replay.requests) == links.ATTEMPTS and replay.sleeps == [2.0, 4.0, 8.0]
+    assert len(replay.requests) == links.WIKIDATA_ATTEMPTS and replay.sleeps == [2.0, 4.0, 8.0]
     assert linked.entities.read_bytes() == before
 
 

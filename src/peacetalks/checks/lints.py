@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 import pyarrow.compute as pc
 
+from ..defaults import LINT_BATCH_DOCS
 from ..diagnostics.locate import text_position
 from ..diagnostics.problems import Problem
 from ..reading.annotations import Tables, only
@@ -253,7 +254,6 @@ def _coverage(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(covered)])
 
 
-BATCH_DOCS = 500  # documents whose texts are searched as one string
 
 
 def _spans(table, document_ids: list[str], start: str, end: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -291,8 +291,8 @@ def _candidates(ctx: Context, tables: Tables) -> list[Problem]:
     names = tuple(x[order] for x in names)
     quotes = _spans(tables.quotes, ids, "content_start", "content_end")
     problems = []
-    for lo in range(0, len(ids), BATCH_DOCS):
-        batch = texts[lo:lo + BATCH_DOCS]
+    for lo in range(0, len(ids), LINT_BATCH_DOCS):
+        batch = texts[lo:lo + LINT_BATCH_DOCS]
         lengths = np.asarray([len(t) for t in batch], dtype=np.int64)
         base = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
         big = "\n".join(batch)

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..defaults import HELPER_SHARE, MAX_JSON_BYTES, READ_BATCH
 from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.layers import (
@@ -36,7 +37,6 @@ from ..model.layers import (
 from ..model.schemas import Schemas
 from .cache import document_key
 from .files import (
-    MAX_JSON_BYTES,
     listing,
     odd_entry,
     quick_json,
@@ -44,11 +44,6 @@ from .files import (
     read_json_file,
 )
 from .project import Project
-
-BATCH = 256  # parsed files held as Python objects at once before they become Arrow
-#: the part of annotations/documents/ (the last files by name) that the build's second process
-#: reads while this one reads the rest (see ``helper.py``); scripts/bench.py measured the balance
-HELPER_SHARE = 0.35
 
 
 def helper_share(names: list[str]) -> int:
@@ -76,7 +71,7 @@ def read_valid(schemas: Schemas, folder: str, names: list[str]) -> list[pa.Array
         if not ok or not is_valid(value) or value["document"] != stem:
             continue
         batch.append(value)
-        if len(batch) == BATCH:
+        if len(batch) == READ_BATCH:
             chunks.append(pa.array(batch, type=DOCUMENT))
             batch = []
     if batch:
@@ -191,7 +186,7 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
         if data is None:
             continue
         batch.append(data)
-        if len(batch) == BATCH:  # keep memory flat: dicts become compact Arrow columns as we go
+        if len(batch) == READ_BATCH:  # keep memory flat: dicts become compact Arrow columns as we go
             out.chunks.append(pa.array(batch, type=DOCUMENT))
             batch = []
     if batch:

@@ -16,14 +16,9 @@ from typing import Any, Callable
 
 import orjson
 
+from ..defaults import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem
-
-MAX_JSON_BYTES = 8 * 1024 * 1024  # an annotation file of the largest article is ~40 KB; registries grow slowly
-MAX_TEXT_BYTES = 2 * 1024 * 1024  # corpus texts: the longest news article is well under 100 KB
-MAX_SEED_BYTES = 2 * 1024 * 1024  # a raw article as received; a 200 MB seed drove validate to ~3.9 GiB
-MAX_JSON_DEPTH = 16  # the deepest corpus file nests 5 levels (document > events > event > arguments >
-# argument); recursive code (JSON Schema, fmt, source maps) runs only on files within this bound
 
 
 def listing(folder: str) -> list[tuple[str, bool]]:

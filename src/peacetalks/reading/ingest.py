@@ -36,13 +36,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..defaults import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem
 from ..model.schemas import calendar_date
 from .files import (
-    MAX_JSON_BYTES,
-    MAX_SEED_BYTES,
-    MAX_TEXT_BYTES,
     atomic_write,
     dump_json,
     listing,

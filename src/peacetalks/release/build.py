@@ -25,6 +25,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from .. import __version__
 from ..checks.validate import Result, validate
+from ..defaults import NER_CHUNK, PARALLEL_FROM
 from ..model.labels import Labels
 from ..model.schemas import Schemas
 from ..reading.files import (
@@ -43,9 +44,6 @@ from .ledger import LedgerError, build_version, check_version
 from .ner import Spans, flat_spans, ner_rows, text_digest, tokenise
 from .parquet import conform, write_parquet
 from .stats import compute as compute_stats
-
-NER_CHUNK = 500  # documents tokenised at a time
-PARALLEL_FROM = 200  # documents from which a second process pays for starting it
 
 
 class BuildError(Exception):

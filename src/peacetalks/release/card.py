@@ -15,12 +15,11 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from ..defaults import CARD_ROWS
 from ..tools.links import coverage
 from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
 from .stats import compute as compute_stats
 from .stats import markdown as stats_markdown
-
-CARD_ROWS = 100  # documents and flags listed one by one in the card; the configs hold them all
 
 # The terms of a release: two licences in one dataset, so the Hub's `license: other` with a
 # name and a link to the release's LICENSE.md (the Hub's dataset card convention).

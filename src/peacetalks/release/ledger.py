@@ -28,12 +28,12 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
+from ..defaults import DIGEST_ROWS
 from ..model.labels import Labels
 from ..reading.files import atomic_write, dump_json
 from ..reading.project import Project
 
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
-DIGEST_ROWS = 4096  # rows per batch when a config's content is digested (bounded memory whatever its size)
 
 
 class LedgerError(Exception):

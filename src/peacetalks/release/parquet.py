@@ -12,9 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-#: zstd's own default level: level 9 made files 12% smaller on 10,000 synthetic documents (none on
-#: the real corpus) and took 0.4 s longer to write (scripts/bench.py)
-PARQUET_ZSTD_LEVEL = 3
+from ..defaults import PARQUET_ZSTD_LEVEL
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

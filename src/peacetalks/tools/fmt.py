@@ -32,11 +32,11 @@ from pathlib import Path
 import orjson
 from json_source_map import calculate as source_map
 
+from ..defaults import MAX_JSON_BYTES
 from ..diagnostics.locate import Locator, text_position
 from ..diagnostics.problems import Problem
 from ..model.labels import Labels, refresh_guidelines
 from ..reading.files import (
-    MAX_JSON_BYTES,
     atomic_write,
     dump_records,
     listing,

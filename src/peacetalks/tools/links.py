@@ -39,6 +39,15 @@ import httpx
 import polars as pl
 
 from .. import __version__
+from ..defaults import (
+    WIKIDATA_ATTEMPTS,
+    WIKIDATA_BACKOFF,
+    WIKIDATA_BATCH,
+    WIKIDATA_CANDIDATES,
+    WIKIDATA_CONNECT_TIMEOUT,
+    WIKIDATA_MAXLAG,
+    WIKIDATA_TIMEOUT,
+)
 from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.labels import Labels
@@ -48,12 +57,7 @@ from .fmt import canonical_entities
 
 API = "https://www.wikidata.org/w/api.php"
 SPARQL = "https://query.wikidata.org/sparql"
-BATCH = 50  # wbgetentities takes at most 50 ids per request (the API's limit for clients without bot rights)
-SEARCH_LIMIT = 5  # candidates proposed per unlinked entity: enough for the right one among namesakes
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)  # a subclass-chain SPARQL query over ~100 items takes a few seconds
-ATTEMPTS = 4  # tries per request; waits 2, 4, 8 s between them (or what Retry-After asks)
-BACKOFF = 2.0
-MAXLAG = 5  # seconds of replication lag above which the API asks bots to wait (Wikimedia's API etiquette)
+TIMEOUT = httpx.Timeout(WIKIDATA_TIMEOUT, connect=WIKIDATA_CONNECT_TIMEOUT)
 USER_AGENT = (f"peacetalks/{__version__} (https://pypi.org/project/peacetalks-corpus/; corpus maintainers) "
               f"httpx/{httpx.__version__}")
 REVIEW_HELP = ("set \"accept\" to one candidate's id to link the entity, or to false to reject them all; "
@@ -133,8 +137,8 @@ class Client:
 
     def _get(self, url: str, params: dict) -> dict:
         last = "no answer"
-        for attempt in range(ATTEMPTS):
-            wait = BACKOFF * 2 ** attempt
+        for attempt in range(WIKIDATA_ATTEMPTS):
+            wait = WIKIDATA_BACKOFF * 2 ** attempt
             try:
                 r = self.http.get(url, params=params)
             except httpx.HTTPError as e:  # timeouts, refused or reset connections, DNS failures
@@ -157,17 +161,17 @@ class Client:
                         raise NetworkError(f"{url}: {error.get('code')}: {error.get('info')}")
                     last = "the API asked to wait (maxlag)"
                     wait = max(wait, _retry_after(r))
-            if attempt + 1 < ATTEMPTS:
+            if attempt + 1 < WIKIDATA_ATTEMPTS:
                 self.sleep(wait)
-        raise NetworkError(f"{url}: {last} (after {ATTEMPTS} attempts)")
+        raise NetworkError(f"{url}: {last} (after {WIKIDATA_ATTEMPTS} attempts)")
 
     def items(self, ids: list[str]) -> dict[str, dict]:
         """wbgetentities: requested id -> the entity object as the API returns it (labels and aliases in English)."""
         out: dict[str, dict] = {}
-        for i in range(0, len(ids), BATCH):
-            data = self._get(API, {"action": "wbgetentities", "ids": "|".join(ids[i:i + BATCH]),
+        for i in range(0, len(ids), WIKIDATA_BATCH):
+            data = self._get(API, {"action": "wbgetentities", "ids": "|".join(ids[i:i + WIKIDATA_BATCH]),
                                    "props": "labels|aliases|descriptions|info", "languages": "en", "format": "json",
-                                   "maxlag": MAXLAG})
+                                   "maxlag": WIKIDATA_MAXLAG})
             out.update(data.get("entities") or {})
         return out
 
@@ -187,7 +191,7 @@ class Client:
     def search(self, name: str) -> list[dict]:
         """wbsearchentities: the items whose label or alias matches ``name`` (English)."""
         data = self._get(API, {"action": "wbsearchentities", "search": name, "language": "en", "uselang": "en",
-                               "type": "item", "limit": SEARCH_LIMIT, "format": "json", "maxlag": MAXLAG})
+                               "type": "item", "limit": WIKIDATA_CANDIDATES, "format": "json", "maxlag": WIKIDATA_MAXLAG})
         return data.get("search") or []
 
 

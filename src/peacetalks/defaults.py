@@ -1,0 +1,62 @@
+"""Every tuning constant in one place, each with the reason for its value (as flake8's defaults.py).
+
+Limits bound what one input may cost; batch sizes bound the memory a step holds at once;
+the figures come from ``scripts/bench.py`` where a value was measured, and say so where it
+was not. Nothing here is a label or a layout: those live in ``model/`` and ``release/layout``.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- input limits (reading/files.py)
+
+#: an annotation file of the largest article is ~40 KB; registries grow slowly
+MAX_JSON_BYTES = 8 * 1024 * 1024
+#: corpus texts: the longest news article is well under 100 KB
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+#: a raw article as received; a 200 MB seed drove validate to ~3.9 GiB before this limit
+MAX_SEED_BYTES = 2 * 1024 * 1024
+#: the deepest corpus file nests 5 levels (document > events > event > arguments > argument);
+#: recursive code (JSON Schema, fmt, source maps) runs only on files within this bound
+MAX_JSON_DEPTH = 16
+
+# ---------------------------------------------------------------- reading and checking
+
+#: parsed annotation files held as Python objects at once before they become Arrow
+#: (a bound on memory; not tuned separately)
+READ_BATCH = 256
+#: the part of annotations/documents/ (the last files by name) that the build's second process
+#: reads while this one reads the rest (release/helper.py); scripts/bench.py measured the balance
+HELPER_SHARE = 0.35
+#: documents whose texts the candidate warnings (W009, W010) search as one string
+#: (a bound on the string's size; not tuned separately)
+LINT_BATCH_DOCS = 500
+
+# ---------------------------------------------------------------- the release
+
+#: documents tokenised at a time for the ner config (a bound on memory; not tuned separately)
+NER_CHUNK = 500
+#: documents from which the build starts a second process: below it, starting the process costs
+#: more than it saves (scripts/bench.py)
+PARALLEL_FROM = 200
+#: zstd's own default level: level 9 made files 12% smaller on 10,000 synthetic documents (none on
+#: the real corpus) and took 0.4 s longer to write (scripts/bench.py)
+PARQUET_ZSTD_LEVEL = 3
+#: rows per batch when a config's content is digested for the ledger (bounded memory whatever its size)
+DIGEST_ROWS = 4096
+#: documents and flags listed one by one in the card; the configs hold them all
+CARD_ROWS = 100
+
+# ---------------------------------------------------------------- Wikidata (tools/links.py)
+
+#: wbgetentities takes at most 50 ids per request (the API's limit for clients without bot rights)
+WIKIDATA_BATCH = 50
+#: candidates proposed per unlinked entity: enough for the right one among namesakes
+WIKIDATA_CANDIDATES = 5
+#: seconds to connect, and for an answer: a subclass-chain SPARQL query over ~100 items takes a few
+WIKIDATA_CONNECT_TIMEOUT = 10.0
+WIKIDATA_TIMEOUT = 30.0
+#: tries per request; waits BACKOFF, 2 BACKOFF, 4 BACKOFF seconds between them (or what Retry-After asks)
+WIKIDATA_ATTEMPTS = 4
+WIKIDATA_BACKOFF = 2.0
+#: seconds of replication lag above which the API asks bots to wait (Wikimedia's API etiquette)
+WIKIDATA_MAXLAG = 5
