@@ -56,6 +56,7 @@ FILLER = ("The talks continued late into the evening as officials weighed a prop
 
 def generate(root: Path, n_docs: int, seed: int = 7) -> None:
     """A synthetic project: schema copied, corpus and annotations generated (no seeds, so no drift check)."""
+    from peacetalks.model.layers import LAYERS
     from peacetalks.reading.files import dump_json, dump_records
     rng = random.Random(seed)
     shutil.copytree(ROOT / "schema", root / "schema")
@@ -115,7 +116,7 @@ def generate(root: Path, n_docs: int, seed: int = 7) -> None:
             "language": "en", "source": {"file": f"{doc_id}.txt", "sha256": f"{d:064x}", "normaliser": "1.0"}}))
         (root / "annotations" / "documents" / f"{doc_id}.json").write_bytes(dump_records(
             {"document": doc_id, "flags": [], "mentions": mentions, "events": events, "quotes": quotes},
-            ("flags", "mentions", "events", "quotes")))
+            LAYERS))
 
 
 def floor(root: Path, release: Path, out: Path) -> tuple[float, float]:
@@ -186,13 +187,14 @@ def phase(name: str, work: str, queue) -> None:
     elif name == "cached":
         # a pull request that changes one document: fill the cache, change one file, validate again
         from peacetalks.checks.validate import validate
+        from peacetalks.model.layers import LAYERS
         from peacetalks.reading.files import dump_records
         os.environ["PEACETALKS_CACHE_DIR"] = str(work_dir / "cache")
         validate(project, cache=True)
         one = project.documents / "doc000000.json"
         data = json.loads(one.read_text("utf-8"))
         data["flags"] = [{"code": "inserted-material", "note": "Benchmark change."}]
-        one.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+        one.write_bytes(dump_records(data, LAYERS))
         t0 = time.perf_counter()
         warm = validate(project, cache=True)
         out["validate_one_changed_cached_s"] = time.perf_counter() - t0

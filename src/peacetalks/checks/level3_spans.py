@@ -18,18 +18,12 @@ import pyarrow.compute as pc
 import regex
 
 from ..diagnostics.problems import Problem
+from ..model.layers import LAYER_TABLE
 from ..reading.annotations import Tables
 from .context import Context
 
-_SPAN_SOURCES = (
-    # layer, table, start, end, text column, pointer suffix
-    ("mentions", "mentions", "start", "end", "text", ""),
-    ("events", "events", "trigger_start", "trigger_end", "trigger_text", "/trigger"),
-    ("quotes", "quotes", "content_start", "content_end", "content_text", "/content"),
-    ("quotes", "quotes", "cue_start", "cue_end", "cue_text", "/cue"),
-    ("flags", "flags", "span_start", "span_end", "span_text", "/span"),
-)
-
+_SPAN_SOURCES = tuple(  # layer, table, start, end, text column, pointer suffix: from the layer table
+    (layer.name, layer.name, *part.columns(), part.pointer) for layer in LAYER_TABLE for part in layer.spans)
 
 def _codepoints(strings: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All strings of an array as one uint32 array of code points, with each one's start and length."""

@@ -27,11 +27,8 @@ from ..diagnostics.problems import Problem
 from ..model.layers import (
     DOCUMENT,
     ENTITY,
-    EVENT,
-    FLAG,
+    LAYER_TABLE,
     LAYERS,
-    MENTION,
-    QUOTE,
     XDOC_EVENT,
 )
 from ..model.schemas import Schemas
@@ -301,8 +298,7 @@ def flatten(chunks: list[pa.Array], documents: pa.Table, entities: list[dict] | 
         tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}
     else:
         keys = pa.array([], pa.string())
-        tables = {layer: _explode(pa.array([], pa.list_(t)), keys)
-                  for layer, t in (("flags", FLAG), ("mentions", MENTION), ("events", EVENT), ("quotes", QUOTE))}
+        tables = {layer.name: _explode(pa.array([], pa.list_(layer.struct)), keys) for layer in LAYER_TABLE}
     events = tables["events"]
     args = _explode(events.column("arguments").combine_chunks(), events.column("index").combine_chunks())
     args = args.rename_columns(["event_index" if c == "document" else c for c in args.column_names])

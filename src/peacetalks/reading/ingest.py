@@ -39,10 +39,12 @@ from pathlib import Path
 from ..defaults import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem
+from ..model.layers import LAYERS
 from ..model.schemas import calendar_date
 from .files import (
     atomic_write,
     dump_json,
+    dump_records,
     listing,
     read_bytes,
     read_json_file,
@@ -324,8 +326,6 @@ def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: 
         written.append(project.rel(project.corpus / file_name))
     skeleton = project.documents / f"{doc_id}.json"
     if not skeleton.exists():
-        from .files import dump_records
-        atomic_write(skeleton, dump_records({"document": doc_id, "flags": [], "mentions": [], "events": [], "quotes": []},
-                                            ("flags", "mentions", "events", "quotes")))
+        atomic_write(skeleton, dump_records({"document": doc_id, **{layer: [] for layer in LAYERS}}, LAYERS))
         written.append(project.rel(skeleton))
     return written

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from huggingface_hub import DatasetCard
 
 from ..diagnostics.problems import Problem
+from ..model.layers import LAYER_TABLE
 from ..model.schemas import Schemas
 from ..reading.files import atomic_write, read_json_file, sha256_file
 from ..reading.project import Project, package_schema_dir
@@ -370,13 +371,7 @@ def _from_revision(source: str, root: Path, name: str | None = None, digest: boo
 
 # ------------------------------------------------------------------ diff
 
-LAYERS = {
-    "mentions": (["document", "start", "end"], ["text", "type", "level", "entity", "value"], "type"),
-    "events": (["document", "trigger_start", "trigger_end"], ["trigger_text", "type", "realis", "modality", "xdoc",
-                                                              "arguments"], "type"),
-    "quotes": (["document", "content_start", "content_end", "speaker_span"], ["kind", "cue", "content_text"], "kind"),
-    "flags": (["document", "code", "start", "end"], ["note"], "code"),
-}
+LAYERS = {layer.name: (list(layer.identity), list(layer.compared), layer.label) for layer in LAYER_TABLE}
 
 
 _OFFSETS = {"mentions": ["start", "end"], "events": ["trigger_start", "trigger_end"],

@@ -36,6 +36,7 @@ from ..defaults import MAX_JSON_BYTES
 from ..diagnostics.locate import Locator, text_position
 from ..diagnostics.problems import Problem
 from ..model.labels import Labels, refresh_guidelines
+from ..model.layers import LAYER_TABLE, LAYERS
 from ..reading.files import (
     atomic_write,
     dump_records,
@@ -46,14 +47,11 @@ from ..reading.files import (
 )
 from ..reading.project import Project
 
-DOC_LISTS = ("flags", "mentions", "events", "quotes")
+DOC_LISTS = LAYERS
 ORDER = {
-    "document": ["document", "flags", "mentions", "events", "quotes"],
-    "mention": ["id", "start", "end", "text", "type", "level", "entity", "value"],
-    "event": ["id", "trigger", "type", "realis", "modality", "arguments", "xdoc"],
+    "document": ["document", *LAYERS],
+    **{layer.item: list(layer.keys) for layer in LAYER_TABLE},
     "argument": ["role", "mention"],
-    "quote": ["id", "kind", "content", "cue", "speaker", "addressee"],
-    "flag": ["code", "note", "span"],
     "span": ["start", "end", "text"],
     "entity": ["id", "name", "type", "wikidata", "wikidata_checked", "aliases"],
     "check": ["wikidata", "date", "label"],
@@ -233,33 +231,36 @@ def format_document(data: dict, filler: _Filler | None) -> dict:
         return _ordered(span, "span") if isinstance(span, dict) else span
 
     out = _ordered(data, "document")
-    for key in DOC_LISTS:
+    for layer in LAYER_TABLE:
+        key = layer.name
         items = out.get(key)
         if not isinstance(items, list):
             continue
-        if key != "flags":
-            _next_ids(items, {"mentions": "m", "events": "e", "quotes": "q"}[key])
+        if layer.id_prefix:
+            _next_ids(items, layer.id_prefix)
         for i, r in enumerate(items):
             if not isinstance(r, dict):
                 continue
-            if key == "mentions":
-                filled = fill(r, f"/mentions/{i}")
-                items[i] = _ordered(filled, "mention")
+            if layer.spans[0].key is None:  # the item is itself a span (mentions)
+                filled = fill(r, f"/{key}/{i}")
+                items[i] = _ordered(filled, layer.item)
                 if filler is not None:
                     filler.moved(filled, items[i])
                 continue
-            kind = {"events": "event", "quotes": "quote", "flags": "flag"}[key]
-            r = _ordered(r, kind)
-            for part in {"events": ("trigger",), "quotes": ("content", "cue"), "flags": ("span",)}[key]:
-                if part in r:
-                    r[part] = fill(r[part], f"/{key}/{i}/{part}")
-            if key == "events" and isinstance(r.get("arguments"), list):
+            r = _ordered(r, layer.item)
+            for part in layer.spans:
+                if part.key in r:
+                    r[part.key] = fill(r[part.key], f"/{key}/{i}/{part.key}")
+            if isinstance(r.get("arguments"), list):
                 r["arguments"] = [_ordered(a, "argument") for a in r["arguments"]]
             items[i] = r
-        if filler is not None and key != "flags":
-            filler.check_taken(items, {"mentions": None, "events": "trigger", "quotes": "content"}[key], key)
+        if filler is not None and layer.taken:
+            filler.check_taken(items, layer.spans[0].key, key)
         out[key] = sorted(items, key=_sort_key(key))
     return out
+
+
+_SPAN_POINTERS = tuple(dict.fromkeys(part.pointer for layer in LAYER_TABLE for part in layer.spans))
 
 
 def _place(pending: list[_Pending], data: dict, text: bytes, shown: str) -> list[Problem]:
@@ -270,7 +271,7 @@ def _place(pending: list[_Pending], data: dict, text: bytes, shown: str) -> list
         for i, r in enumerate(data.get(key) or []):
             if not isinstance(r, dict):
                 continue
-            for part in ("", "/trigger", "/content", "/cue", "/span"):
+            for part in _SPAN_POINTERS:
                 sp = r.get(part[1:]) if part else r
                 if isinstance(sp, dict):
                     where.setdefault(id(sp), f"/{key}/{i}{part}")

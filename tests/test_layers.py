@@ -1,0 +1,41 @@
+"""model/layers.py: the layer table agrees with the schema, the files fmt writes, the flat tables and the diff."""
+
+import json
+
+import pyarrow as pa
+
+from conftest import ROOT
+from peacetalks.checks.validate import validate
+from peacetalks.model.layers import DOCUMENT, LAYER_TABLE, LAYERS, SPAN
+from peacetalks.reading.project import Project
+from peacetalks.release.versions import _from_project
+from peacetalks.tools.fmt import ORDER
+
+
+def test_each_layer_struct_lists_its_file_keys_in_order_and_its_spans_are_spans():
+    for layer in LAYER_TABLE:
+        assert [f.name for f in layer.struct] == list(layer.keys), layer.name
+        for part in layer.spans:
+            if part.key is not None:
+                assert layer.struct.field(part.key).type == SPAN, (layer.name, part.key)
+        assert ORDER[layer.item] == list(layer.keys)
+    assert [f.name for f in DOCUMENT] == ["document", *LAYERS]
+
+
+def test_the_json_schema_has_the_same_layers_and_item_fields():
+    schema = json.loads((ROOT / "schema" / "annotations.json").read_text("utf-8"))
+    assert list(schema["properties"]) == ["document", *LAYERS]
+    for layer in LAYER_TABLE:
+        item = schema["$defs"][schema["properties"][layer.name]["items"]["$ref"].rsplit("/", 1)[1]]
+        assert set(item["properties"]) - {"occurrence"} == set(layer.keys), layer.name
+
+
+def test_flat_tables_have_every_span_column_and_diff_frames_every_identity_column(tmp_path):
+    result = validate(Project(ROOT))
+    snapshot = _from_project("here", ROOT)
+    for layer in LAYER_TABLE:
+        table: pa.Table = getattr(result.tables, layer.name)
+        for part in layer.spans:
+            assert set(part.columns()) <= set(table.column_names), (layer.name, part)
+        frame = getattr(snapshot, layer.name)
+        assert set(layer.identity) | set(layer.compared) | {layer.label} <= set(frame.columns), layer.name
