@@ -110,3 +110,26 @@ def test_candidate_warnings_of_unchanged_documents_come_from_the_cache(project, 
     warm = validate(project, cache=True)
     assert searched[-1] == 1
     assert snapshot(warm) == snapshot(validate(project))
+
+
+def test_guideline_warnings_of_unchanged_documents_come_from_the_cache(project, cache_dir, monkeypatch):
+    import peacetalks.checks.guideline_lints as gl
+    doc = project.documents / f"{DOC}.json"
+    data = json.loads(doc.read_text("utf-8"))
+    sunday = next(m for m in data["mentions"] if m["text"] == "Sunday")
+    sunday["value"] = "2025-04-14"  # a Monday: W014, in the annotation file
+    doc.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    cold = validate(project)
+    assert [p.code for p in cold.problems] == ["W014"]
+    checked = []
+    real = gl.check
+    monkeypatch.setattr(gl, "check", lambda ctx, tables: checked.append(tables.documents.num_rows) or real(ctx, tables))
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)
+    assert snapshot(validate(project, cache=True)) == snapshot(cold)  # all from the cache, the path kept
+    assert checked[-1] == 0
+    other = project.documents / "001_2f18ed2b20c63c80.json"
+    other_data = json.loads(other.read_text("utf-8"))
+    other_data["flags"] = [{"code": "inserted-material", "note": "A test change."}]
+    other.write_bytes(dump_records(other_data, ("flags", "mentions", "events", "quotes")))
+    warm = validate(project, cache=True)
+    assert checked[-1] == 1 and snapshot(warm) == snapshot(validate(project))

@@ -29,6 +29,7 @@ from ..diagnostics.problems import Problem
 from ..reading.annotations import Tables
 from .context import Context
 
+CODES = ("W014", "W015", "W016", "W017", "W018")  # each found from one document's own files: cacheable
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -170,7 +171,11 @@ def _alleged(ctx: Context, tables: Tables) -> list[Problem]:
 
 
 def _argument_mentions(ctx: Context, tables: Tables) -> list[Problem]:
-    """W017: an argument whose mention is not the one §4.1 picks among its entity's mentions."""
+    """W017: an argument whose mention is not the one §4.1 picks among its entity's mentions.
+
+    Vectorised: every (argument, mention of the same entity) pair gets the rank ``pick`` gives it
+    (tier, then the tier's order), sentences are found for the few documents that have such pairs,
+    and one sort picks each argument's mention."""
     args = pl.from_arrow(tables.arguments.select(["document", "event_index", "index", "role", "mention"]))
     if args.is_empty():
         return []
@@ -181,31 +186,50 @@ def _argument_mentions(ctx: Context, tables: Tables) -> list[Problem]:
               .join(events.rename({"index": "event_index", "id": "event"}), on=["document", "event_index"]))
     # an entity that fills two roles of one event (rare) is left alone: which mention goes where is open
     linked = linked.filter(pl.len().over("document", "event_index", "entity") == 1)
-    rivals = (linked.select("document", "event_index", "index", "entity", "trigger_start", "trigger_end")
-              .join(mentions.rename({"id": "rival", "start": "r_start", "end": "r_end", "level": "r_level"}),
-                    on=["document", "entity"]))
-    worth = rivals.group_by("document", "event_index", "index").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
-    if worth.is_empty():
+    pairs = (linked.select("document", "event_index", "index", "entity", "trigger_start", "trigger_end")
+             .join(mentions.rename({"id": "rival", "start": "r_start", "end": "r_end", "level": "r_level"}),
+                   on=["document", "entity"]))
+    pairs = pairs.filter(pl.len().over("document", "event_index", "index") > 1)  # one mention: nothing to pick
+    if pairs.is_empty():
         return []
-    linked = linked.join(worth.select("document", "event_index", "index"), on=["document", "event_index", "index"])
-    rivals = rivals.join(worth.select("document", "event_index", "index"), on=["document", "event_index", "index"])
-    texts = dict(pl.from_arrow(tables.documents.select(["id", "text"])).iter_rows())
-    cuts = {doc: sentences(texts[doc]) for doc in linked["document"].unique().to_list()}
-    options = {}
-    for (doc, ev, idx), group in rivals.group_by("document", "event_index", "index"):
-        options[(doc, ev, idx)] = group.select("rival", "r_start", "r_end", "r_level").rows()
-    problems = []
-    for row in linked.iter_rows(named=True):
-        key = (row["document"], row["event_index"], row["index"])
-        best = pick(options[key], row["trigger_start"], row["trigger_end"], cuts[row["document"]])
-        if best is None or best[0] == row["mention"]:
-            continue
-        problems.append(ctx.at(row["document"], f"/events/{row['event_index']}/arguments/{row['index']}/mention",
-                               "W017", f"{row['role']} of {row['event']} is {row['mention']}; the mention GUIDELINES "
-                               f"§4.1 picks for entity {row['entity']!r} is {best[0]}",
-                               f"link {best[0]}: the nearest mention in the trigger's sentence, else the nearest "
-                               "name before the trigger"))
-    return problems
+    texts = pl.from_arrow(tables.documents.select(["id", "text"])).filter(
+        pl.col("id").is_in(pairs["document"].unique().implode()))
+    # every sentence start of those documents as one sorted key (document number, offset): a position's
+    # sentence is where its own key falls among them
+    ids = texts["id"].to_list()
+    starts = [sentences(text) for text in texts["text"].to_list()]
+    number = {doc: i for i, doc in enumerate(ids)}
+    keys = np.concatenate([i * _SPAN + c for i, c in enumerate(starts)]) if starts else np.zeros(0, np.int64)
+    doc_no = pairs["document"].replace_strict(number, return_dtype=pl.Int64).to_numpy() * _SPAN
+    same = (np.searchsorted(keys, doc_no + pairs["trigger_start"].to_numpy(), side="right")
+            == np.searchsorted(keys, doc_no + pairs["r_start"].to_numpy(), side="right"))
+    name = pl.col("r_level") == "NAM"
+    before = pl.col("r_end") <= pl.col("trigger_start")
+    distance = pl.max_horizontal(pl.lit(0), pl.col("r_start") - pl.col("trigger_end"),
+                                 pl.col("trigger_start") - pl.col("r_end"))
+    width = pl.col("r_end") - pl.col("r_start")
+    ranked = pairs.with_columns(pl.Series("same", same)).with_columns(
+        pl.when(pl.col("same") & name).then(0).when(pl.col("same")).then(1)
+        .when(before & name).then(2).when(before).then(3).otherwise(4).alias("tier"),
+        # within a tier: nearest first (in the sentence), latest end first (before), earliest start (after)
+        pl.when(pl.col("same")).then(distance).when(before).then(-pl.col("r_end")).otherwise(pl.col("r_start"))
+        .alias("near"),
+        (-width).alias("wide"),
+        pl.when(pl.col("same")).then(pl.col("r_start")).otherwise(0).alias("first"))
+    best = (ranked.sort(["document", "event_index", "index", "tier", "near", "wide", "first"])
+            .group_by(["document", "event_index", "index"], maintain_order=True).first()
+            .select("document", "event_index", "index", pl.col("rival").alias("best")))
+    wrong = (linked.join(best, on=["document", "event_index", "index"])
+             .filter(pl.col("best") != pl.col("mention")).sort(["document", "event_index", "index"]))
+    return [ctx.at(row["document"], f"/events/{row['event_index']}/arguments/{row['index']}/mention", "W017",
+                   f"{row['role']} of {row['event']} is {row['mention']}; the mention GUIDELINES §4.1 picks for "
+                   f"entity {row['entity']!r} is {row['best']}",
+                   f"link {row['best']}: the nearest mention in the trigger's sentence, else the nearest name "
+                   "before the trigger")
+            for row in wrong.iter_rows(named=True)]
+
+
+_SPAN = 1 << 32  # more code points than any document may have (MAX_TEXT_BYTES)
 
 
 def pick(candidates: list[tuple], t_start: int, t_end: int, cuts: np.ndarray) -> tuple | None:

@@ -49,12 +49,14 @@ QUOTED = re.compile(r"(?=[“\"‘'])(?:“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(
 SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
 
 
-CANDIDATE_CODES = ("W009", "W010")  # found in one document's text and its own annotations only
+#: the warnings found in one document's text and its own annotations only: a cached run searches
+#: only the changed documents for them and takes the others' from the cache
+CANDIDATE_CODES = ("W009", "W010") + guideline_lints.CODES
 
 
 def lint(ctx: Context, tables: Tables, search: set[str] | None = None, skip: set[str] = frozenset()) -> list[Problem]:
-    """Every warning; with ``search``, the candidates (W009, W010) of those documents only (the
-    caller knows the others' from the cache).
+    """Every warning; with ``search``, the per-document warnings (``CANDIDATE_CODES``) of those
+    documents only (the caller knows the others' from the cache).
 
     ``skip``: documents whose annotations could not be read or whose text drifted; they get
     no warnings, and registry-wide warnings (W005) wait until every document is read, since
@@ -69,8 +71,9 @@ def lint(ctx: Context, tables: Tables, search: set[str] | None = None, skip: set
         problems += _unused_entities(ctx, tables)
     problems += _bare_names(ctx, tables)
     problems += _label_consistency(ctx, tables)
-    problems += _candidates(ctx, tables if search is None else only(tables, search))
-    problems += guideline_lints.check(ctx, tables)
+    searched = tables if search is None else only(tables, search)
+    problems += _candidates(ctx, searched)
+    problems += guideline_lints.check(ctx, searched)
     return problems
 
 

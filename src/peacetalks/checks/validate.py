@@ -152,9 +152,8 @@ def _warnings(ctx: Context, read: _Read, store: Cache | None, skip: set[str]) ->
     cached = read.ann.cached
     known = dict(zip((d for d, _ in cached), store.candidates([k for _, k in cached])))
     found = []
-    for document, warnings in known.items():
-        shown = ctx.project.rel(ctx.project.corpus / f"{document}.txt")
-        found += [Problem(shown, **w) for w in warnings or []]
+    for warnings in known.values():
+        found += [Problem(**w) for w in warnings or []]
     search = {d.id for d in read.docs} - {d for d, w in known.items() if w is not None}
     return found + lint(ctx, read.tables, search, skip=skip)
 
@@ -174,13 +173,18 @@ def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
 
 
 def _by_document(problems: list[Problem], project: Project) -> dict[str, list[dict]]:
-    """The candidate warnings of every corpus text file, by document id, as the cache stores them."""
-    prefix = project.rel(project.corpus) + "/"
+    """The per-document warnings (``CANDIDATE_CODES``), by document id, as the cache stores them: each
+    is in its document's text file or its annotation file."""
+    folders = {project.rel(project.corpus) + "/": ".txt", project.rel(project.documents) + "/": ".json"}
     out: dict[str, list[dict]] = {}
     for p in problems:
-        if p.code in CANDIDATE_CODES and p.path.startswith(prefix) and p.path.endswith(".txt"):
-            out.setdefault(p.path[len(prefix):-4], []).append(
-                {"line": p.line, "column": p.column, "code": p.code, "message": p.message, "hint": p.hint})
+        if p.code not in CANDIDATE_CODES:
+            continue
+        for prefix, suffix in folders.items():
+            if p.path.startswith(prefix) and p.path.endswith(suffix) and "/" not in p.path[len(prefix):]:
+                out.setdefault(p.path[len(prefix):-len(suffix)], []).append(
+                    {"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message,
+                     "hint": p.hint})
     return out
 
 

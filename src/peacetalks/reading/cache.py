@@ -29,9 +29,10 @@ from .. import __version__
 from ..model.layers import DOCUMENT
 from .files import atomic_write
 
-#: a cached warning: its place in the document's text file, code, message and hint
-WARNING = pa.struct([("line", pa.int64()), ("column", pa.int64()), ("code", pa.string()), ("message", pa.string()),
-                     ("hint", pa.string())])
+#: a cached warning of one document: its file (the document's text or annotation file), place, code,
+#: message and hint
+WARNING = pa.struct([("path", pa.string()), ("line", pa.int64()), ("column", pa.int64()), ("code", pa.string()),
+                     ("message", pa.string()), ("hint", pa.string())])
 SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT), ("candidates", pa.list_(WARNING))])
 
 
