@@ -39,3 +39,17 @@ def test_flat_tables_have_every_span_column_and_diff_frames_every_identity_colum
             assert set(part.columns()) <= set(table.column_names), (layer.name, part)
         frame = getattr(snapshot, layer.name)
         assert set(layer.identity) | set(layer.compared) | {layer.label} <= set(frame.columns), layer.name
+
+
+def test_the_release_features_of_each_layer_come_from_the_table():
+    from peacetalks.model.labels import Labels
+    from peacetalks.release.build import features, item_features
+    labels = Labels(ROOT / "schema" / "labels.json")
+    feats = features(labels)
+    for layer in LAYER_TABLE:
+        item = item_features(layer, labels)
+        assert feats["documents"][layer.name].feature == item  # nested in the documents config
+        for column, inventory in layer.labels.items():
+            names = [n for key in inventory.split("|") for n in labels[key].names]
+            assert item[column].names == names, (layer.name, column)
+    assert list(feats["events"])[1:] == list(item_features(LAYER_TABLE[2], labels))

@@ -33,6 +33,7 @@ class SpanPart:
 
     key: str | None
     prefix: str
+    release_prefix: str | None = None  # its columns' prefix in the release's configs, if not ``prefix``
 
     @property
     def pointer(self) -> str:
@@ -71,7 +72,7 @@ class Layer:
 
 #: The layers, in the order a document's annotation file lists them.
 LAYER_TABLE: tuple[Layer, ...] = (
-    Layer("flags", "flag", FLAG, ("code", "note", "span"), None, (SpanPart("span", "span_"),),
+    Layer("flags", "flag", FLAG, ("code", "note", "span"), None, (SpanPart("span", "span_", ""),),
           {"code": "FlagCode"}, ("document", "code", "start", "end"), ("note",), "code", taken=False),
     Layer("mentions", "mention", MENTION, ("id", "start", "end", "text", "type", "level", "entity", "value"), "m",
           (SpanPart(None, ""),), {"type": "EntityType|TimexType", "level": "MentionLevel"},

@@ -27,6 +27,7 @@ from .. import __version__
 from ..checks.validate import Result, validate
 from ..defaults import NER_CHUNK, PARALLEL_FROM
 from ..model.labels import Labels
+from ..model.layers import LAYER_TABLE, Layer
 from ..model.schemas import Schemas
 from ..reading.files import (
     check_output,
@@ -50,32 +51,38 @@ class BuildError(Exception):
     """The build refused or failed; the message says why and nothing was written."""
 
 
+def item_features(layer: Layer, labels: Labels) -> dict:
+    """One entry of a layer as the release's configs hold it, read from the layer table: its spans
+    flattened to ``<prefix>start``, ``<prefix>end``, ``<prefix>text``, its label columns as ClassLabels
+    of their inventories (``A|B``: the inventories one after the other), arguments with their roles."""
+    out: dict = {}
+    for f in layer.struct:
+        part = next((p for p in layer.spans if p.key == f.name), None)
+        if part is not None:
+            prefix = part.prefix if part.release_prefix is None else part.release_prefix
+            out.update({f"{prefix}start": Value("int64"), f"{prefix}end": Value("int64"), f"{prefix}text": Value("string")})
+        elif f.name in layer.labels:
+            out[f.name] = ClassLabel(names=[n for key in layer.labels[f.name].split("|") for n in labels[key].names])
+        elif f.name == "arguments":
+            out[f.name] = List({"role": ClassLabel(names=labels.roles), "mention": Value("string")})
+        else:
+            out[f.name] = Value("int64") if pa.types.is_integer(f.type) else Value("string")
+    return out
+
+
 def features(labels: Labels) -> dict[str, Features]:
-    """The typed features of every config; every label field is a ClassLabel read from labels.json."""
+    """The typed features of every config; every label field is a ClassLabel read from labels.json, and
+    every layer's entry comes from the layer table."""
     s, i = Value("string"), Value("int64")
-    mtype = ClassLabel(names=labels.mention_types)
-    level = ClassLabel(names=labels["MentionLevel"].names)
-    etype = ClassLabel(names=labels["EventType"].names)
-    realis = ClassLabel(names=labels["Realis"].names)
-    modality = ClassLabel(names=labels["Modality"].names)
-    role = ClassLabel(names=labels.roles)
-    kind = ClassLabel(names=labels["QuoteKind"].names)
-    flag = ClassLabel(names=labels["FlagCode"].names)
-    mention = {"id": s, "start": i, "end": i, "text": s, "type": mtype, "level": level, "entity": s, "value": s}
-    event = {"id": s, "trigger_start": i, "trigger_end": i, "trigger_text": s, "type": etype, "realis": realis,
-             "modality": modality, "arguments": List({"role": role, "mention": s}), "xdoc": s}
-    quote = {"id": s, "kind": kind, "content_start": i, "content_end": i, "content_text": s, "cue_start": i,
-             "cue_end": i, "cue_text": s, "speaker": s, "addressee": s}
+    item = {layer.name: item_features(layer, labels) for layer in LAYER_TABLE}
     meta = {"title": s, "date": s, "outlet": s, "author": s, "url": s}
     return {
-        "documents": Features({"id": s, **meta, "text": s,
-                               "flags": List({"code": flag, "note": s, "start": i, "end": i, "text": s}),
-                               "mentions": List(mention), "events": List(event), "quotes": List(quote)}),
-        "mentions": Features({"document": s, **mention, "wikidata": s}),
+        "documents": Features({"id": s, **meta, "text": s, **{name: List(f) for name, f in item.items()}}),
+        "mentions": Features({"document": s, **item["mentions"], "wikidata": s}),
         "entities": Features({"id": s, "name": s, "type": ClassLabel(names=labels.entity_types), "wikidata": s,
                               "wikidata_verified": Value("bool"), "aliases": List(s), "mentions": i, "documents": i}),
-        "events": Features({"document": s, **event}),
-        "quotes": Features({"document": s, **quote, "speaker_entity": s}),
+        "events": Features({"document": s, **item["events"]}),
+        "quotes": Features({"document": s, **item["quotes"], "speaker_entity": s}),
         "ner": Features({"id": s, "document": s, "sentence": i, "tokens": List(s),
                          "ner_tags": List(ClassLabel(names=labels.ner_tags))}),
     }
