@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from conftest import ROOT
 from peacetalks.checks.validate import validate
-from peacetalks.model.layers import DOCUMENT, LAYER_TABLE, LAYERS, SPAN
+from peacetalks.model.layers import DOCUMENT, LAYER, LAYER_TABLE, LAYERS, SPAN
 from peacetalks.reading.project import Project
 from peacetalks.release.versions import _from_project
 from peacetalks.tools.fmt import ORDER
@@ -52,4 +52,4 @@ def test_the_release_features_of_each_layer_come_from_the_table():
         for column, inventory in layer.labels.items():
             names = [n for key in inventory.split("|") for n in labels[key].names]
             assert item[column].names == names, (layer.name, column)
-    assert list(feats["events"])[1:] == list(item_features(LAYER_TABLE[2], labels))
+    assert list(feats["events"])[1:] == list(item_features(LAYER["events"], labels))
