@@ -18,6 +18,7 @@ class Label:
     roles: dict[str, list[str]] = field(default_factory=dict)  # event types only
     wikidata_classes: dict[str, str] = field(default_factory=dict)  # entity types only: QID -> class label
     examples: tuple[str, ...] = ()  # corpus examples (x-examples), shown in GUIDELINES.md
+    cue_stems: tuple[str, ...] = ()  # modality `alleged` only: beginnings of accusation cues (x-cue-stems)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Labels:
                         roles=item.get("x-roles", {}),
                         wikidata_classes=item.get("x-wikidata-classes", {}),
                         examples=tuple(item.get("x-examples", ())),
+                        cue_stems=tuple(item.get("x-cue-stems", ())),
                     )
                     for item in definition["oneOf"]
                 ),
@@ -78,8 +80,7 @@ class Labels:
     @cached_property
     def alleged_cue_stems(self) -> list[str]:
         """Beginnings of the cues of accusations and contested claims (modality `alleged`, x-cue-stems)."""
-        item = next(i for i in self.raw["$defs"]["Modality"]["oneOf"] if i["const"] == "alleged")
-        return item.get("x-cue-stems", [])
+        return [stem for label in self["Modality"].labels for stem in label.cue_stems]
 
     @cached_property
     def mention_types(self) -> list[str]:
