@@ -15,9 +15,9 @@ reports its time and that process's peak memory:
   is the "validate + build" the target compares with the floor: a build validates first;
 - load: ``datasets.load_dataset`` of the mentions config against ``pyarrow.parquet.read_table``;
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again;
-- peak memory: ru_maxrss of the validate and the build process, and the build's own second
-  process (``peacetalks.release.helper``), which on the second core reads part of the annotation files,
-  tokenises the texts and writes the ``ner`` config while the first validates and writes the rest.
+- peak memory: ru_maxrss of the validate and the build process, and ``peak_total_mib``: the
+  build's processes together (this one, the pool's fork server and its workers, which check
+  and tokenise shards of documents), their resident memory summed every 20 ms.
 
 The floor and the build are timed after a first validate has read every file, so the
 operating system's file cache is warm for both; before every step the files written so far
@@ -159,6 +159,58 @@ def _peak() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
 
 
+def _rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass  # (it ended)
+    return total / 2**20
+
+
+def _tree(root: int) -> list[int]:
+    """This process and all its descendants (the pool's fork server and workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+class TreePeak:
+    """The peak of the summed resident memory of this process and its descendants, sampled every 20 ms
+    while a step runs (an upper bound: pages the fork server shares with its workers count in each)."""
+
+    def __init__(self) -> None:
+        import threading
+        self.peak = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, _rss_mib(_tree(os.getpid())))
+            self._done.wait(0.02)
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return max(self.peak, _rss_mib(_tree(os.getpid())), _peak())
+
+
 def phase(name: str, work: str, queue) -> None:
     """One step in a fresh process, as a user runs it; reports its time and its own peak memory."""
     from peacetalks.reading.project import Project
@@ -173,15 +225,13 @@ def phase(name: str, work: str, queue) -> None:
         out["errors"], out["warnings"] = len(result.errors), len(result.problems) - len(result.errors)
     elif name == "build":
         from peacetalks.release.build import build
-        from peacetalks.release.helper import Helper
         shutil.rmtree(work_dir / "release", ignore_errors=True)  # a fresh release every run
+        sampler = TreePeak()
         t0 = time.perf_counter()
         release = build(project, work_dir / "release")
         out["build_s"] = time.perf_counter() - t0
+        out["peak_total_mib"] = sampler.stop()
         out["mentions"] = release.counts["mentions"]
-        # the build's second process (its share of the annotation files, the tokens, the ner
-        # config) reports its own peak (VmHWM of that interpreter)
-        out["peak_second_process_mib"] = Helper.last_peak_mib or 0.0
     elif name == "floor":
         out["floor_read_s"], out["floor_write_s"] = floor(project.root, work_dir / "release", work_dir / "floor")
     elif name == "cached":
@@ -249,8 +299,6 @@ def measure(n_docs: int, keep: str | None, repeat: int) -> dict:
             row[key + "_range"] = [min(values), max(values)]
         else:
             row[key] = values[-1]
-    # the build's processes run at once: the sum of their peaks bounds their peak together from above
-    row["peak_total_mib"] = row["peak_build_mib"] + row.get("peak_second_process_mib", 0.0)
     for name in ("cached", "load"):
         row.update(_run(ctx, name, work))
     if not keep:
@@ -273,7 +321,7 @@ def main() -> None:
               f" | build (error checks + release) {r['build_s']:.2f} s | build/floor {r['ratio']:.2f}x"
               f" (runs {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}x, medians of {r['repeat']})"
               f" | peak memory: validate {r['peak_validate_mib']:.0f} MiB, build {r['peak_build_mib']:.0f} MiB"
-              f" (+ second process {r['peak_second_process_mib']:.0f} MiB; peak_total_mib {r['peak_total_mib']:.0f})"
+              f" (this process; all the build's processes together: peak_total_mib {r['peak_total_mib']:.0f})"
               f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}"
               f" | validate after changing 1 document, with cache {r['validate_one_changed_cached_s']:.2f} s",
               flush=True)

@@ -6,7 +6,6 @@ import pytest
 from conftest import DOC, ROOT, copy_checkout
 from datasets import ClassLabel, load_dataset
 
-from peacetalks.defaults import HELPER_SHARE
 from peacetalks.model.labels import Labels
 from peacetalks.release.build import BuildError, build
 from peacetalks.release.layout import CONFIGS, parquet_path
@@ -135,56 +134,42 @@ def test_build_refuses_a_corpus_with_errors(project, tmp_path):
     assert not (tmp_path / "rel").exists()
 
 
-def test_the_second_process_gives_the_same_release(project, tmp_path, monkeypatch):
-    """It reads the last annotation files and tokenises every text; the release is byte for byte the same."""
-    import peacetalks.release.build as build_module
-    import peacetalks.release.ner as ner_module
-    from peacetalks.release.helper import Helper
-    calls, delivered = [], []
-    real = ner_module.tokenise
-    monkeypatch.setattr(build_module, "tokenise", lambda texts: calls.append(len(texts)) or real(texts))
-    real_annotations = Helper.annotations
-    monkeypatch.setattr(Helper, "annotations", lambda self: delivered.append(got := real_annotations(self)) or got)
-    monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**9)
-    inline = build(project, tmp_path / "inline")
-    assert calls and not delivered  # tokenised and read here
-    calls.clear()
-    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
-    parallel = build(project, tmp_path / "parallel")
-    assert calls == []  # every chunk came from the second process
-    names = sorted(p.stem for p in project.documents.glob("*.json"))
-    share = int(len(names) * HELPER_SHARE)
-    assert share >= 1 and delivered[0][0] == names[-share:]  # its share: the last files by name
-    a = json.loads((inline.path / "manifest.json").read_text("utf-8"))["files"]
-    b = json.loads((parallel.path / "manifest.json").read_text("utf-8"))["files"]
+@pytest.fixture
+def small_shards(monkeypatch):
+    """Shards of two documents, so that even a small corpus has several for the workers."""
+    import peacetalks.checks.validate as validate_module
+    monkeypatch.setattr(validate_module, "SHARD_DOCS", 2)
+
+
+def test_serial_and_parallel_builds_are_byte_identical(project, tmp_path, small_shards):
+    """The same shard function in this process or in two workers; shard sizes do not change the release."""
+    one = build(project, tmp_path / "one", jobs=1)
+    two = build(project, tmp_path / "two", jobs=2)
+    a = json.loads((one.path / "manifest.json").read_text("utf-8"))["files"]
+    b = json.loads((two.path / "manifest.json").read_text("utf-8"))["files"]
     assert a == b
 
 
-def test_a_broken_file_in_the_second_process_share_is_reported_as_usual(project, tmp_path, monkeypatch):
-    import peacetalks.release.build as build_module
+def test_a_shard_size_does_not_change_the_release(project, tmp_path, monkeypatch):
+    import peacetalks.checks.validate as validate_module
+    whole = build(project, tmp_path / "whole", jobs=1)
+    monkeypatch.setattr(validate_module, "SHARD_DOCS", 1)
+    single = build(project, tmp_path / "single", jobs=1)
+    a = json.loads((whole.path / "manifest.json").read_text("utf-8"))["files"]
+    b = json.loads((single.path / "manifest.json").read_text("utf-8"))["files"]
+    assert a == b
+
+
+def test_a_broken_file_is_reported_alike_by_the_workers(project, tmp_path, small_shards):
     last = sorted(project.documents.glob("*.json"))[-1]
     last.write_text(last.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
-    monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**9)
     with pytest.raises(BuildError) as alone:
-        build(project, tmp_path / "a")
-    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
+        build(project, tmp_path / "a", jobs=1)
     with pytest.raises(BuildError) as shared:
-        build(project, tmp_path / "b")
+        build(project, tmp_path / "b", jobs=2)
     assert f"{last.name}:" in str(shared.value) and "S005" in str(shared.value)
     assert str(shared.value) == str(alone.value)
     assert not (tmp_path / "b").exists()
-
-
-def test_a_second_process_that_fails_leaves_its_work_to_the_first(project, tmp_path, monkeypatch):
-    import peacetalks.release.build as build_module
-    import peacetalks.release.helper as helper_module
-    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
-    good = build(project, tmp_path / "good")
-    monkeypatch.setattr(helper_module.sys, "executable", "/bin/false")  # it starts, says nothing and exits
-    fallback = build(project, tmp_path / "fallback")
-    a = json.loads((good.path / "manifest.json").read_text("utf-8"))["files"]
-    b = json.loads((fallback.path / "manifest.json").read_text("utf-8"))["files"]
-    assert a == b
 
 
 def test_a_large_corpus_builds_a_readable_card(tmp_path):
@@ -205,23 +190,6 @@ def test_a_large_corpus_builds_a_readable_card(tmp_path):
     assert docs.num_rows == 150 and docs[149]["id"] == "doc000149"
     ner = load_dataset(str(rel.path), "ner", split="train")
     assert set(ner["document"]) == {f"doc{i:06d}" for i in range(150)}
-
-
-def test_the_second_process_tags_only_the_texts_validated_here(project, tmp_path, monkeypatch):
-    """If the texts it tokenised are not those validated here (digests differ), the first process tokenises."""
-    import peacetalks.release.build as build_module
-    import peacetalks.release.ner as ner_module
-    monkeypatch.setattr(build_module, "PARALLEL_FROM", 1)
-    good = build(project, tmp_path / "good")
-    calls = []
-    real = ner_module.tokenise
-    monkeypatch.setattr(build_module, "tokenise", lambda texts: calls.append(len(texts)) or real(texts))
-    monkeypatch.setattr(build_module, "text_digest", lambda text: "changed since")
-    other = build(project, tmp_path / "other")
-    assert calls  # tokenised here after all
-    a = json.loads((good.path / "manifest.json").read_text("utf-8"))["files"]
-    b = json.loads((other.path / "manifest.json").read_text("utf-8"))["files"]
-    assert a == b
 
 
 def test_the_card_states_the_licensing_truthfully(release):

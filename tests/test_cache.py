@@ -97,18 +97,18 @@ def test_candidate_warnings_of_unchanged_documents_come_from_the_cache(project, 
                         lambda ctx, tables: searched.append(tables.documents.num_rows) or real(ctx, tables))
     n = cold.tables.documents.num_rows  # the corpus, whatever its size
     assert snapshot(validate(project, cache=True)) == snapshot(cold)
-    assert searched == [n]
+    assert sum(searched) == n
     assert snapshot(validate(project, cache=True)) == snapshot(cold)
-    assert searched == [n, 0]  # nothing changed: every document's candidates came from the cache
+    assert sum(searched) == n  # nothing changed: every document's candidates came from the cache
     # a build (no warnings) caches no candidates over the searched ones
     validate(project, cache=True, lints=False)
     assert snapshot(validate(project, cache=True)) == snapshot(cold)
-    assert searched == [n, 0, 0]
+    assert sum(searched) == n
     # one document changes: only it is searched again, and the answer is the cold one
     data["flags"] = [{"code": "inserted-material", "note": "A test change."}]
     other.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
     warm = validate(project, cache=True)
-    assert searched[-1] == 1
+    assert sum(searched) == n + 1
     assert snapshot(warm) == snapshot(validate(project))
 
 
@@ -125,11 +125,12 @@ def test_guideline_warnings_of_unchanged_documents_come_from_the_cache(project, 
     real = gl.check
     monkeypatch.setattr(gl, "check", lambda ctx, tables: checked.append(tables.documents.num_rows) or real(ctx, tables))
     assert snapshot(validate(project, cache=True)) == snapshot(cold)
+    before = sum(checked)
     assert snapshot(validate(project, cache=True)) == snapshot(cold)  # all from the cache, the path kept
-    assert checked[-1] == 0
+    assert sum(checked) == before
     other = project.documents / "001_2f18ed2b20c63c80.json"
     other_data = json.loads(other.read_text("utf-8"))
     other_data["flags"] = [{"code": "inserted-material", "note": "A test change."}]
     other.write_bytes(dump_records(other_data, ("flags", "mentions", "events", "quotes")))
     warm = validate(project, cache=True)
-    assert checked[-1] == 1 and snapshot(warm) == snapshot(validate(project))
+    assert sum(checked) == before + 1 and snapshot(warm) == snapshot(validate(project))

@@ -36,6 +36,19 @@ def test_usage_errors_exit_2():
     assert run("rules", "X999").returncode == 2
 
 
+def test_jobs_is_a_number_of_processes(project, capsys):
+    for bad in ("0", "-1", "many"):
+        r = run("--root", str(project.root), "validate", "--jobs", bad)
+        assert r.returncode == 2 and "expected a number of processes" in r.stderr and "Traceback" not in r.stderr
+    path = project.documents / f"{DOC}.json"
+    path.write_text(path.read_text("utf-8").replace('"entity": "paris"', '"entity": "pariss"', 1), "utf-8")
+    answers = []
+    for jobs in ("1", "2"):
+        assert main(["--root", str(project.root), "validate", "--no-cache", "--jobs", jobs]) == 1
+        answers.append(capsys.readouterr().out)
+    assert answers[0] == answers[1] and "R002" in answers[0]
+
+
 def test_rules_are_documented_with_examples():
     listing = run("rules").stdout
     assert all(code in listing for code in RULES)

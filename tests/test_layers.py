@@ -3,8 +3,8 @@
 import json
 
 import pyarrow as pa
-
 from conftest import ROOT
+
 from peacetalks.checks.validate import validate
 from peacetalks.model.layers import DOCUMENT, LAYER, LAYER_TABLE, LAYERS, SPAN
 from peacetalks.reading.project import Project

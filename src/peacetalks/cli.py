@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
+from .defaults import PARALLEL_FROM
 from .diagnostics.problems import render
 from .model.labels import Labels
 from .reading.files import OutputError, read_text_file
@@ -89,7 +90,7 @@ def cmd_ingest(args) -> int:
 def cmd_validate(args) -> int:
     from .checks.validate import validate
     _existing(args.paths)
-    result = validate(_project(args), args.paths or None, cache=not args.no_cache)
+    result = validate(_project(args), args.paths or None, cache=not args.no_cache, jobs=args.jobs)
     out = render(result.problems, args.format)
     if out:
         print(out)
@@ -101,7 +102,7 @@ def cmd_build(args) -> int:
     project = _project(args)
     try:
         release = build(project, Path(args.out) if args.out else None, force=args.force, cache=not args.no_cache,
-                        site=args.site)
+                        site=args.site, jobs=args.jobs)
     except BuildError as e:
         print(str(e), file=sys.stderr)
         return 1
@@ -230,13 +231,13 @@ def cmd_check(args) -> int:
     step("files are canonical (peacetalks fmt --check)", not unformatted,
          "\n".join((f"would reformat {r.shown}\n{r.diff()}" if r.changed else "")
                    + "\n".join(p.render() for p in r.problems) for r in unformatted))
-    result = validate(project, cache=not args.no_cache)
+    result = validate(project, cache=not args.no_cache, jobs=args.jobs)
     step("annotations validate (peacetalks validate)", result.ok and not result.problems,
          render(result.problems, args.format))
     if result.ok:
         with tempfile.TemporaryDirectory(prefix="peacetalks-check-") as tmp:
             try:
-                release = build(project, Path(tmp) / "release", cache=not args.no_cache)
+                release = build(project, Path(tmp) / "release", cache=not args.no_cache, jobs=args.jobs)
                 problems = verify(release.path)
                 step("the release builds and verifies (peacetalks build, verify)", not problems, render(problems))
                 _check_ledger(project, release, step)
@@ -387,6 +388,22 @@ def cmd_rules(args) -> int:
     return 0
 
 
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more), got {value!r}")
+    return n
+
+
+def _add_jobs(s) -> None:
+    s.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                   help="processes for the per-document checks (default: every core for a corpus of "
+                        f"{PARALLEL_FROM} documents or more, else 1)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="peacetalks", description="The peacetalks annotated news corpus: validate, build and release it.")
     p.add_argument("--version", action="version", version=f"peacetalks {__version__}")
@@ -405,6 +422,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="*", help="report only problems in these files or folders (the whole corpus is checked)")
     s.add_argument("--no-cache", action="store_true",
                    help="re-check every document at levels 1-3 (by default unchanged ones are taken from .peacetalks-cache/)")
+    _add_jobs(s)
     s.add_argument("--format", choices=("text", "json", "github"), default="text",
                    help="text: path:line:col: CODE message; json; github: GitHub Actions annotations")
     s.set_defaults(func=cmd_validate)
@@ -413,6 +431,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="the release folder (default: release/<version>)")
     s.add_argument("--force", action="store_true", help="replace an existing release of this version even if it differs")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
+    _add_jobs(s)
     s.add_argument("--site", action="store_true", help="include the static viewer (peacetalks view) as site/")
     s.set_defaults(func=cmd_build)
 
@@ -431,6 +450,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="run every pull-request check: drift, fmt --check, validate, build and verify")
     s.add_argument("--format", choices=("text", "github"), default="text", help="how validation problems are printed")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache")
+    _add_jobs(s)
     s.add_argument("--verbose", action="store_true", help="print details of passing steps too")
     s.set_defaults(func=cmd_check)
 

@@ -21,22 +21,21 @@ MAX_JSON_DEPTH = 16
 
 # ---------------------------------------------------------------- reading and checking
 
-#: parsed annotation files held as Python objects at once before they become Arrow
-#: (a bound on memory; not tuned separately)
-READ_BATCH = 256
-#: the part of annotations/documents/ (the last files by name) that the build's second process
-#: reads while this one reads the rest (release/helper.py); scripts/bench.py measured the balance
-HELPER_SHARE = 0.35
+#: documents per shard, the unit of per-document work (checks/shards.py) that runs in this process
+#: or in a worker: it bounds the parsed files and tables a process holds at once, and is the grain
+#: by which work is spread over the workers (not tuned separately yet)
+SHARD_DOCS = 250
+#: shards per worker queued or finished and waiting to be merged (checks/runner.py): enough to keep
+#: every worker busy while the first process merges, few enough that held results stay bounded
+IN_FLIGHT = 2
 #: documents whose texts the candidate warnings (W009, W010) search as one string
 #: (a bound on the string's size; not tuned separately)
 LINT_BATCH_DOCS = 500
 
 # ---------------------------------------------------------------- the release
 
-#: documents tokenised at a time for the ner config (a bound on memory; not tuned separately)
-NER_CHUNK = 500
-#: documents from which the build starts a second process: below it, starting the process costs
-#: more than it saves (scripts/bench.py)
+#: documents from which the per-document work runs in a process pool (checks/runner.py) unless
+#: --jobs says otherwise: below it, starting the workers costs more than it saves (scripts/bench.py)
 PARALLEL_FROM = 200
 #: zstd's own default level: level 9 made files 12% smaller on 10,000 synthetic documents (none on
 #: the real corpus) and took 0.4 s longer to write (scripts/bench.py)

@@ -54,16 +54,20 @@ SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
 CANDIDATE_CODES = ("W009", "W010") + guideline_lints.CODES
 
 
-def lint(ctx: Context, tables: Tables, search: set[str] | None = None, skip: set[str] = frozenset()) -> list[Problem]:
-    """Every warning; with ``search``, the per-document warnings (``CANDIDATE_CODES``) of those
-    documents only (the caller knows the others' from the cache).
+def candidates(ctx: Context, tables: Tables) -> list[Problem]:
+    """The per-document warnings (``CANDIDATE_CODES``) of the documents in ``tables``: each reads one
+    document's text and annotations only, so they run on each shard of documents (``shards.py``)."""
+    return _candidates(ctx, tables) + guideline_lints.check(ctx, tables)
+
+
+def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset()) -> list[Problem]:
+    """The corpus-level warnings (the per-document ones are ``candidates``).
 
     ``skip``: documents whose annotations could not be read or whose text drifted; they get
     no warnings, and registry-wide warnings (W005) wait until every document is read, since
     the entities a skipped document mentions are unknown."""
     if skip:
         tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
-        search = (search if search is not None else set(tables.documents.column("id").to_pylist())) - skip
     problems = []
     problems += _quotes_and_events(ctx, tables)
     problems += _name_spans(ctx, tables)
@@ -71,9 +75,6 @@ def lint(ctx: Context, tables: Tables, search: set[str] | None = None, skip: set
         problems += _unused_entities(ctx, tables)
     problems += _bare_names(ctx, tables)
     problems += _label_consistency(ctx, tables)
-    searched = tables if search is None else only(tables, search)
-    problems += _candidates(ctx, searched)
-    problems += guideline_lints.check(ctx, searched)
     return problems
 
 

@@ -1,34 +1,40 @@
 """Stage 4, validation: every check, in levels, every problem reported at once.
 
-Levels 1-2 run per file while reading (``corpus``, ``annotations``); levels 3-5 run
-over the whole corpus at once on the flattened Arrow tables: spans on arrays of code
-points with numpy, references with polars joins, tables with pandera. Only the rows
-that fail are turned back into file positions.
+Levels 1-3 and the per-document warnings run per document, on shards of documents, in
+this process or in a process pool (``shards.check_shard`` through ``runner.run``); levels
+4-5 run over the whole corpus at once on the merged Arrow tables: references with polars
+joins, tables with pandera. Only the rows that fail are turned back into file positions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import orjson
 import pyarrow as pa
 
+from ..defaults import SHARD_DOCS
 from ..diagnostics.problems import Problem, errors, sort_problems
 from ..model.labels import Labels
 from ..model.layers import DOCUMENT
 from ..model.schemas import Schemas
-from ..reading.annotations import Tables, flatten, load_annotations, only
-from ..reading.cache import Cache, text_digest
-from ..reading.corpus import documents_table, load_corpus
-from ..reading.files import gc_paused
+from ..reading.annotations import (
+    Registries,
+    Tables,
+    list_documents,
+    load_registries,
+    merge,
+)
+from ..reading.cache import Cache, cache_path
+from ..reading.corpus import list_corpus
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
+from . import runner
 from .context import Context, close_match
-from .level3_spans import check_spans
 from .level4_references import check_references, check_time_values
 from .level5_tables import check_tables
-from .lints import CANDIDATE_CODES, apply_allow_list, lint
+from .lints import apply_allow_list, lint
+from .shards import Shard, ShardResult, check_shard
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Result:
     tables: Tables
     labels: Labels
     project: Project
+    extras: list[dict] = field(default_factory=list)  # what the shard function added, shard by shard
 
     @property
     def errors(self) -> list[Problem]:
@@ -47,117 +54,98 @@ class Result:
         return not self.errors
 
 
-@dataclass
-class _Read:
-    """What reading found: the corpus documents, the annotation files (levels 1-2 done), the tables."""
-
-    docs: list
-    ann: object
-    tables: Tables
-    problems: list[Problem]
-
-    @property
-    def changed(self) -> set[str]:
-        """Documents whose annotation files were read now (not taken from the cache)."""
-        return {f.document for f in self.ann.files} - {d for d, _ in self.ann.cached}
-
-    @property
-    def failed(self) -> set[str]:
-        """Documents whose annotation file failed levels 1-2."""
-        return self.ann.present - self.changed - {d for d, _ in self.ann.cached}
-
-
-def check_levels(ctx: Context, read: _Read, drifted: set[str]) -> tuple[list[Problem], list[Problem]]:
-    """Levels 3-5 over the flattened corpus, in this order (levels 1-2 ran per file while reading).
-    Returns all their problems, and the span problems apart (the cache remembers who passed)."""
-    tables = read.tables
-    spans = check_spans(ctx, only(tables, read.changed) if read.ann.cached else tables)   # 3 spans
-    problems = [p for p in spans if Path(p.path).stem not in drifted]  # (a drifted text: no span hints)
-    problems += check_references(ctx, tables, read.ann.entities is not None,             # 4 references
-                                 read.ann.xdoc_events is not None)
+def check_levels(ctx: Context, shards: list[ShardResult], registries: Registries) -> tuple[Tables, list[Problem]]:
+    """The levels in their order: 1-3 ran per document (``check_shard``: files, schema, spans);
+    4-5 run here over the merged corpus. Returns the corpus tables and the problems."""
+    problems = [p for s in shards for p in s.problems]                                     # 1-3 per document
+    tables = merge([s.tables for s in shards], registries.entities, registries.xdoc_events)
+    problems += check_references(ctx, tables, registries.entities is not None,              # 4 references
+                                 registries.xdoc_events is not None)
     problems += check_time_values(ctx, tables)
-    if not errors(read.problems + problems):
+    if not errors(problems + registries.problems):
         problems += check_tables(ctx, tables)                                              # 5 corpus tables
-    return problems, spans
+    return tables, problems
 
 
 def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True,
-             helper=None, drift: bool = True) -> Result:
+             drift: bool = True, jobs: int | None = None, shard_function=check_shard) -> Result:
     """Validate the whole corpus; with ``paths``, report only problems in those files or folders.
 
     1. sources: seeds against their checksums, corpus/ against what the seeds regenerate (D);
-    2. reading: every corpus and annotation file through levels 1-2 (F, S), then one table per layer;
-    3. ``check_levels``: spans (T), references (R), corpus tables (C);
-    4. warnings (W) and the allow-list, then the cache and the ``paths`` filter.
+    2. the registries (levels 1-2) and the folder listings (level 1: stray and unpaired files);
+    3. every shard of documents through ``shard_function`` (``check_shard``: levels 1-3 and the
+       candidate warnings), in this process or in ``jobs`` workers (None: every core, for a
+       corpus of ``PARALLEL_FROM`` documents or more);
+    4. ``check_levels``: levels 4-5 on the merged tables;
+    5. the corpus-level warnings (W) and the allow-list, then the cache and the ``paths`` filter.
 
     With ``cache``, documents whose files are unchanged since they last passed levels 1-3
     are not checked at those levels again (see ``reading/cache.py``); the result is the same.
     Without ``lints`` only the checks that can fail run: the warnings and the allow-list are
-    left out, as ``build`` needs only to know there are no errors. ``helper`` is the build's
-    second process, which reads part of the annotation files. Without ``drift``, corpus/ is
-    not compared with what today's normaliser makes of seeds/: a past revision's corpus is
-    what that revision's normaliser wrote.
+    left out, as ``build`` needs only to know there are no errors. Without ``drift``, corpus/
+    is not compared with what today's normaliser makes of seeds/: a past revision's corpus is
+    what that revision's normaliser wrote. ``shard_function`` may do more per shard than
+    ``check_shard`` (the build's also tokenises), as long as it returns its result.
     """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
-    store = Cache(project.cache_dir, project.schema) if cache else None
-    sources = check_drift(project) if drift else []                                     # 1
-    drifted = {Path(p.path).stem for p in sources if p.code == "D001"}  # their texts are not the seeds' texts
-    read = _read(ctx, store, helper)                                                    # 2
-    problems = check_seeds(project) + sources + read.problems
-    found, spans = check_levels(ctx, read, drifted)                                      # 3
+    store = Cache(cache_path(project.cache_dir, project.schema)) if cache else None
+    plan = _plan(ctx, store, lints, jobs)
+    if plan.jobs > 1:
+        runner.start_pool()  # (its imports overlap with the checks of the sources)
+    sources = check_drift(project) if drift else []                                          # 1
+    drifted = frozenset(Path(p.path).stem for p in sources if p.code == "D001")
+    registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
+    problems = check_seeds(project) + sources + registries.problems + plan.problems
+    shards = [replace(s, drifted=drifted & set(s.corpus)) for s in plan.shards]
+    results = list(runner.run(shard_function, shards, plan.jobs))                            # 3
+    tables, found = check_levels(ctx, results, registries)                                  # 4
     problems += found
-    warnings = _warnings(ctx, read, store, skip=read.failed | drifted) if lints else []   # 4
+    failed = set().union(*(r.failed for r in results)) if results else set()
+    if lints:                                                                              # 5
+        warnings = lint(ctx, tables, skip=failed | drifted)
+        warnings += [p for r in results for found in (r.warnings or {}).values() for p in found]
+        problems = apply_allow_list(ctx, problems + warnings, registries.allow)
     if store is not None:
-        _update_cache(store, read.ann, spans, {d.id for d in read.docs},
-                      _by_document(warnings, project) if lints else None)
-    if lints:
-        problems = apply_allow_list(ctx, problems + warnings, read.ann.allow)
+        _update_cache(store, results)
     if paths:
         wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
-    return Result(sort_problems(problems), read.tables, labels, project)
+    return Result(sort_problems(problems), tables, labels, project, [r.extra for r in results])
 
 
-def _read(ctx: Context, store: Cache | None, helper) -> _Read:
-    """Corpus and annotation files through levels 1-2 (unchanged ones from the cache), flattened."""
+@dataclass
+class _Plan:
+    shards: list[Shard]
+    problems: list[Problem]  # of the folder listings
+    jobs: int
+
+
+def _plan(ctx: Context, store: Cache | None, lints: bool, jobs: int | None) -> _Plan:
+    """The folder listings (level 1 of the folders) and the shards of documents, in id order: each
+    corpus document with its annotation file, and the annotation files of documents not in corpus/."""
     project = ctx.project
-    with gc_paused():
-        docs, problems = load_corpus(project, ctx.schemas, ctx.locator)
-    digests = ({d.id: text_digest(d.text, orjson.dumps(d.meta, option=orjson.OPT_SORT_KEYS)) for d in docs}
-               if store is not None else None)
-    with gc_paused():
-        ann = load_annotations(project, ctx.schemas, ctx.locator, store, digests, helper)
-    problems += ann.problems
-    corpus_ids = {d.id for d in docs}
-    for f in ann.files:
-        if f.document not in corpus_ids:
-            problems.append(ctx.at(f.document, "/document", "R002", f"document {f.document!r} is not in corpus/",
-                                   close_match(f.document, corpus_ids, "document")))
-    for d in docs:
-        if d.id not in ann.present:
-            problems.append(Problem(project.rel(project.corpus / f"{d.id}.txt"), 1, 1, "W006",
+    corpus, problems = list_corpus(project)
+    files, found = list_documents(project, ctx.schemas)
+    problems += found
+    known = set(corpus)
+    for stem in files:
+        if stem not in known:
+            problems.append(ctx.at(stem, "/document", "R002", f"document {stem!r} is not in corpus/",
+                                   close_match(stem, known, "document")))
+    for stem in corpus:
+        if stem not in files:
+            problems.append(Problem(project.rel(project.corpus / f"{stem}.txt"), 1, 1, "W006",
                                     "document has no annotation file",
-                                    f"annotate it in annotations/documents/{d.id}.json"))
-    cached = [key for _, key in ann.cached]
-    chunks = ann.chunks + ([store.records(cached)] if cached else [])
-    return _Read(docs, ann, flatten(chunks, documents_table(docs), ann.entities, ann.xdoc_events), problems)
-
-
-def _warnings(ctx: Context, read: _Read, store: Cache | None, skip: set[str]) -> list[Problem]:
-    """Every warning; the candidate warnings of unchanged documents come from the cache. A document
-    whose inputs are broken (failed levels 1-2, or a drifted text) gets none: they would mislead."""
-    if store is None:
-        return lint(ctx, read.tables, skip=skip)
-    cached = read.ann.cached
-    known = dict(zip((d for d, _ in cached), store.candidates([k for _, k in cached])))
-    found = []
-    for warnings in known.values():
-        found += [Problem(**w) for w in warnings or []]
-    search = {d.id for d in read.docs} - {d for d, w in known.items() if w is not None}
-    return found + lint(ctx, read.tables, search, skip=skip)
-
-
+                                    f"annotate it in annotations/documents/{stem}.json"))
+    ids = sorted(known | set(files))
+    shards = []
+    for lo in range(0, len(ids), SHARD_DOCS):
+        part = ids[lo:lo + SHARD_DOCS]
+        shards.append(Shard(str(project.root), project.embedded, tuple(d for d in part if d in known),
+                            tuple((d, files[d]) for d in part if d in files),
+                            cache=str(store.path) if store is not None else None, lints=lints))
+    return _Plan(shards, problems, runner.workers(jobs, len(shards), len(corpus)))
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     """Asking for any file of a document asks for all of them: its annotation file, its text (where
     candidate warnings are filed) and its metadata."""
@@ -172,36 +160,20 @@ def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     return out
 
 
-def _by_document(problems: list[Problem], project: Project) -> dict[str, list[dict]]:
-    """The per-document warnings (``CANDIDATE_CODES``), by document id, as the cache stores them: each
-    is in its document's text file or its annotation file."""
-    folders = {project.rel(project.corpus) + "/": ".txt", project.rel(project.documents) + "/": ".json"}
-    out: dict[str, list[dict]] = {}
-    for p in problems:
-        if p.code not in CANDIDATE_CODES:
+def _update_cache(store: Cache, results: list[ShardResult]) -> None:
+    """Remember the documents that passed levels 1-3 now, and the unchanged ones; forget the ones that
+    changed or left. Every document's candidate warnings are stored with it where they were searched."""
+    keep = [k for r in results for k in r.kept.values()]
+    new_keys = [k for r in results for k in r.fresh_keys]
+    fresh = [r.fresh for r in results if len(r.fresh)]
+    by_key = {}
+    for r in results:
+        if r.warnings is None:
             continue
-        for prefix, suffix in folders.items():
-            if p.path.startswith(prefix) and p.path.endswith(suffix) and "/" not in p.path[len(prefix):]:
-                out.setdefault(p.path[len(prefix):-len(suffix)], []).append(
-                    {"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message,
-                     "hint": p.hint})
-    return out
+        keys = r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
+        by_key |= {key: [_stored(p) for p in r.warnings.get(doc, [])] for doc, key in keys.items() if doc in r.searched}
+    store.save(keep, new_keys, pa.concat_arrays(fresh) if fresh else pa.array([], DOCUMENT), by_key)
 
 
-def _update_cache(store: Cache, ann, span_problems: list[Problem], corpus_ids: set[str],
-                  candidates: dict[str, list[dict]] | None) -> None:
-    """Remember the documents that passed levels 1-3 now; forget the ones that changed or left.
-
-    With ``candidates`` (a run with warnings searched them), every document's candidate
-    warnings are stored with it, an empty list where none were found."""
-    failed = {Path(p.path).stem for p in span_problems}
-    fresh = pa.concat_arrays(ann.chunks) if ann.chunks else pa.array([], DOCUMENT)
-    rows = [i for i, (doc, key) in enumerate(zip(fresh.field("document").to_pylist(), ann.keys))
-            if key is not None and doc in corpus_ids and doc not in failed]
-    keep = [key for doc, key in ann.cached if doc in corpus_ids]
-    new_keys = [ann.keys[i] for i in rows]
-    by_key = None
-    if candidates is not None:
-        docs_of = dict(ann.cached) | {fresh.field("document")[i].as_py(): ann.keys[i] for i in rows}
-        by_key = {key: candidates.get(doc, []) for doc, key in docs_of.items()}
-    store.save(keep, new_keys, fresh.take(pa.array(rows, pa.int64())), by_key)
+def _stored(p: Problem) -> dict:
+    return {"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message, "hint": p.hint}

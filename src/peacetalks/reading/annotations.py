@@ -21,7 +21,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..defaults import HELPER_SHARE, MAX_JSON_BYTES, READ_BATCH
 from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.layers import (
@@ -32,65 +31,19 @@ from ..model.layers import (
     XDOC_EVENT,
 )
 from ..model.schemas import Schemas
-from .cache import document_key
+from .corpus import DOCUMENT_COLUMNS
 from .files import (
     listing,
     odd_entry,
-    quick_json,
-    read_bytes,
     read_json_file,
 )
 from .project import Project
 
 
-def helper_share(names: list[str]) -> int:
-    """Where the second process's part of a folder listing starts (both processes compute it alike)."""
-    return len(names) - int(len(names) * HELPER_SHARE)
-
-
-def read_valid(schemas: Schemas, folder: str, names: list[str]) -> list[pa.Array]:
-    """The annotation files among ``names`` that pass levels 1-2 without any problem, as Arrow chunks.
-
-    The same checks as ``load_annotations`` on its fast path, reporting nothing: a file
-    with any problem is simply left out, for ``load_annotations`` to read again and
-    explain. Each record's ``document`` is its file's name (that is checked).
-    """
-    batch, chunks = [], []
-    for name in names:
-        stem, dot, suffix = name.rpartition(".")
-        if not (dot and stem and suffix == "json") or name.startswith(".") or not schemas.is_valid_id(stem):
-            continue
-        raw, _ = read_bytes(f"{folder}/{name}", name, MAX_JSON_BYTES)
-        if raw is None:
-            continue
-        is_valid = schemas.validator("annotations")
-        ok, value = quick_json(raw, is_valid)
-        if not ok or not is_valid(value) or value["document"] != stem:
-            continue
-        batch.append(value)
-        if len(batch) == READ_BATCH:
-            chunks.append(pa.array(batch, type=DOCUMENT))
-            batch = []
-    if batch:
-        chunks.append(pa.array(batch, type=DOCUMENT))
-    return chunks
-
-
 @dataclass
-class AnnotationFile:
-    document: str
-    path: str
+class Registries:
+    """The corpus-level annotation files after levels 1-2 (None: missing or invalid), and their problems."""
 
-
-@dataclass
-class Annotations:
-    """What levels 1-2 let through (its files, and their content as Arrow chunks), and the problems found."""
-
-    files: list[AnnotationFile] = field(default_factory=list)
-    present: set[str] = field(default_factory=set)  # stems of every annotation file, valid or not
-    chunks: list[pa.Array] = field(default_factory=list)  # records read now, one row per key in ``keys``
-    keys: list[str] = field(default_factory=list)  # their content keys (with a cache)
-    cached: list[tuple[str, str]] = field(default_factory=list)  # (document, key) found unchanged in the cache
     entities: list[dict] | None = None
     xdoc_events: list[dict] | None = None
     layers: dict | None = None
@@ -117,17 +70,9 @@ def _registry(project: Project, schemas: Schemas, locator: Locator, path: Path, 
     return value[key] if key else value
 
 
-def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache=None,
-                     digests: dict[str, str] | None = None, helper=None) -> Annotations:
-    """Every annotation file through levels 1-2.
-
-    With a ``cache`` (and the ``digests`` of the corpus documents), a file whose content
-    key is cached is not parsed again: it passed levels 1-3 with these exact bytes.
-    With a ``helper`` (the build's second process, without a cache), the last files by
-    name (``helper_share``) are read there at the same time (``read_valid``); any of them
-    it did not return is read here, so its problems are reported as usual.
-    """
-    out = Annotations()
+def load_registries(project: Project, schemas: Schemas, locator: Locator) -> Registries:
+    """The entity and event registries, the layer provenance and the allow-list through levels 1-2."""
+    out = Registries()
     p = out.problems
     out.entities = _registry(project, schemas, locator, project.entities, "entities", "entities", p)
     out.xdoc_events = _registry(project, schemas, locator, project.xdoc_events, "xdoc-events", "events", p)
@@ -135,14 +80,21 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
         out.layers = _registry(project, schemas, locator, project.layers, "layers", None, p)
     if project.allow.exists():
         out.allow = _registry(project, schemas, locator, project.allow, "allow", "allow", p) or []
+    return out
+
+
+def list_documents(project: Project, schemas: Schemas) -> tuple[dict[str, str], list[Problem]]:
+    """The annotation files of annotations/documents/ (document id -> path, in id order) and the
+    problems of the folder listing (F007 unsafe names, F008 stray entries): the corpus-level part
+    of level 1. Reading each file is ``read_document``."""
+    files: dict[str, str] = {}
+    p: list[Problem] = []
     if not project.documents.is_dir():
-        return out
-    batch: list[dict] = []
+        return files, p
     folder, prefix = str(project.documents), project.rel(project.documents)
-    entries = [(name, is_file) for name, is_file in listing(folder) if not name.startswith(".")]
-    split = helper_share([name for name, _ in entries]) if helper is not None and cache is None else len(entries)
-    theirs: list[tuple[str, str]] = []  # (document, path) of the files the helper reads
-    for n, (name, is_file) in enumerate(entries):
+    for name, is_file in listing(folder):
+        if name.startswith("."):
+            continue
         shown = f"{prefix}/{name}"
         stem, dot, suffix = name.rpartition(".")
         suffix = f".{suffix}" if dot and stem else ""
@@ -151,91 +103,40 @@ def load_annotations(project: Project, schemas: Schemas, locator: Locator, cache
         if suffix.lower() in (".yaml", ".yml"):
             p.append(Problem(shown, 1, 1, "F008", "annotation files are JSON; YAML files are not read",
                              f"convert it to {stem}.json (YAML is never parsed, so its tags cannot run)"))
-            continue
-        if not is_file:
+        elif not is_file:
             p.append(Problem(shown, 1, 1, "F008", f"unexpected entry in annotations/documents/: {odd_entry(path)}",
                              "it holds only <document id>.json files"))
-            continue
-        if suffix != ".json":
+        elif suffix != ".json":
             p.append(Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
                              "it holds only <document id>.json files"))
-            continue
-        if not schemas.is_valid_id(stem):
+        elif not schemas.is_valid_id(stem):
             p.append(Problem(shown, 1, 1, "F007", f"file name {name!r} is not a safe document id",
                              "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
-            continue
-        out.present.add(stem)
-        if n >= split:
-            theirs.append((stem, path))
-            continue
-        key = None
-        if cache is not None and digests and stem in digests:
-            raw, _ = read_bytes(path, shown, MAX_JSON_BYTES)  # (a file that fails is explained by _read_one)
-            if raw is not None:
-                key = document_key(raw, digests[stem])
-                if key in cache:
-                    out.files.append(AnnotationFile(stem, path))
-                    out.cached.append((stem, key))
-                    continue
-            data = _read_one(out, schemas, locator, shown, stem, path, key, raw)
         else:
-            data = _read_one(out, schemas, locator, shown, stem, path, key)
-        if data is None:
-            continue
-        batch.append(data)
-        if len(batch) == READ_BATCH:  # keep memory flat: dicts become compact Arrow columns as we go
-            out.chunks.append(pa.array(batch, type=DOCUMENT))
-            batch = []
-    if batch:
-        out.chunks.append(pa.array(batch, type=DOCUMENT))
-    if theirs:
-        got = helper.annotations()  # (document ids, Arrow chunks), or None if the helper failed
-        done = set(got[0]) if got is not None else set()
-        if got is not None:
-            mine = {stem: path for stem, path in theirs}
-            rows = [stem in mine for stem in got[0]]  # a file that appeared after this listing is not taken
-            records = pa.concat_arrays(got[1]) if got[1] else pa.array([], DOCUMENT)
-            if not all(rows):
-                records = records.filter(pa.array(rows))
-            out.chunks.append(records)
-            out.files += [AnnotationFile(stem, mine[stem]) for stem, keep in zip(got[0], rows) if keep]
-            out.keys += [None] * len(records)
-        rest = [(stem, path) for stem, path in theirs if stem not in done]
-        if rest:  # read here: the helper left them out (a problem to explain) or failed
-            out.chunks += _read_here(out, schemas, locator, prefix, rest)
-    return out
+            files[stem] = path
+    return files, p
 
 
-def _read_here(out: Annotations, schemas: Schemas, locator: Locator, prefix: str,
-               files: list[tuple[str, str]]) -> list[pa.Array]:
-    """Annotation files read in this process after all; their records."""
-    batch = [data for stem, path in files
-             if (data := _read_one(out, schemas, locator, f"{prefix}/{stem}.json", stem, path, None)) is not None]
-    return [pa.array(batch, type=DOCUMENT)] if batch else []
-
-
-def _read_one(out: Annotations, schemas: Schemas, locator: Locator, shown: str, stem: str, path: str,
-              key: str | None, raw: bytes | None = None) -> dict | None:
-    """One annotation file through levels 1-2: its content, or None and its problems added to ``out``."""
-    p = out.problems
-    data, found = read_json_file(path, shown, raw, shallow=schemas.validator("annotations"))
-    p += found
+def read_document(project: Project, schemas: Schemas, locator: Locator, stem: str, path: str,
+                  raw: bytes | None = None) -> tuple[dict | None, list[Problem]]:
+    """One annotation file through levels 1-2: its content, or None and its problems (``raw``: its
+    bytes, already read). The per-document part of reading the annotations."""
+    shown = f"{project.rel(project.documents)}/{stem}.json"
+    data, p = read_json_file(path, shown, raw, shallow=schemas.validator("annotations"))
     if data is None:
-        return None
+        return None, p
     errors = schemas.errors("annotations", data)
     for e in errors:
         code = "F007" if e.pointer == "/document" and e.code == "S006" else e.code
         p.append(Problem(shown, *locator.locate(Path(path), e.pointer, e.at_key), code, e.message, e.hint))
     if errors:
-        return None
+        return None, p
     if data["document"] != stem:
         p.append(Problem(shown, *locator.locate(Path(path), "/document"), "F006",
                          f"document {data['document']!r} does not match the file name {stem + '.json'!r}",
                          f"the document of {stem}.json is {stem!r}; or rename the file"))
-        return None
-    out.files.append(AnnotationFile(stem, path))
-    out.keys.append(key)
-    return data
+        return None, p
+    return data, p
 
 
 @dataclass
@@ -283,10 +184,10 @@ def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
         0, "_parent", pa.array(parents, pa.int64())).add_column(0, "document", parent_keys.take(pa.array(parents, pa.int64())))
 
 
-def flatten(chunks: list[pa.Array], documents: pa.Table, entities: list[dict] | None,
-            xdoc_events: list[dict] | None) -> Tables:
-    """The annotation files of the corpus documents (others are left out) as one table per layer."""
-    docs = pa.concat_arrays(chunks) if chunks else pa.array([], DOCUMENT)
+def flatten(records: pa.Array, documents: pa.Table) -> Tables:
+    """Annotation records (of ``documents``, by document id; others are left out) as one table per
+    layer; the registries are left empty (``merge`` adds them)."""
+    docs = records
     known = pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks())
     if not pc.all(known).as_py():
         docs = docs.filter(known)
@@ -310,6 +211,22 @@ def flatten(chunks: list[pa.Array], documents: pa.Table, entities: list[dict] | 
         arguments=args.drop_columns(["_parent"]),
         quotes=tables["quotes"].drop_columns(["_parent"]),
         flags=tables["flags"].drop_columns(["_parent"]),
-        entities=pa.Table.from_pylist(entities or [], schema=ENTITY),
-        xdoc_events=pa.Table.from_pylist(xdoc_events or [], schema=XDOC_EVENT),
+        entities=ENTITY.empty_table(),
+        xdoc_events=XDOC_EVENT.empty_table(),
     )
+
+
+def merge(parts: list[Tables], entities: list[dict] | None, xdoc_events: list[dict] | None) -> Tables:
+    """The tables of document shards (in document order) as one corpus, with the registries. Each
+    table is one chunk, as if the corpus had been flattened at once: what is built from it does
+    not depend on how the documents were sharded."""
+    def cat(name: str) -> pa.Table:
+        tables = [getattr(t, name) for t in parts]
+        return pa.concat_tables(tables).combine_chunks() if len(tables) > 1 else tables[0].combine_chunks()
+
+    if not parts:
+        parts = [flatten(pa.array([], DOCUMENT), DOCUMENT_COLUMNS.empty_table())]
+    return Tables(documents=cat("documents"), mentions=cat("mentions"), events=cat("events"),
+                  arguments=cat("arguments"), quotes=cat("quotes"), flags=cat("flags"),
+                  entities=pa.Table.from_pylist(entities or [], schema=ENTITY),
+                  xdoc_events=pa.Table.from_pylist(xdoc_events or [], schema=XDOC_EVENT))

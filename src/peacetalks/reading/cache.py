@@ -53,9 +53,16 @@ def _salt(schema_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def cache_path(folder: Path, schema_dir: Path) -> Path:
+    """The cache file of this package's code and these schemas in ``folder``."""
+    return folder / f"validated-{_salt(schema_dir)}.arrow"
+
+
 class Cache:
-    def __init__(self, folder: Path, schema_dir: Path) -> None:
-        self.path = folder / f"validated-{_salt(schema_dir)}.arrow"
+    """The cache file at ``path`` (see ``cache_path``), memory-mapped; empty if it is missing or damaged."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.table = SCHEMA.empty_table()
         self.rows: dict[str, int] = {}
         try:

@@ -35,8 +35,9 @@ class Document:
     text: str
 
 
-def load_corpus(project: Project, schemas: Schemas, locator: Locator) -> tuple[list[Document], list[Problem]]:
-    """Every corpus document that passes levels 1-2, in id order, and the problems of the rest."""
+def list_corpus(project: Project) -> tuple[list[str], list[Problem]]:
+    """The ids of corpus/'s <id>.txt and <id>.json pairs, in id order, and the problems of the folder
+    listing (a stray entry, a half pair): the corpus-level part of level 1."""
     problems: list[Problem] = []
     if not project.corpus.is_dir():
         return [], [Problem(project.rel(project.corpus), 1, 1, "F009", "corpus/ folder is missing",
@@ -54,16 +55,24 @@ def load_corpus(project: Project, schemas: Schemas, locator: Locator) -> tuple[l
                                     "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
             continue
         stems.setdefault(stem, set()).add(f".{suffix}")
-    documents = []
+    pairs = []
     for stem, suffixes in sorted(stems.items()):
         if suffixes != {".txt", ".json"}:
             have, missing = (f"{stem}.txt", f"{stem}.json") if ".txt" in suffixes else (f"{stem}.json", f"{stem}.txt")
             problems.append(Problem(f"{prefix}/{have}", 1, 1, "F009", f"{missing} is missing beside it",
                                     "run `peacetalks ingest` to regenerate corpus/ from seeds/"))
             continue
-        doc = _load_one(schemas, locator, stem, folder, prefix, problems)
-        if doc is not None:
-            documents.append(doc)
+        pairs.append(stem)
+    return pairs, problems
+
+
+def read_documents(project: Project, schemas: Schemas, locator: Locator,
+                   ids: list[str]) -> tuple[list[Document], list[Problem]]:
+    """These corpus documents (their pairs exist) through levels 1-2: the ones that pass, and the
+    problems of the others. The per-document part of reading the corpus."""
+    problems: list[Problem] = []
+    folder, prefix = str(project.corpus), project.rel(project.corpus)
+    documents = [doc for stem in ids if (doc := _load_one(schemas, locator, stem, folder, prefix, problems)) is not None]
     return documents, problems
 
 

@@ -25,7 +25,6 @@ from datasets import ClassLabel, Features, List, Value
 
 from .. import __version__
 from ..checks.validate import Result, validate
-from ..defaults import NER_CHUNK, PARALLEL_FROM
 from ..model.labels import Labels
 from ..model.layers import LAYER_TABLE, Layer
 from ..model.schemas import Schemas
@@ -39,11 +38,10 @@ from ..reading.files import (
 from ..reading.ingest import read_checksums
 from ..reading.project import Project
 from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
-from .helper import Helper
 from .layout import CONFIGS, SPLIT, parquet_path
 from .ledger import LedgerError, build_version, check_version
-from .ner import Spans, flat_spans, ner_rows, text_digest, tokenise
 from .parquet import conform, write_parquet
+from .shards import build_shard, document_numbers
 from .stats import compute as compute_stats
 
 
@@ -125,8 +123,8 @@ def release_tables(result: Result, ner: bool = True) -> dict[str, pa.Table]:
     # each parent's children are one run of rows; a parent without children gets an empty list
     ids = t.documents.column("id")
     width = (events["index"].max() or 0) + 1
-    event_keys = _document_numbers(t.events, ids) * width + events["index"].to_numpy()
-    argument_keys = _document_numbers(t.arguments, ids) * width + arguments["event_index"].to_numpy()
+    event_keys = document_numbers(t.events, ids) * width + events["index"].to_numpy()
+    argument_keys = document_numbers(t.arguments, ids) * width + arguments["event_index"].to_numpy()
     events = events.to_arrow()
     events = events.append_column("arguments", _nest(event_keys, argument_keys, arguments.select("role", "mention").to_arrow()))
     documents = t.documents.select(["id", "title", "date", "outlet", "author", "url", "text"])
@@ -134,7 +132,7 @@ def release_tables(result: Result, ner: bool = True) -> dict[str, pa.Table]:
     for frame, table, cols, name in ((flags.to_arrow(), t.flags, flag_cols, "flags"),
                                      (mentions.to_arrow(), t.mentions, mention_cols, "mentions"),
                                      (events, t.events, event_cols, "events"), (quotes.to_arrow(), t.quotes, quote_cols, "quotes")):
-        documents = documents.append_column(name, _nest(parents, _document_numbers(table, ids), frame.select(cols[1:])))
+        documents = documents.append_column(name, _nest(parents, document_numbers(table, ids), frame.select(cols[1:])))
 
     mention_entity = mentions.select("document", pl.col("id").alias("speaker"), pl.col("entity").alias("speaker_entity"))
     counts = mentions.group_by("entity").agg(pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
@@ -158,11 +156,6 @@ def release_tables(result: Result, ner: bool = True) -> dict[str, pa.Table]:
     return tables
 
 
-def _document_numbers(table: pa.Table, ids: pa.ChunkedArray | pa.Array, column: str = "document") -> np.ndarray:
-    """Each row's document as its row number in the documents table (or another column's value as its index)."""
-    return pc.index_in(table.column(column), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.ListArray:
     """The rows of ``values`` as one list per parent: ``parents`` and ``children`` are sorted keys, one per row."""
     offsets = np.searchsorted(children, np.append(parents, np.iinfo(np.int64).max)).astype(np.int32)
@@ -170,51 +163,17 @@ def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.Lis
     return pa.ListArray.from_arrays(pa.array(offsets), struct)
 
 
-@dataclass
-class NerInputs:
-    """What the ``ner`` rows are made from: the document ids and the flat spans to tag."""
-
-    ids: list[str]
-    spans: Spans
-
-
-def ner_inputs(result: Result) -> NerInputs:
-    """Named (NAM) mentions and time expressions as flat spans (outermost first), with the documents' ids."""
-    documents, mentions, labels = result.tables.documents, result.tables.mentions, result.labels
-    ids = documents.column("id").to_pylist()
-    level = mentions.column("level")
-    names = mentions.filter(pc.or_kleene(pc.is_null(level), pc.equal(level, "NAM")))
-    spans = flat_spans(_document_numbers(names, documents.column("id")), names.column("start").to_numpy(),
-                       names.column("end").to_numpy(), _document_numbers(names, pa.array(labels.mention_types), "type"))
-    return NerInputs(ids, spans)
-
-
-def _chunk_digests(result: Result) -> list[list[str]]:
-    """The validated texts' digests, chunk by chunk (for the second process to compare with what it tokenised)."""
-    texts = result.tables.documents.column("text")
-    return [[text_digest(t) for t in texts.slice(lo, NER_CHUNK).to_pylist()] for lo in range(0, len(texts), NER_CHUNK)]
-
-
-def ner_table(result: Result, inputs: NerInputs | None = None, helper: Helper | None = None) -> pa.Table:
-    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions.
-
-    With a ``helper`` that was sent the ``inputs`` (``Helper.request_ner``), its rows are
-    used; otherwise, or if it could not make them, the texts are tokenised here.
-    """
-    inputs = inputs or ner_inputs(result)
-    table = helper.ner() if helper is not None else None
-    if table is None:
-        texts = result.tables.documents.column("text")
-        pieces = [ner_rows(inputs.ids[lo:lo + NER_CHUNK], tokenise(texts.slice(lo, NER_CHUNK).to_pylist()),
-                           inputs.spans.slice(lo, lo + NER_CHUNK))
-                  for lo in range(0, len(inputs.ids), NER_CHUNK)]  # chunks keep the Python token strings few
-        table = _as_from_ipc(pa.concat_tables(pieces) if pieces else ner_empty())
+def ner_table(result: Result) -> pa.Table:
+    """conll2003-style rows: one sentence, its tokens and BIO tags of its named and time mentions; the
+    shards' rows (``shards.build_shard``) one after the other, in document order."""
+    pieces = [extra["ner"] for extra in result.extras if "ner" in extra]
+    table = _as_from_ipc(pa.concat_tables(pieces).combine_chunks() if pieces else ner_empty())
     return _cast(table, features(result.labels)["ner"])
 
 
 def _as_from_ipc(table: pa.Table) -> pa.Table:
-    """The table as it reads back from an Arrow IPC file, like the second process's rows: the same
-    buffers (no all-valid bitmaps), so that its size in the card is the same whichever process made it."""
+    """The table as it reads back from an Arrow IPC file: one chunk, and the same buffers (no all-valid
+    bitmaps) whichever process made its rows, so that its size in the card does not depend on that."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
@@ -253,13 +212,12 @@ class Release:
 
 
 def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False,
-          version: str | None = None, site: bool = False) -> Release:
+          version: str | None = None, site: bool = False, jobs: int | None = None) -> Release:
     """Validate (errors only), then write the release to a temporary folder and move it into place.
 
-    From ``PARALLEL_FROM`` documents on, a second process (``helper.py``) reads part of
-    the annotation files and tokenises the texts for the ``ner`` config while this one
-    validates and writes the other configs; nothing is visible at ``out`` until every
-    file is complete.
+    The per-document work (levels 1-3 and the ``ner`` rows, ``shards.build_shard``) runs on
+    shards of documents in ``jobs`` processes (None: every core for a large corpus, see
+    ``checks.runner``); nothing is visible at ``out`` until every file is complete.
     """
     try:  # a released version is stamped only on its recorded content (see ledger.py)
         if version is None:
@@ -270,37 +228,19 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
         raise BuildError(f"peacetalks build: {e}") from None
     out = (out or project.workdir / "release" / version).resolve()
     check_output(out, is_release, "a peacetalks release (it has no peacetalks manifest.json)")
-    helper = None
-    if project.corpus.is_dir() and sum(1 for _ in project.corpus.glob("*.txt")) >= PARALLEL_FROM:
-        try:  # a second process reads part of the annotations and tokenises (see helper.py)
-            helper = Helper(project.corpus, None if cache or not project.documents.is_dir() else project.documents,
-                            project.schema, NER_CHUNK)
-        except Exception:  # noqa: BLE001 - no second process: all of it here
-            helper = None
     tmp = None
     try:
-        try:  # errors refuse the build; warnings are validate's
-            result = validate(project, cache=cache, lints=False, helper=helper)
-            if not result.ok:
-                n = len(result.errors)
-                raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
-                                 + "\n".join(p.render() for p in result.errors)
-                                 + f"\nFound {n} error{'s' * (n != 1)}. `peacetalks validate` shows the warnings too.")
-            tmp = temp_dir_beside(out)
-            inputs = ner_inputs(result)
-            ner_path = tmp / parquet_path("ner")
-            if helper is not None:  # it tags its tokens and writes the ner config while the others are written here
-                helper.request_ner(inputs.ids, _chunk_digests(result), inputs.spans,
-                                   features(result.labels)["ner"].arrow_schema, ner_path)
-            tables = release_tables(result, ner=False)
-            _write_tables(tables, tmp)
-            stats = compute_stats(result)  # for the card
-            tables["ner"] = ner_table(result, inputs, helper)
-            if helper is None or not helper.wrote_ner:  # (a file it began and did not finish is replaced)
-                _write_tables({"ner": tables["ner"]}, tmp)
-        finally:
-            if helper is not None:
-                helper.stop()
+        # errors refuse the build; warnings are validate's
+        result = validate(project, cache=cache, lints=False, jobs=jobs, shard_function=build_shard)
+        if not result.ok:
+            n = len(result.errors)
+            raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
+                             + "\n".join(p.render() for p in result.errors)
+                             + f"\nFound {n} error{'s' * (n != 1)}. `peacetalks validate` shows the warnings too.")
+        tmp = temp_dir_beside(out)
+        tables = release_tables(result)
+        _write_tables(tables, tmp)
+        stats = compute_stats(result)  # for the card
         counts = _write_release(project, result, tables, tmp, version, site, stats)
         if is_release(out):
             if _same_release(out, tmp):

@@ -1,0 +1,111 @@
+"""One runner for the per-document work, serial or in a process pool (flake8's ``checker.Manager``).
+
+``run(function, shards, jobs)`` yields ``function(shard)`` for every shard, in order, whether
+it ran in this process (``run_serial``) or in a standard ``concurrent.futures`` process pool
+(``run_parallel``): the same function, the same records back. Small corpora stay in this
+process, where starting workers would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+try:
+    from multiprocessing import forkserver
+except ImportError:  # (no fork server on this platform: workers are spawned)
+    forkserver = None
+
+from ..defaults import IN_FLIGHT, PARALLEL_FROM
+
+#: what the fork server imports once, before it forks workers: the build's shard function and all it uses
+PRELOAD = ("peacetalks.release.shards",)
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+def default_jobs() -> int:
+    """Every core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def workers(jobs: int | None, shards: int, documents: int) -> int:
+    """How many processes to run: ``jobs`` (None: every core) but no more than there are shards; one
+    (this process) for a corpus under ``PARALLEL_FROM`` documents unless ``jobs`` asks for more."""
+    if jobs is None:
+        jobs = default_jobs() if documents >= PARALLEL_FROM else 1
+    return max(1, min(jobs, shards))
+
+
+def run(function: Callable[[S], R], shards: Sequence[S], jobs: int = 1) -> Iterator[R]:
+    """``function`` of every shard, in the shards' order."""
+    if jobs <= 1 or len(shards) <= 1:
+        return run_serial(function, shards)
+    return run_parallel(function, shards, jobs)
+
+
+def run_serial(function: Callable[[S], R], shards: Sequence[S]) -> Iterator[R]:
+    for shard in shards:
+        yield function(shard)
+
+
+def _pool_context():
+    """A fork server where there is one: each worker is forked from a small server process that
+    has imported the package once (not from this process, whose threads and memory it would copy)."""
+    if forkserver is not None and sys.platform.startswith("linux") \
+            and "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def start_pool() -> None:
+    """Start the fork server now, so that its imports overlap with this process's own work."""
+    ctx = _pool_context()
+    if ctx.get_start_method() == "forkserver":
+        forkserver.ensure_running()
+
+
+def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> Iterator[R]:
+    """The same calls in ``jobs`` worker processes; results in the shards' order, as they are ready.
+
+    At most ``IN_FLIGHT`` shards per worker are queued or waiting to be taken, so that the results
+    held at once do not grow with the corpus. An exception in a worker is raised here, as it would
+    be in ``run_serial``. If a worker dies (killed, out of memory), the shards not yet done run in
+    this process: the answer is the same, only slower.
+    """
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+            pending: deque = deque()
+            todo = iter(shards)
+            try:
+                for shard in todo:
+                    pending.append(pool.submit(function, shard))
+                    if len(pending) >= IN_FLIGHT * jobs:
+                        break
+                while pending:
+                    result = pending.popleft().result()
+                    for shard in todo:
+                        pending.append(pool.submit(function, shard))
+                        break
+                    done += 1
+                    yield result
+            finally:
+                for future in pending:
+                    future.cancel()
+    except BrokenProcessPool:
+        print(f"peacetalks: a worker process ended unexpectedly; checking the other {len(shards) - done} "
+              "shard(s) in this process", file=sys.stderr)
+        yield from run_serial(function, shards[done:])

@@ -1,0 +1,165 @@
+"""The per-document work, as one function of a shard of documents (flake8's ``FileChecker``).
+
+``check_shard`` takes a few hundred documents, in id order, and does everything that
+depends on those documents' own files only:
+
+1. level 1-2 of their corpus text and metadata, and of their annotation file (``reading/``);
+   a document whose files are unchanged since they last passed levels 1-3 comes from the
+   cache instead (``reading/cache.py``);
+2. one table per layer for the shard (``reading.annotations.flatten``);
+3. level 3, the spans against the texts (``level3_spans``), for the documents read now;
+4. the candidate warnings (``lints.CANDIDATE_CODES``), which read one document at a time.
+
+It returns plain records: the shard's tables and its problems. ``runner.run`` calls it in
+this process or in a process pool, alike; the corpus-level checks (levels 4-5: references
+against the registries, uniqueness, pandera) run afterwards on the merged tables
+(``validate.check_corpus``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+
+from ..defaults import MAX_JSON_BYTES
+from ..diagnostics.problems import Problem
+from ..model.labels import Labels
+from ..model.layers import DOCUMENT
+from ..model.schemas import Schemas
+from ..reading.annotations import Tables, flatten, only, read_document
+from ..reading.cache import Cache, document_key, text_digest
+from ..reading.corpus import documents_table, read_documents
+from ..reading.files import gc_paused, read_bytes
+from ..reading.project import Project
+from .context import Context
+from .level3_spans import check_spans
+from .lints import candidates
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Some documents of one project, in id order, and what to do with them (picklable: it goes to workers)."""
+
+    root: str
+    embedded: bool
+    corpus: tuple[str, ...]  # documents whose corpus pair exists
+    files: tuple[tuple[str, str], ...]  # (document id, annotation file path), for documents in or out of corpus/
+    drifted: frozenset[str] = frozenset()  # texts that are not what the seeds make: no span problems, no warnings
+    cache: str | None = None  # the cache file to take unchanged documents from (``reading.cache.cache_path``)
+    lints: bool = True  # search the candidate warnings
+
+
+@dataclass
+class ShardResult:
+    """What a shard's documents gave: their tables, their problems (levels 1-3), and what the cache
+    keeps (the records read now that passed levels 1-3, with their keys; the keys of cached ones)."""
+
+    tables: Tables
+    problems: list[Problem]
+    failed: set[str]  # annotation files that failed levels 1-2
+    fresh: pa.Array  # records read now that passed levels 1-3 (DOCUMENT), for the cache
+    fresh_keys: list[str]
+    kept: dict[str, str]  # the documents taken from the cache, with their keys
+    warnings: dict[str, list[Problem]] | None = None  # candidate warnings by document (None: not searched)
+    searched: set[str] = field(default_factory=set)  # the documents whose candidate warnings are known now
+    extra: dict = field(default_factory=dict)  # what a caller's function adds (the build's ner rows)
+
+
+_MEMO: dict[tuple, tuple[Labels, Schemas]] = {}
+
+
+def context(root: str, embedded: bool) -> Context:
+    """The checks' context in this process; labels and schemas are read once per process while
+    their files are unchanged (a worker checks many shards), each shard gets its own locator."""
+    project = Project(Path(root), embedded=embedded)
+    files = sorted(project.schema.glob("*.json"))
+    key = (root, tuple((f.name, s.st_mtime_ns, s.st_size) for f in files for s in [f.stat()]))
+    if key not in _MEMO:
+        _MEMO.clear()
+        _MEMO[key] = (Labels(project.schema / "labels.json"), Schemas(project.schema))
+    labels, schemas = _MEMO[key]
+    return Context(project, labels, schemas)
+
+
+_CACHES: dict[tuple, Cache] = {}
+
+
+def _cache(path: str) -> Cache:
+    """The cache file, opened once per process while it is unchanged."""
+    try:
+        s = os.stat(path)
+        key = (path, s.st_mtime_ns, s.st_size, s.st_ino)
+    except OSError:
+        key = (path,)
+    if key not in _CACHES:
+        _CACHES.clear()
+        _CACHES[key] = Cache(Path(path))
+    return _CACHES[key]
+
+
+def check_shard(shard: Shard) -> ShardResult:
+    """Levels 1-3 and the candidate warnings of the shard's documents (see the module's docstring)."""
+    ctx = context(shard.root, shard.embedded)
+    project, schemas, locator = ctx.project, ctx.schemas, ctx.locator
+    with gc_paused():  # parsed JSON makes no cycles
+        docs, problems = read_documents(project, schemas, locator, list(shard.corpus))          # 1 levels 1-2
+        store = _cache(shard.cache) if shard.cache is not None else None
+        digests = ({d.id: text_digest(d.text, orjson.dumps(d.meta, option=orjson.OPT_SORT_KEYS)) for d in docs}
+                   if store is not None else {})
+        records, keys, failed = [], [], set()
+        cached: dict[str, str] = {}
+        for stem, path in shard.files:
+            raw, key = None, None
+            if stem in digests:
+                raw, _ = read_bytes(path, stem, MAX_JSON_BYTES)  # (a file that fails is explained below)
+                if raw is not None:
+                    key = document_key(raw, digests[stem])
+                    if key in store:
+                        cached[stem] = key
+                        continue
+            data, found = read_document(project, schemas, locator, stem, path, raw)
+            problems += found
+            if data is None:
+                failed.add(stem)
+                continue
+            records.append(data)
+            keys.append(key)
+    fresh = pa.array(records, type=DOCUMENT)
+    if cached:
+        fresh_and_cached = pa.concat_arrays([fresh, store.records(list(cached.values()))])
+    else:
+        fresh_and_cached = fresh
+    tables = flatten(fresh_and_cached, documents_table(docs))                                     # 2 tables
+    read_now = {r["document"] for r in records}
+    spans = check_spans(ctx, only(tables, read_now) if cached else tables)                        # 3 spans
+    problems += [p for p in spans if Path(p.path).stem not in shard.drifted]
+    warnings, searched = None, set()
+    if shard.lints:                                                                              # 4 candidates
+        skip = failed | shard.drifted
+        search = {d.id for d in docs} - skip - set(cached)
+        warnings = {}
+        for p in candidates(ctx, only(tables, search)) if search else []:
+            warnings.setdefault(_document_of(p), []).append(p)
+        if cached:
+            for stem, found in zip(cached, store.candidates(list(cached.values()))):
+                if found is None:  # never searched: search it now
+                    for p in candidates(ctx, only(tables, {stem})):
+                        warnings.setdefault(stem, []).append(p)
+                else:
+                    warnings[stem] = [Problem(**w) for w in found]
+        for stem in skip:
+            warnings.pop(stem, None)
+        searched = {d.id for d in docs} - skip
+    passed = {d.id for d in docs} - {Path(p.path).stem for p in spans}
+    rows = [i for i, (r, k) in enumerate(zip(records, keys)) if k is not None and r["document"] in passed]
+    return ShardResult(tables, problems, failed, fresh.take(pa.array(rows, pa.int64())), [keys[i] for i in rows],
+                       cached, warnings, searched)
+
+
+def _document_of(problem: Problem) -> str:
+    """The document a per-document warning is about: it is in the document's text or annotation file."""
+    return problem.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]

@@ -1,0 +1,51 @@
+"""checks/runner.py: the same function, serially or in a process pool, gives the same records back."""
+
+import multiprocessing
+import os
+
+import pytest
+
+from peacetalks.checks import runner
+from peacetalks.defaults import IN_FLIGHT, PARALLEL_FROM
+
+
+def exit_in_a_worker(x):
+    """Dies in a worker process (as one killed for its memory would); answers in the first process."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return x * 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_serial_and_parallel_give_the_same_results_in_order(jobs):
+    shards = list(range(-20, 20))
+    assert list(runner.run(abs, shards, jobs)) == [abs(x) for x in shards]
+
+
+def test_parallel_runs_in_other_processes():
+    got = list(runner.run_parallel(_pid, range(4 * IN_FLIGHT), 2))
+    assert os.getpid() not in got
+
+
+def _pid(_):
+    return os.getpid()
+
+
+def test_an_exception_in_a_worker_is_raised_as_it_would_be_serially():
+    with pytest.raises(ValueError, match="invalid literal"):
+        list(runner.run(int, ["1", "2", "x", "4"], 2))
+    with pytest.raises(ValueError, match="invalid literal"):
+        list(runner.run(int, ["1", "2", "x", "4"], 1))
+
+
+def test_a_dead_worker_leaves_its_shards_to_this_process(capsys):
+    assert list(runner.run(exit_in_a_worker, [1, 2, 3], 2)) == [2, 4, 6]
+    assert "worker process ended unexpectedly" in capsys.readouterr().err
+
+
+def test_how_many_workers():
+    assert runner.workers(None, 10, PARALLEL_FROM - 1) == 1  # a small corpus stays in this process
+    assert runner.workers(None, 10, PARALLEL_FROM) == min(10, runner.default_jobs())
+    assert runner.workers(4, 2, 5) == 2  # never more workers than shards
+    assert runner.workers(3, 10, 5) == 3  # --jobs asks for workers even for a small corpus
+    assert runner.workers(1, 10, 10**6) == 1
