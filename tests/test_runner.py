@@ -49,3 +49,16 @@ def test_how_many_workers():
     assert runner.workers(4, 2, 5) == 2  # never more workers than shards
     assert runner.workers(3, 10, 5) == 3  # --jobs asks for workers even for a small corpus
     assert runner.workers(1, 10, 10**6) == 1
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path):
+    """Workers do not import the caller's main module: a plain script that validates with a pool
+    runs once, as a user writes it."""
+    import subprocess
+    import sys
+    script = tmp_path / "plain.py"
+    script.write_text("from peacetalks.checks import runner\n"
+                      "print('ran', list(runner.run(abs, [-1, -2, -3, -4], 2)))\n", "utf-8")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ran [1, 2, 3, 4]\n" and "ended unexpectedly" not in r.stderr

@@ -1,6 +1,7 @@
 """Level 4, references: ids, links and types across the flattened tables (polars joins).
 
-Incidents: an id used twice (R001, also regardless of case where ids name files), a
+Incidents: an id used twice (R001; registry and document ids also regardless of case, since they
+name files: ``check_registries``, over the whole corpus), a
 reference that does not resolve (R002), a mention whose type is not its entity's (R003),
 a role the event type does not have (R004), a filler type the role does not take (R005),
 a speaker or addressee that is no entity mention (R006), and a time value outside the
@@ -54,7 +55,38 @@ def check_time_values(ctx: Context, tables: Tables) -> list[Problem]:
             for r in rows.select(["document", "index", "value"]).to_pylist()]
 
 
+def check_registries(ctx: Context, tables: Tables) -> list[Problem]:
+    """R001 across the corpus: registry ids, and registry and document ids regardless of case."""
+    problems: list[Problem] = []
+    entities = pl.from_arrow(tables.entities)
+    xdoc = pl.from_arrow(tables.xdoc_events)
+    # registry and document ids name files (entity pages, documents): unique regardless of case, as
+    # macOS and Windows file systems compare names
+    for frame, path, key in ((entities, ctx.project.entities, "entities"), (xdoc, ctx.project.xdoc_events, "events")):
+        dup = (frame.with_row_index("i").with_columns(pl.col("id").str.to_lowercase().alias("folded"))
+               .with_columns(pl.col("id").first().over("folded").alias("first"))
+               .filter(pl.int_range(pl.len()).over("folded") > 0))
+        for row in dup.iter_rows(named=True):
+            same = row["id"] == row["first"]
+            problems.append(ctx.at_file(path, f"/{key}/{row['i']}/id", "R001",
+                                        f"id {row['id']!r} is used twice" if same else
+                                        f"id {row['id']!r} differs from {row['first']!r} only by case",
+                                        "merge the two records or rename one" if same else
+                                        "ids name files, and case-insensitive file systems see one name: rename one"))
+    folded: dict[str, str] = {}
+    for document in tables.documents.column("id").to_pylist():
+        other = folded.setdefault(document.lower(), document)
+        if other != document:
+            problems.append(Problem(ctx.project.rel(ctx.project.corpus / f"{document}.json"), 1, 1, "R001",
+                                    f"document id {document!r} differs from {other!r} only by case",
+                                    "document ids name files, and case-insensitive file systems see one name: "
+                                    "give the new document another id"))
+    return problems
+
+
 def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdoc: bool) -> list[Problem]:
+    """Every reference of some documents' annotations (within each document, and to the registries
+    in ``tables``): a function of those documents and the registries, run on each shard."""
     labels = ctx.labels
     problems: list[Problem] = []
     # (document, id) pairs become one int64 key each: the joins below hash integers, not strings
@@ -77,27 +109,6 @@ def check_references(ctx: Context, tables: Tables, have_entities: bool, have_xdo
         problems.append(ctx.at(row["document"], f"/{row['layer']}/{row['index']}/id", "R001",
                                f"id {row['id']!r} is already used in this document",
                                "ids are unique across the mentions, events and quotes of a document"))
-    # registry and document ids name files (entity pages, documents): unique regardless of case, as
-    # macOS and Windows file systems compare names
-    for frame, path, key in ((entities, ctx.project.entities, "entities"), (xdoc, ctx.project.xdoc_events, "events")):
-        dup = (frame.with_row_index("i").with_columns(pl.col("id").str.to_lowercase().alias("folded"))
-               .with_columns(pl.col("id").first().over("folded").alias("first"))
-               .filter(pl.int_range(pl.len()).over("folded") > 0))
-        for row in dup.iter_rows(named=True):
-            same = row["id"] == row["first"]
-            problems.append(ctx.at_file(path, f"/{key}/{row['i']}/id", "R001",
-                                        f"id {row['id']!r} is used twice" if same else
-                                        f"id {row['id']!r} differs from {row['first']!r} only by case",
-                                        "merge the two records or rename one" if same else
-                                        "ids name files, and case-insensitive file systems see one name: rename one"))
-    folded: dict[str, str] = {}
-    for document in tables.documents.column("id").to_pylist():
-        other = folded.setdefault(document.lower(), document)
-        if other != document:
-            problems.append(Problem(ctx.project.rel(ctx.project.corpus / f"{document}.json"), 1, 1, "R001",
-                                    f"document id {document!r} differs from {other!r} only by case",
-                                    "document ids name files, and case-insensitive file systems see one name: "
-                                    "give the new document another id"))
 
     # R002 / R003: mention -> registry entity, types agree
     if have_entities:

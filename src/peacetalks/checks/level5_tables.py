@@ -2,8 +2,9 @@
 
 Incidents: a column with the wrong dtype or a value outside its set or range, a row that
 breaks uniqueness (one registry entity per Wikidata id, one quote per content and speaker),
-and the per-document consistency checks of ``model/tables.py``. Run only when levels 1-4
-found no error, since their failures would repeat here.
+and the per-document consistency checks of ``model/tables.py``. Run only where levels 1-4
+found no error (a document's tables on each shard, the corpus tables over the corpus), since
+their failures would repeat here.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from .context import Context
 _TABLE_FILES = {"entities": ("entities", "entities"), "xdoc_events": ("xdoc-events", "events")}
 
 
-def check_tables(ctx: Context, tables: Tables) -> list[Problem]:
+#: the tables of the corpus as a whole; the others hold rows of documents, checked shard by shard
+CORPUS_TABLES = ("documents", "entities", "xdoc_events")
+
+
+def check_tables(ctx: Context, tables: Tables, corpus: bool) -> list[Problem]:
+    """The corpus tables (``corpus``), or the per-document tables of the documents in ``tables``."""
     problems = []
     for name, schema in table_schemas(ctx.labels).items():
+        if (name in CORPUS_TABLES) != corpus:
+            continue
         frame = pl.from_arrow(getattr(tables, name))
         if "index" in frame.columns:
             frame = frame.rename({"index": "position"})

@@ -9,8 +9,10 @@ process, where starting workers would cost more than it saves.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
 import os
 import sys
+import types
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -59,21 +61,55 @@ def run_serial(function: Callable[[S], R], shards: Sequence[S]) -> Iterator[R]:
         yield function(shard)
 
 
+class _NoMain(types.ModuleType):
+    """What a worker is told the caller's main module is: nothing to import. The shard functions
+    live in this package; without this, every worker would first run the caller's script again
+    (multiprocessing's rule for scripts without an ``if __name__ == "__main__":`` guard)."""
+
+
+def _launch(popen, process_obj):
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = _NoMain("__main__")
+    try:
+        return popen(process_obj)  # (the worker's preparation data is taken now)
+    finally:
+        sys.modules["__main__"] = main
+
+
+class _SpawnProcess(multiprocessing.context.SpawnProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _launch(multiprocessing.context.SpawnProcess._Popen, process_obj)
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    Process = _SpawnProcess
+
+
+if forkserver is not None:
+    class _ForkServerProcess(multiprocessing.context.ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj):
+            return _launch(multiprocessing.context.ForkServerProcess._Popen, process_obj)
+
+    class _ForkServerContext(multiprocessing.context.ForkServerContext):
+        Process = _ForkServerProcess
+
+
 def _pool_context():
     """A fork server where there is one: each worker is forked from a small server process that
-    has imported the package once (not from this process, whose threads and memory it would copy)."""
+    has imported the package once (not from this process, whose threads and memory it would copy).
+    Elsewhere, spawned workers. Either way, workers do not import the caller's main module."""
     if forkserver is not None and sys.platform.startswith("linux") \
             and "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(list(PRELOAD))
-        return ctx
-    return multiprocessing.get_context("spawn")
+        forkserver.set_forkserver_preload(list(PRELOAD))
+        return _ForkServerContext()
+    return _SpawnContext()
 
 
 def start_pool() -> None:
     """Start the fork server now, so that its imports overlap with this process's own work."""
-    ctx = _pool_context()
-    if ctx.get_start_method() == "forkserver":
+    if isinstance(_pool_context(), multiprocessing.context.ForkServerContext):
         forkserver.ensure_running()
 
 

@@ -6,37 +6,47 @@ depends on those documents' own files only:
 1. level 1-2 of their corpus text and metadata, and of their annotation file (``reading/``);
    a document whose files are unchanged since they last passed levels 1-3 comes from the
    cache instead (``reading/cache.py``);
-2. one table per layer for the shard (``reading.annotations.flatten``);
-3. level 3, the spans against the texts (``level3_spans``), for the documents read now;
+2. one table per layer for the shard (``reading.annotations.flatten``), with the registries;
+3. ``check_document_levels``: level 3 (spans against the texts), 4 (references within each
+   document and to the registries) and 5 (the per-document tables' pandera schemas);
 4. the candidate warnings (``lints.CANDIDATE_CODES``), which read one document at a time.
 
 It returns plain records: the shard's tables and its problems. ``runner.run`` calls it in
-this process or in a process pool, alike; the corpus-level checks (levels 4-5: references
-against the registries, uniqueness, pandera) run afterwards on the merged tables
-(``validate.check_corpus``).
+this process or in a process pool, alike; what concerns the corpus as a whole (the
+registries, ids across documents, the documents table) is checked afterwards
+(``validate.check_levels``).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
 import pyarrow as pa
 
 from ..defaults import MAX_JSON_BYTES
-from ..diagnostics.problems import Problem
+from ..diagnostics.problems import Problem, errors
 from ..model.labels import Labels
-from ..model.layers import DOCUMENT
+from ..model.layers import DOCUMENT, ENTITY, XDOC_EVENT
 from ..model.schemas import Schemas
-from ..reading.annotations import Tables, flatten, only, read_document
+from ..reading.annotations import (
+    Registries,
+    Tables,
+    flatten,
+    load_registries,
+    only,
+    read_document,
+)
 from ..reading.cache import Cache, document_key, text_digest
 from ..reading.corpus import documents_table, read_documents
 from ..reading.files import gc_paused, read_bytes
 from ..reading.project import Project
 from .context import Context
 from .level3_spans import check_spans
+from .level4_references import check_references, check_time_values
+from .level5_tables import check_tables
 from .lints import candidates
 
 
@@ -70,19 +80,58 @@ class ShardResult:
 
 
 _MEMO: dict[tuple, tuple[Labels, Schemas]] = {}
+_REGISTRIES: dict[tuple, Registries] = {}
+
+
+def _stamp(paths) -> tuple:
+    """What says a file is unchanged: its name, modification time, size and inode (as git's index)."""
+    out = []
+    for path in paths:
+        try:
+            s = os.stat(path)
+            out.append((str(path), s.st_mtime_ns, s.st_size, s.st_ino))
+        except OSError:
+            out.append((str(path),))
+    return tuple(out)
 
 
 def context(root: str, embedded: bool) -> Context:
     """The checks' context in this process; labels and schemas are read once per process while
     their files are unchanged (a worker checks many shards), each shard gets its own locator."""
     project = Project(Path(root), embedded=embedded)
-    files = sorted(project.schema.glob("*.json"))
-    key = (root, tuple((f.name, s.st_mtime_ns, s.st_size) for f in files for s in [f.stat()]))
+    key = (root, _stamp(sorted(project.schema.glob("*.json"))))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = (Labels(project.schema / "labels.json"), Schemas(project.schema))
     labels, schemas = _MEMO[key]
     return Context(project, labels, schemas)
+
+
+def registries(ctx: Context) -> Registries:
+    """The registries, read once per process while their files are unchanged (the first process
+    reports their problems; a shard only needs their content)."""
+    project = ctx.project
+    key = (str(project.root), _stamp([project.entities, project.xdoc_events, project.layers, project.allow]))
+    if key not in _REGISTRIES:
+        _REGISTRIES.clear()
+        _REGISTRIES[key] = load_registries(project, ctx.schemas, ctx.locator)
+    return _REGISTRIES[key]
+
+
+def check_document_levels(ctx: Context, tables: Tables, checked: set[str], have: Registries) -> list[Problem]:
+    """Levels 3-5 of the documents of a shard, in this order (levels 1-2 ran while reading them).
+    ``checked``: the documents read now (cached ones passed level 3 with these very files)."""
+    problems = check_spans(ctx, only(tables, checked) if checked != _ids(tables) else tables)     # 3 spans
+    problems += check_references(ctx, tables, have.entities is not None,                           # 4 references
+                                 have.xdoc_events is not None)
+    problems += check_time_values(ctx, tables)
+    clean = _ids(tables) - {_document_of(p) for p in errors(problems)}
+    problems += check_tables(ctx, only(tables, clean), corpus=False)                              # 5 tables
+    return problems
+
+
+def _ids(tables: Tables) -> set[str]:
+    return set(tables.documents.column("id").to_pylist())
 
 
 _CACHES: dict[tuple, Cache] = {}
@@ -102,7 +151,7 @@ def _cache(path: str) -> Cache:
 
 
 def check_shard(shard: Shard) -> ShardResult:
-    """Levels 1-3 and the candidate warnings of the shard's documents (see the module's docstring)."""
+    """Levels 1-5 and the candidate warnings of the shard's documents (see the module's docstring)."""
     ctx = context(shard.root, shard.embedded)
     project, schemas, locator = ctx.project, ctx.schemas, ctx.locator
     with gc_paused():  # parsed JSON makes no cycles
@@ -133,10 +182,14 @@ def check_shard(shard: Shard) -> ShardResult:
         fresh_and_cached = pa.concat_arrays([fresh, store.records(list(cached.values()))])
     else:
         fresh_and_cached = fresh
-    tables = flatten(fresh_and_cached, documents_table(docs))                                     # 2 tables
+    have = registries(ctx)
+    tables = replace(flatten(fresh_and_cached, documents_table(docs)),                            # 2 tables
+                     entities=pa.Table.from_pylist(have.entities or [], schema=ENTITY),
+                     xdoc_events=pa.Table.from_pylist(have.xdoc_events or [], schema=XDOC_EVENT))
     read_now = {r["document"] for r in records}
-    spans = check_spans(ctx, only(tables, read_now) if cached else tables)                        # 3 spans
-    problems += [p for p in spans if Path(p.path).stem not in shard.drifted]
+    found = check_document_levels(ctx, tables, read_now, have)                                    # 3-5
+    problems += [p for p in found if not (p.code.startswith("T") and _document_of(p) in shard.drifted)]
+    # (a drifted text gives no span problems: its offsets are checked against the right text once fixed)
     warnings, searched = None, set()
     if shard.lints:                                                                              # 4 candidates
         skip = failed | shard.drifted
@@ -145,16 +198,16 @@ def check_shard(shard: Shard) -> ShardResult:
         for p in candidates(ctx, only(tables, search)) if search else []:
             warnings.setdefault(_document_of(p), []).append(p)
         if cached:
-            for stem, found in zip(cached, store.candidates(list(cached.values()))):
-                if found is None:  # never searched: search it now
+            for stem, known in zip(cached, store.candidates(list(cached.values()))):
+                if known is None:  # never searched: search it now
                     for p in candidates(ctx, only(tables, {stem})):
                         warnings.setdefault(stem, []).append(p)
                 else:
-                    warnings[stem] = [Problem(**w) for w in found]
+                    warnings[stem] = [Problem(**w) for w in known]
         for stem in skip:
             warnings.pop(stem, None)
         searched = {d.id for d in docs} - skip
-    passed = {d.id for d in docs} - {Path(p.path).stem for p in spans}
+    passed = {d.id for d in docs} - {_document_of(p) for p in found if p.code.startswith("T")}
     rows = [i for i, (r, k) in enumerate(zip(records, keys)) if k is not None and r["document"] in passed]
     return ShardResult(tables, problems, failed, fresh.take(pa.array(rows, pa.int64())), [keys[i] for i in rows],
                        cached, warnings, searched)

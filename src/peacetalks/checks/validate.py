@@ -31,7 +31,7 @@ from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
 from . import runner
 from .context import Context, close_match
-from .level4_references import check_references, check_time_values
+from .level4_references import check_registries
 from .level5_tables import check_tables
 from .lints import apply_allow_list, lint
 from .shards import Shard, ShardResult, check_shard
@@ -54,17 +54,19 @@ class Result:
         return not self.errors
 
 
-def check_levels(ctx: Context, shards: list[ShardResult], registries: Registries) -> tuple[Tables, list[Problem]]:
-    """The levels in their order: 1-3 ran per document (``check_shard``: files, schema, spans);
-    4-5 run here over the merged corpus. Returns the corpus tables and the problems."""
-    problems = [p for s in shards for p in s.problems]                                     # 1-3 per document
+def check_levels(ctx: Context, shards: list[ShardResult], registries: Registries,
+                 listing: list[Problem]) -> tuple[Tables, list[Problem]]:
+    """The levels in their order. Each document went through levels 1-5 on its shard
+    (``shards.check_shard``: files, schema, spans, references, its tables); what concerns the
+    corpus as a whole runs here on the merged tables: level 4 across documents and registries
+    (ids regardless of case), then level 5 on the corpus tables (documents, registries).
+    Returns the corpus tables and the problems."""
+    problems = [p for s in shards for p in s.problems]                                     # 1-5 per document
     tables = merge([s.tables for s in shards], registries.entities, registries.xdoc_events)
-    problems += check_references(ctx, tables, registries.entities is not None,              # 4 references
-                                 registries.xdoc_events is not None)
-    problems += check_time_values(ctx, tables)
-    if not errors(problems + registries.problems):
-        problems += check_tables(ctx, tables)                                              # 5 corpus tables
-    return tables, problems
+    corpus = check_registries(ctx, tables)                                                 # 4 across documents
+    if not errors(corpus + registries.problems + listing):
+        corpus += check_tables(ctx, tables, corpus=True)                                   # 5 corpus tables
+    return tables, problems + corpus
 
 
 def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True,
@@ -73,10 +75,10 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
 
     1. sources: seeds against their checksums, corpus/ against what the seeds regenerate (D);
     2. the registries (levels 1-2) and the folder listings (level 1: stray and unpaired files);
-    3. every shard of documents through ``shard_function`` (``check_shard``: levels 1-3 and the
-       candidate warnings), in this process or in ``jobs`` workers (None: every core, for a
+    3. every shard of documents through ``shard_function`` (``check_shard``: levels 1-5 of each
+       document and its candidate warnings), in this process or in ``jobs`` workers (None: every core, for a
        corpus of ``PARALLEL_FROM`` documents or more);
-    4. ``check_levels``: levels 4-5 on the merged tables;
+    4. ``check_levels``: what concerns the corpus as a whole (levels 4-5), on the merged tables;
     5. the corpus-level warnings (W) and the allow-list, then the cache and the ``paths`` filter.
 
     With ``cache``, documents whose files are unchanged since they last passed levels 1-3
@@ -99,7 +101,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     problems = check_seeds(project) + sources + registries.problems + plan.problems
     shards = [replace(s, drifted=drifted & set(s.corpus)) for s in plan.shards]
     results = list(runner.run(shard_function, shards, plan.jobs))                            # 3
-    tables, found = check_levels(ctx, results, registries)                                  # 4
+    tables, found = check_levels(ctx, results, registries, plan.problems)                   # 4
     problems += found
     failed = set().union(*(r.failed for r in results)) if results else set()
     if lints:                                                                              # 5
