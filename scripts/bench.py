@@ -17,7 +17,7 @@ reports its time and that process's peak memory:
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again;
 - peak memory: ru_maxrss of the validate and the build process, and ``peak_total_mib``: the
   build's processes together (this one, the pool's fork server and its workers, which check
-  and tokenise shards of documents), their resident memory summed every 20 ms.
+  and tokenise shards of documents), their proportional set sizes summed every 20 ms.
 
 The floor and the build are timed after a first validate has read every file, so the
 operating system's file cache is warm for both; before every step the files written so far
@@ -159,15 +159,17 @@ def _peak() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
 
 
-def _rss_mib(pids: list[int]) -> float:
+def _pss_mib(pids: list[int]) -> float:
+    """The proportional set size of these processes together: each page counted once, shared pages (a
+    worker's imports, shared with the fork server it came from) split between their sharers."""
     total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, ValueError, IndexError, StopIteration):
             pass  # (it ended)
-    return total / 2**20
+    return total / 1024
 
 
 def _tree(root: int) -> list[int]:
@@ -190,8 +192,8 @@ def _tree(root: int) -> list[int]:
 
 
 class TreePeak:
-    """The peak of the summed resident memory of this process and its descendants, sampled every 20 ms
-    while a step runs (an upper bound: pages the fork server shares with its workers count in each)."""
+    """The peak memory of this process and its descendants together (summed PSS, see ``_pss_mib``),
+    sampled every 20 ms while a step runs."""
 
     def __init__(self) -> None:
         import threading
@@ -202,13 +204,13 @@ class TreePeak:
 
     def _run(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, _rss_mib(_tree(os.getpid())))
+            self.peak = max(self.peak, _pss_mib(_tree(os.getpid())))
             self._done.wait(0.02)
 
     def stop(self) -> float:
         self._done.set()
         self._thread.join()
-        return max(self.peak, _rss_mib(_tree(os.getpid())), _peak())
+        return max(self.peak, _pss_mib(_tree(os.getpid())))
 
 
 def phase(name: str, work: str, queue) -> None:

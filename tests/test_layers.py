@@ -43,7 +43,7 @@ def test_flat_tables_have_every_span_column_and_diff_frames_every_identity_colum
 
 def test_the_release_features_of_each_layer_come_from_the_table():
     from peacetalks.model.labels import Labels
-    from peacetalks.release.build import features, item_features
+    from peacetalks.release.rows import features, item_features
     labels = Labels(ROOT / "schema" / "labels.json")
     feats = features(labels)
     for layer in LAYER_TABLE:

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -22,12 +23,14 @@ def test_serial_and_parallel_give_the_same_results_in_order(jobs):
     assert list(runner.run(abs, shards, jobs)) == [abs(x) for x in shards]
 
 
-def test_parallel_runs_in_other_processes():
-    got = list(runner.run_parallel(_pid, range(4 * IN_FLIGHT), 2))
-    assert os.getpid() not in got
+def test_parallel_runs_in_the_workers_and_here():
+    """Workers take shards; this process takes the next one whenever the next result is not ready."""
+    got = list(runner.run_parallel(_pid, range(6 * IN_FLIGHT), 2))
+    assert len(set(got) - {os.getpid()}) >= 1  # (at least one worker took part)
 
 
 def _pid(_):
+    time.sleep(0.1)
     return os.getpid()
 
 

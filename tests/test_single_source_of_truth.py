@@ -9,7 +9,7 @@ from conftest import ROOT
 from peacetalks.model.labels import Labels
 from peacetalks.model.schemas import Schemas
 from peacetalks.model.tables import table_schemas
-from peacetalks.release.build import features
+from peacetalks.release.rows import features
 
 LABELS = Labels(ROOT / "schema" / "labels.json")
 

@@ -300,6 +300,7 @@ def cmd_links(args) -> int:
     import polars as pl
 
     from .checks.validate import validate
+    from .release.stats import coverage, name_counts
     from .tools import links
     if (args.record or args.review) and not args.online:
         raise UsageError("--record and --review need --online (they write what the online check found)")
@@ -321,7 +322,7 @@ def cmd_links(args) -> int:
         print(render(result.errors), file=sys.stderr)
         print("peacetalks links: fix the errors first.", file=sys.stderr)
         return 1
-    cover = links.coverage(pl.from_arrow(result.tables.entities), pl.from_arrow(result.tables.mentions))
+    cover = coverage(pl.from_arrow(result.tables.entities), name_counts(pl.from_arrow(result.tables.mentions)))
     if not args.online:
         print(json.dumps({"coverage": cover}, indent=2) if args.format == "json" else links.render_coverage(cover))
         return 0

@@ -30,7 +30,9 @@ def check_tables(ctx: Context, tables: Tables, corpus: bool) -> list[Problem]:
     for name, schema in table_schemas(ctx.labels).items():
         if (name in CORPUS_TABLES) != corpus:
             continue
-        frame = pl.from_arrow(getattr(tables, name))
+        table = getattr(tables, name)
+        frame = pl.from_arrow(table.drop_columns(["text"]) if name == "documents" and "text" in table.column_names
+                              else table)
         if "index" in frame.columns:
             frame = frame.rename({"index": "position"})
         try:

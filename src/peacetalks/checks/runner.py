@@ -12,10 +12,10 @@ import multiprocessing
 import multiprocessing.context
 import os
 import sys
+import threading
 import types
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -27,7 +27,7 @@ except ImportError:  # (no fork server on this platform: workers are spawned)
 from ..defaults import IN_FLIGHT, PARALLEL_FROM
 
 #: what the fork server imports once, before it forks workers: the build's shard function and all it uses
-PRELOAD = ("peacetalks.release.shards",)
+PRELOAD = ("peacetalks.release.preload",)
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -114,34 +114,53 @@ def start_pool() -> None:
 
 
 def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> Iterator[R]:
-    """The same calls in ``jobs`` worker processes; results in the shards' order, as they are ready.
+    """The same calls in ``jobs`` worker processes and this one; results in the shards' order.
 
-    At most ``IN_FLIGHT`` shards per worker are queued or waiting to be taken, so that the results
-    held at once do not grow with the corpus. An exception in a worker is raised here, as it would
-    be in ``run_serial``. If a worker dies (killed, out of memory), the shards not yet done run in
-    this process: the answer is the same, only slower.
+    The workers are given one shard each at a time. Whenever the next result in order is not
+    ready (the workers are still starting, or busy), this process runs the next shard not yet
+    given out itself, so it is never idle while there is work. At most ``IN_FLIGHT`` shards per
+    worker are begun ahead of the next result, so that the results held at once do not grow
+    with the corpus. An exception in a worker is raised here, as it would be in ``run_serial``.
+    If a worker dies (killed, out of memory), the shards not yet yielded run in this process:
+    the answer is the same, only slower.
     """
-    done = 0
+    n, window = len(shards), IN_FLIGHT * jobs
+    done = 0  # results yielded
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-            pending: deque = deque()
-            todo = iter(shards)
+            running: dict = {}  # shard number -> future
+            ready: dict = {}  # shard number -> result
+            # starting the workers waits for the fork server's imports: the first shards are given to
+            # them from another thread, while this one checks the next shards itself
+            given = min(jobs, n)
+            starter = threading.Thread(target=lambda: running.update(
+                {i: pool.submit(function, shards[i]) for i in range(given)}), daemon=True)
+            starter.start()
             try:
-                for shard in todo:
-                    pending.append(pool.submit(function, shard))
-                    if len(pending) >= IN_FLIGHT * jobs:
-                        break
-                while pending:
-                    result = pending.popleft().result()
-                    for shard in todo:
-                        pending.append(pool.submit(function, shard))
-                        break
-                    done += 1
-                    yield result
+                while starter.is_alive() and given < n and given - done < window:
+                    ready[given] = function(shards[given])
+                    given += 1
+                starter.join()
+                while done < n:
+                    for i in [i for i, f in running.items() if f.done()]:
+                        ready[i] = running.pop(i).result()
+                    while len(running) < jobs and given < n and given - done < window:
+                        running[given] = pool.submit(function, shards[given])
+                        given += 1
+                    if done in ready:
+                        result = ready.pop(done)
+                        done += 1
+                        yield result
+                    elif given < n and given - done < window:  # nothing ready: work here too
+                        ready[given] = function(shards[given])
+                        given += 1
+                    else:
+                        wait(running.values(), return_when=FIRST_COMPLETED)
             finally:
-                for future in pending:
+                starter.join()
+                for future in running.values():
                     future.cancel()
     except BrokenProcessPool:
-        print(f"peacetalks: a worker process ended unexpectedly; checking the other {len(shards) - done} "
+        print(f"peacetalks: a worker process ended unexpectedly; checking the other {n - done} "
               "shard(s) in this process", file=sys.stderr)
         yield from run_serial(function, shards[done:])

@@ -8,7 +8,7 @@ joins, tables with pandera. Only the rows that fail are turned back into file po
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,6 +24,7 @@ from ..reading.annotations import (
     list_documents,
     load_registries,
     merge,
+    metadata_only,
 )
 from ..reading.cache import Cache, cache_path
 from ..reading.corpus import list_corpus
@@ -43,7 +44,6 @@ class Result:
     tables: Tables
     labels: Labels
     project: Project
-    extras: list[dict] = field(default_factory=list)  # what the shard function added, shard by shard
 
     @property
     def errors(self) -> list[Problem]:
@@ -54,31 +54,29 @@ class Result:
         return not self.errors
 
 
-def check_levels(ctx: Context, shards: list[ShardResult], registries: Registries,
-                 listing: list[Problem]) -> tuple[Tables, list[Problem]]:
+def check_levels(ctx: Context, tables: Tables, registries: Registries, earlier: list[Problem]) -> list[Problem]:
     """The levels in their order. Each document went through levels 1-5 on its shard
-    (``shards.check_shard``: files, schema, spans, references, its tables); what concerns the
-    corpus as a whole runs here on the merged tables: level 4 across documents and registries
-    (ids regardless of case), then level 5 on the corpus tables (documents, registries).
-    Returns the corpus tables and the problems."""
-    problems = [p for s in shards for p in s.problems]                                     # 1-5 per document
-    tables = merge([s.tables for s in shards], registries.entities, registries.xdoc_events)
-    corpus = check_registries(ctx, tables)                                                 # 4 across documents
-    if not errors(corpus + registries.problems + listing):
-        corpus += check_tables(ctx, tables, corpus=True)                                   # 5 corpus tables
-    return tables, problems + corpus
+    (``shards.check_shard``: files, schema, spans, references, its own tables); what concerns
+    the corpus as a whole runs here (``earlier``: the problems found so far): level 4 across
+    documents and registries (ids regardless of case), then, if there is no error yet, level 5
+    on the corpus tables (documents, registries)."""
+    problems = check_registries(ctx, tables)                                               # 4 across documents
+    if not errors(earlier + problems):
+        problems += check_tables(ctx, tables, corpus=True)                                 # 5 corpus tables
+    return problems
 
 
 def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True,
-             drift: bool = True, jobs: int | None = None, shard_function=check_shard) -> Result:
+             drift: bool = True, jobs: int | None = None, shard_function=check_shard, consume=None,
+             keep_tables: bool = True) -> Result:
     """Validate the whole corpus; with ``paths``, report only problems in those files or folders.
 
     1. sources: seeds against their checksums, corpus/ against what the seeds regenerate (D);
     2. the registries (levels 1-2) and the folder listings (level 1: stray and unpaired files);
     3. every shard of documents through ``shard_function`` (``check_shard``: levels 1-5 of each
-       document and its candidate warnings), in this process or in ``jobs`` workers (None: every core, for a
-       corpus of ``PARALLEL_FROM`` documents or more);
-    4. ``check_levels``: what concerns the corpus as a whole (levels 4-5), on the merged tables;
+       document and its candidate warnings), in this process or in ``jobs`` workers (None:
+       every core, for a corpus of ``PARALLEL_FROM`` documents or more);
+    4. ``check_levels``: what concerns the corpus as a whole (levels 4-5);
     5. the corpus-level warnings (W) and the allow-list, then the cache and the ``paths`` filter.
 
     With ``cache``, documents whose files are unchanged since they last passed levels 1-3
@@ -86,8 +84,13 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     Without ``lints`` only the checks that can fail run: the warnings and the allow-list are
     left out, as ``build`` needs only to know there are no errors. Without ``drift``, corpus/
     is not compared with what today's normaliser makes of seeds/: a past revision's corpus is
-    what that revision's normaliser wrote. ``shard_function`` may do more per shard than
-    ``check_shard`` (the build's also tokenises), as long as it returns its result.
+    what that revision's normaliser wrote.
+
+    ``shard_function`` may do more per shard than ``check_shard`` (the build's also makes the
+    release rows); ``consume`` is called with each shard's result as it comes, in document
+    order. Without ``keep_tables`` (and without ``lints``, which need them), the result's
+    tables hold the registries and the documents' metadata only: what this process holds
+    does not grow with the documents' annotations and texts.
     """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
@@ -100,20 +103,63 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
     shards = [replace(s, drifted=drifted & set(s.corpus)) for s in plan.shards]
-    results = list(runner.run(shard_function, shards, plan.jobs))                            # 3
-    tables, found = check_levels(ctx, results, registries, plan.problems)                   # 4
-    problems += found
-    failed = set().union(*(r.failed for r in results)) if results else set()
+    kept = _Kept(keep_tables or lints, store is not None)
+    for result in runner.run(shard_function, shards, plan.jobs):                             # 3
+        kept.add(result)
+        if consume is not None:
+            consume(result)
+    problems += kept.problems
+    tables = kept.tables(registries)
+    problems += check_levels(ctx, tables, registries, problems)                             # 4
     if lints:                                                                              # 5
-        warnings = lint(ctx, tables, skip=failed | drifted)
-        warnings += [p for r in results for found in (r.warnings or {}).values() for p in found]
+        warnings = lint(ctx, tables, skip=kept.failed | drifted) + kept.warnings
         problems = apply_allow_list(ctx, problems + warnings, registries.allow)
     if store is not None:
-        _update_cache(store, results)
+        kept.update_cache(store)
     if paths:
         wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
-    return Result(sort_problems(problems), tables, labels, project, [r.extra for r in results])
+    return Result(sort_problems(problems), tables, labels, project)
+
+
+class _Kept:
+    """What this process keeps of the shards' results as they come: their problems, their tables
+    (or only the documents' metadata), and what the cache will remember."""
+
+    def __init__(self, tables: bool, cache: bool) -> None:
+        self.keep_tables, self.keep_cache = tables, cache
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.failed: set[str] = set()
+        self.parts: list[Tables] = []
+        self.kept_keys: list[str] = []
+        self.fresh: list[pa.Array] = []
+        self.fresh_keys: list[str] = []
+        self.candidates: dict[str, list[dict]] = {}
+
+    def add(self, r: ShardResult) -> None:
+        self.problems += r.problems
+        self.failed |= r.failed
+        self.warnings += [p for found in (r.warnings or {}).values() for p in found]
+        self.parts.append(r.tables if self.keep_tables else metadata_only(r.tables))
+        if self.keep_cache:
+            self.kept_keys += r.kept.values()
+            self.fresh_keys += r.fresh_keys
+            if len(r.fresh):
+                self.fresh.append(r.fresh)
+            if r.warnings is not None:
+                keys = r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
+                self.candidates |= {key: [_stored(p) for p in r.warnings.get(doc, [])]
+                                    for doc, key in keys.items() if doc in r.searched}
+
+    def tables(self, registries: Registries) -> Tables:
+        return merge(self.parts, registries.entities, registries.xdoc_events)
+
+    def update_cache(self, store: Cache) -> None:
+        """Remember the documents that passed levels 1-3 now, and the unchanged ones; forget the ones that
+        changed or left. Every document's candidate warnings are stored with it where they were searched."""
+        store.save(self.kept_keys, self.fresh_keys, pa.concat_arrays(self.fresh) if self.fresh else
+                   pa.array([], DOCUMENT), self.candidates)
 
 
 @dataclass
@@ -160,21 +206,6 @@ def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
             out += [project.rel(project.documents / f"{stem}.json"), project.rel(project.corpus / f"{stem}.txt"),
                     project.rel(project.corpus / f"{stem}.json")]
     return out
-
-
-def _update_cache(store: Cache, results: list[ShardResult]) -> None:
-    """Remember the documents that passed levels 1-3 now, and the unchanged ones; forget the ones that
-    changed or left. Every document's candidate warnings are stored with it where they were searched."""
-    keep = [k for r in results for k in r.kept.values()]
-    new_keys = [k for r in results for k in r.fresh_keys]
-    fresh = [r.fresh for r in results if len(r.fresh)]
-    by_key = {}
-    for r in results:
-        if r.warnings is None:
-            continue
-        keys = r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
-        by_key |= {key: [_stored(p) for p in r.warnings.get(doc, [])] for doc, key in keys.items() if doc in r.searched}
-    store.save(keep, new_keys, pa.concat_arrays(fresh) if fresh else pa.array([], DOCUMENT), by_key)
 
 
 def _stored(p: Problem) -> dict:

@@ -216,6 +216,14 @@ def flatten(records: pa.Array, documents: pa.Table) -> Tables:
     )
 
 
+def metadata_only(tables: Tables) -> Tables:
+    """The documents' metadata (no text) and no annotations: what a streaming build keeps of a shard."""
+    documents = tables.documents
+    return Tables(documents=documents.drop_columns(["text"]) if "text" in documents.column_names else documents,
+                  **{name: getattr(tables, name).schema.empty_table()
+                     for name in ("mentions", "events", "arguments", "quotes", "flags", "entities", "xdoc_events")})
+
+
 def merge(parts: list[Tables], entities: list[dict] | None, xdoc_events: list[dict] | None) -> Tables:
     """The tables of document shards (in document order) as one corpus, with the registries. Each
     table is one chunk, as if the corpus had been flattened at once: what is built from it does

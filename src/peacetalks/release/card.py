@@ -1,14 +1,12 @@
 """The dataset card (README.md of a release): Hub YAML from ``datasets`` plus human text.
 
-Every label list and number in the card is read from the label inventory and the
-release tables, never written by hand.
+Every label list and number in the card is read from the label inventory, the corpus
+statistics and the configs' sizes, never written by hand.
 """
 
 from __future__ import annotations
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
@@ -16,9 +14,9 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from ..defaults import CARD_ROWS
-from ..tools.links import coverage
+from ..model.labels import Labels
 from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
-from .stats import compute as compute_stats
+from .stats import Summary
 from .stats import markdown as stats_markdown
 
 # The terms of a release: two licences in one dataset, so the Hub's `license: other` with a
@@ -50,7 +48,7 @@ def size_category(n: int) -> str:
     return "n>1T" if n > 10**12 else "1B<n<10B"
 
 
-def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCardData:
+def _yaml(sizes: dict[str, tuple[int, int]], feats: dict[str, Features]) -> DatasetCardData:
     data = DatasetCardData(
         language=["en"],
         license="other",
@@ -59,7 +57,7 @@ def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCar
         pretty_name="peacetalks: European diplomacy around the Russia-Ukraine peace talks",
         task_categories=["token-classification", "text-classification"],
         task_ids=["named-entity-recognition", "entity-linking-classification"],
-        size_categories=[size_category(tables[DEFAULT_CONFIG].num_rows)],
+        size_categories=[size_category(sizes[DEFAULT_CONFIG][0])],
         annotations_creators=["expert-generated"],
         language_creators=["found"],
         multilinguality=["monolingual"],
@@ -73,16 +71,11 @@ def _yaml(tables: dict[str, pa.Table], feats: dict[str, Features]) -> DatasetCar
     infos = {}
     for config in CONFIGS:
         splits = SplitDict()
-        splits.add(SplitInfo(name=SPLIT, num_bytes=tables[config].nbytes, num_examples=tables[config].num_rows))
+        rows, nbytes = sizes[config]
+        splits.add(SplitInfo(name=SPLIT, num_bytes=nbytes, num_examples=rows))
         infos[config] = DatasetInfo(features=feats[config], config_name=config, splits=splits)
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
-
-
-def _counts(column: pa.ChunkedArray) -> dict[str, int]:
-    """How often each label occurs in a column (one hash pass in Arrow; nulls left out)."""
-    pairs = pc.value_counts(column).flatten()
-    return {k: v for k, v in zip(pairs[0].to_pylist(), pairs[1].to_pylist()) if k is not None}
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -91,24 +84,22 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(out)
 
 
-def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features], counts: dict, layers: dict,
-                version: str, stats: dict | None = None) -> str:
-    """The card's text; ``stats`` is ``stats.compute(result)`` if already computed."""
-    labels = result.labels
-    t = result.tables
-    mention_types = _counts(t.mentions.column("type"))
-    levels = _counts(t.mentions.column("level"))
-    event_types = _counts(t.events.column("type"))
-    realis = _counts(t.events.column("realis"))
-    kinds = _counts(t.quotes.column("kind"))
-    entities = tables["entities"]
-    linked = entities.num_rows - entities.column("wikidata").null_count
-    cover = coverage(pl.from_arrow(t.entities), pl.from_arrow(t.mentions))
-    shown_docs = t.documents.select(["id", "title", "date", "outlet"]).slice(0, CARD_ROWS).to_pylist()
-    per_doc = {name: dict(zip(*(c.to_pylist() for c in pc.value_counts(getattr(t, name).column("document")).flatten())))
-               for name in ("mentions", "events", "quotes", "flags")}
-    flags = t.flags.select(["document", "code", "note"]).slice(0, CARD_ROWS).to_pylist()
-    n_docs, n_flags = t.documents.num_rows, t.flags.num_rows
+def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, int]], feats: dict[str, Features],
+                counts: dict, layers: dict, version: str) -> str:
+    """The card's text, from the corpus statistics (``stats.combine``) and the configs' sizes
+    (rows, Arrow bytes); nothing in it needs the corpus tables."""
+    stats = summary.stats
+    mention_types = summary.counts.get("mentions.type", {})
+    levels = summary.counts.get("mentions.level", {})
+    event_types = summary.counts.get("events.type", {})
+    realis = summary.counts.get("events.realis", {})
+    kinds = summary.counts.get("quotes.kind", {})
+    linked = stats["totals"]["entities_with_wikidata"]
+    cover = summary.coverage
+    docs = summary.documents
+    shown_docs = docs.head(CARD_ROWS).to_dicts()
+    flags = summary.flags.head(CARD_ROWS).to_dicts()
+    n_docs, n_flags = docs.height, summary.flags.height
 
     def inventory(key: str, counter: dict[str, int] | None = None) -> str:
         inv = labels[key]
@@ -123,15 +114,13 @@ def render_card(result, tables: dict[str, pa.Table], feats: dict[str, Features],
                         [[name, info["provenance"], info["description"]] for name, info in layers.get("layers", {}).items()])
     doc_rows = _table(["document", "title", "date", "outlet", "mentions", "events", "quotes", "flags"], [
         [d["id"], d["title"] or "–", d["date"] or "–", d["outlet"] or "–"]
-        + [per_doc[layer].get(d["id"], 0) for layer in ("mentions", "events", "quotes", "flags")] for d in shown_docs])
+        + [d[layer] for layer in ("mentions", "events", "quotes", "flags")] for d in shown_docs])
     if n_docs > CARD_ROWS:
         doc_rows += f"\n\nThe first {CARD_ROWS} of {n_docs} documents; the `documents` config lists them all."
     flag_text = "\n".join(f"- `{f['document']}` **{f['code']}**: {f['note']}" for f in flags) or "- none recorded"
     if n_flags > CARD_ROWS:
         flag_text += f"\n- … and {n_flags - CARD_ROWS} more, in the `flags` of the `documents` config"
-    unannotated = pc.filter(t.documents.column("id"),
-                            pc.invert(pc.is_in(t.documents.column("id"), value_set=pa.array(list(per_doc["mentions"]),
-                                                                                              pa.string())))).to_pylist()
+    unannotated = docs.filter(pl.col("mentions") == 0)["id"].to_list()
     config_rows = _table(["config", "rows", "one row is"], [
         ["documents (default)", counts["documents"], "an article with its nested mentions, events, quotes and flags"],
         ["mentions", counts["mentions"], "an entity mention or time expression, with entity id and Wikidata id"],
@@ -214,7 +203,7 @@ Realis:
 
 Modality (realis `other` only):
 
-{inventory("Modality", _counts(t.events.column("modality")))}
+{inventory("Modality", summary.counts.get("events.modality", {}))}
 
 ### Quotes ({counts['quotes']})
 
@@ -222,7 +211,7 @@ Modality (realis `other` only):
 
 ### Quality flags
 
-{inventory("FlagCode", _counts(t.flags.column("code")))}
+{inventory("FlagCode", summary.counts.get("flags.code", {}))}
 
 ## Entity linking
 
@@ -249,7 +238,7 @@ checked links). {cover['name_mentions']['linked']} of {cover['name_mentions']['a
 
 The same figures as `peacetalks stats`:
 
-{stats_markdown(stats or compute_stats(result), heading="###", max_documents=CARD_ROWS)}
+{stats_markdown(stats, heading="###", max_documents=CARD_ROWS)}
 
 ## Known limitations
 
@@ -282,4 +271,4 @@ The same terms are in `{LICENSE_FILE}`.
 }}
 ```
 """
-    return str(DatasetCard(f"---\n{_yaml(tables, feats).to_yaml()}\n---\n{body}"))
+    return str(DatasetCard(f"---\n{_yaml(sizes, feats).to_yaml()}\n---\n{body}"))

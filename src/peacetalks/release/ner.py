@@ -31,6 +31,11 @@ def _nlp():
     return nlp
 
 
+def warm() -> None:
+    """Build the tokenizer now (in the process pool's fork server, once for every worker)."""
+    _nlp()
+
+
 @dataclass
 class Spans:
     """Mention spans to tag, of many documents: document index, start, end, label index; sorted by (doc, start)."""

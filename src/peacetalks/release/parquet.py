@@ -1,7 +1,7 @@
 """How release tables take their final form and are written: the features' Arrow schema, zstd Parquet.
 
-Used by the build (every config), by its second process (the ``ner`` config, see
-``helper.py``) and by scripts/bench.py's floor, so that all write alike.
+Used by the build (every config, shard by shard: ``ConfigWriter``) and by scripts/bench.py's
+floor, so that all write alike.
 """
 
 from __future__ import annotations
@@ -26,8 +26,41 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+#: the Parquet settings of every release file
+SETTINGS = {"compression": "zstd", "compression_level": PARQUET_ZSTD_LEVEL, "use_dictionary": True,
+            "write_statistics": True, "store_schema": True}
+
+
 def write_parquet(table: pa.Table, path: Path | str) -> None:
     """One release Parquet file (its folder made if needed)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, str(path), compression="zstd", compression_level=PARQUET_ZSTD_LEVEL, use_dictionary=True,
-                   write_statistics=True, store_schema=True)
+    pq.write_table(table, str(path), **SETTINGS)
+
+
+class ConfigWriter:
+    """The release's Parquet files, written a part at a time: each ``write`` is one row group, so
+    that no process holds a whole config. Files with the same parts in the same order are the
+    same bytes. ``rows`` and ``nbytes`` (the Arrow size of what was written) per config."""
+
+    def __init__(self, paths: dict[str, Path], schemas: dict[str, pa.Schema]) -> None:
+        self.paths, self.schemas = paths, schemas
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.rows = dict.fromkeys(paths, 0)
+        self.nbytes = dict.fromkeys(paths, 0)
+
+    def write(self, config: str, table: pa.Table) -> None:
+        if config not in self._writers:
+            self.paths[config].parent.mkdir(parents=True, exist_ok=True)
+            self._writers[config] = pq.ParquetWriter(str(self.paths[config]), self.schemas[config], **SETTINGS)
+        self._writers[config].write_table(table, row_group_size=max(1, table.num_rows))
+        self.rows[config] += table.num_rows
+        self.nbytes[config] += table.nbytes
+
+    def close(self) -> None:
+        """Finish every file (a config that got no part is written empty)."""
+        for config in self.paths:
+            if config not in self._writers:
+                self.write(config, self.schemas[config].empty_table())
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()

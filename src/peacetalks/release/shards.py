@@ -1,14 +1,15 @@
-"""The build's per-document work: a shard's checks (``checks.shards.check_shard``) and its ``ner`` rows.
+"""The build's per-document work: a shard's checks (``checks.shards.check_shard``), its release rows
+and its statistics.
 
 One function of a shard, like ``check_shard`` itself, which ``checks.runner`` runs in this
-process or in the workers; the build passes it to ``validate``. The rows are made before
-the corpus-level checks have passed: a corpus with errors writes nothing, so they are
-simply dropped then.
+process or in the workers; the build passes it to ``validate``, and writes the rows of each
+shard as it comes (one Parquet row group per shard and config). The rows are made before the
+corpus-level checks have passed: a corpus with errors publishes nothing, so they are simply
+dropped then.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -16,18 +17,18 @@ from ..checks.shards import Shard, ShardResult, check_shard, context
 from ..model.labels import Labels
 from ..reading.annotations import Tables
 from .ner import flat_spans, ner_rows, tokenise
+from .rows import document_numbers, shard_rows
+from .stats import partial
 
 
 def build_shard(shard: Shard) -> ShardResult:
-    """``check_shard``, and the shard's ``ner`` rows in ``extra["ner"]``."""
+    """``check_shard``; then the shard's rows of every config but ``entities`` in ``extra["rows"]``, and
+    its partial statistics in ``extra["partial"]``."""
     result = check_shard(shard)
-    result.extra["ner"] = shard_ner(result.tables, context(shard.root, shard.embedded).labels)
+    labels = context(shard.root, shard.embedded).labels
+    result.extra["rows"] = shard_rows(result.tables, labels, shard_ner(result.tables, labels))
+    result.extra["partial"] = partial(result.tables)
     return result
-
-
-def document_numbers(table: pa.Table, ids: pa.ChunkedArray | pa.Array, column: str = "document") -> np.ndarray:
-    """Each row's document as its row number in the documents table (or another column's value as its index)."""
-    return pc.index_in(table.column(column), value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def shard_ner(tables: Tables, labels: Labels) -> pa.Table:

@@ -1,86 +1,147 @@
 """Corpus statistics: counts per document, layer and label; entities by mentions and documents.
 
 ``peacetalks stats`` prints them (text, Markdown or JSON) and the dataset card carries
-the Markdown. Everything is computed with polars over the validated tables.
+the Markdown. They are computed in two steps, so that a corpus of any size is summed
+shard by shard without holding its tables: ``partial`` counts the documents of one shard
+(polars, on the shard's tables), ``combine`` adds the partial counts up and joins them
+with the registries. Every count is a sum over documents, so the result does not depend
+on how the documents were sharded.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
-import pyarrow.compute as pc
+import pyarrow as pa
 
 from ..checks.validate import Result
+from ..model.labels import Labels
+from ..reading.annotations import Tables, merge
+
+#: the per-document counts, in the order the statistics list them
+PER_DOCUMENT = ("NAM", "NOM", "PRO", "timex", "entities", "events", "arguments", "quotes", "flags", "mentions")
 
 
-def _counts(frame: pl.DataFrame, column: str, names: list[str]) -> dict[str, int]:
-    """Every label of an inventory with its count (zero included), in inventory order."""
-    got = dict(frame.group_by(column).agg(pl.len()).iter_rows()) if frame.height else {}
-    return {name: int(got.get(name, 0)) for name in names}
+@dataclass
+class Partial:
+    """The counts of some documents: what ``combine`` sums."""
+
+    documents: pl.DataFrame  # one row per document: id, title, date, outlet and its PER_DOCUMENT counts
+    labels: pl.DataFrame  # key, label, count: how often each label of each column occurs
+    entities: pl.DataFrame  # entity, mentions, documents, names (its NAM mentions)
+    xdoc: pl.DataFrame  # xdoc, mentions, documents
+    flags: pl.DataFrame  # document, code, note
 
 
-def compute(result: Result, top: int = 15) -> dict:
-    t, labels = result.tables, result.labels
-    docs = pl.from_arrow(t.documents.select(["id", "title", "date", "outlet"]))
-    mentions = pl.from_arrow(t.mentions)
-    events = pl.from_arrow(t.events)
-    args = pl.from_arrow(t.arguments)
-    quotes = pl.from_arrow(t.quotes)
-    flags = pl.from_arrow(t.flags)
-    entities = pl.from_arrow(t.entities)
-    xdoc = pl.from_arrow(t.xdoc_events)
+@dataclass
+class Summary:
+    """The statistics (``stats``, as ``peacetalks stats`` prints them) and what the card adds to them."""
+
+    stats: dict
+    counts: dict[str, dict[str, int]]  # "mentions.type", "mentions.level", "events.type", ...: label -> count
+    documents: pl.DataFrame  # per document: id, title, date, outlet and the PER_DOCUMENT counts
+    flags: pl.DataFrame  # document, code, note
+    coverage: dict  # Wikidata link coverage (tools/links.py)
+
+
+def _label_counts(key: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    return (frame.filter(pl.col(column).is_not_null()).group_by(column).agg(pl.len().cast(pl.Int64).alias("count"))
+            .select(pl.lit(key).alias("key"), pl.col(column).cast(pl.Utf8).alias("label"), "count"))
+
+
+def partial(tables: Tables) -> Partial:
+    """The counts of the documents in ``tables`` (a shard, or the whole corpus)."""
+    docs = pl.from_arrow(tables.documents.select(["id", "title", "date", "outlet"]))
+    mentions = pl.from_arrow(tables.mentions.select(["document", "type", "level", "entity"]))
+    events = pl.from_arrow(tables.events.select(["document", "type", "realis", "modality", "xdoc"]))
+    args = pl.from_arrow(tables.arguments.select(["document", "role"]))
+    quotes = pl.from_arrow(tables.quotes.select(["document", "kind"]))
+    flags = pl.from_arrow(tables.flags.select(["document", "code", "note"]))
     timex = mentions.filter(pl.col("entity").is_null())
     names = mentions.filter(pl.col("entity").is_not_null())
 
-    # counts per document: every table holds its document's row number, counted with bincount
-    n_docs = t.documents.num_rows
+    def per_doc(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.group_by("document").agg(pl.len().cast(pl.Int64).alias(name))
 
-    def per_doc(frame: pl.DataFrame) -> pl.Series:
-        numbers = frame["document"].to_arrow()
-        numbers = pc.index_in(numbers, value_set=t.documents.column("id")).to_numpy(zero_copy_only=False)
-        return pl.Series(np.bincount(numbers.astype(np.int64), minlength=n_docs).astype(np.int64))
+    counted = {
+        "NAM": per_doc(names.filter(pl.col("level") == "NAM"), "NAM"),
+        "NOM": per_doc(names.filter(pl.col("level") == "NOM"), "NOM"),
+        "PRO": per_doc(names.filter(pl.col("level") == "PRO"), "PRO"),
+        "timex": per_doc(timex, "timex"),
+        "entities": per_doc(names.select("document", "entity").unique(), "entities"),
+        "events": per_doc(events, "events"), "arguments": per_doc(args, "arguments"),
+        "quotes": per_doc(quotes, "quotes"), "flags": per_doc(flags, "flags"), "mentions": per_doc(mentions, "mentions"),
+    }
+    table = docs
+    for name in PER_DOCUMENT:
+        table = table.join(counted[name], left_on="id", right_on="document", how="left", maintain_order="left")
+    table = table.with_columns(pl.col(list(PER_DOCUMENT)).fill_null(0))
+    labels = pl.concat([
+        *(_label_counts(f"mentions:{level}", names.filter(pl.col("level") == level), "type")
+          for level in ("NAM", "NOM", "PRO")),
+        _label_counts("timex", timex, "type"),
+        _label_counts("mentions.type", mentions, "type"), _label_counts("mentions.level", mentions, "level"),
+        _label_counts("events.type", events, "type"), _label_counts("events.realis", events, "realis"),
+        _label_counts("events.modality", events, "modality"), _label_counts("arguments.role", args, "role"),
+        _label_counts("quotes.kind", quotes, "kind"), _label_counts("flags.code", flags, "code"),
+    ])
+    entities = names.group_by("entity").agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                            pl.col("document").n_unique().cast(pl.Int64).alias("documents"),
+                                            (pl.col("level") == "NAM").sum().cast(pl.Int64).alias("names"))
+    xdoc = (events.filter(pl.col("xdoc").is_not_null()).group_by("xdoc")
+            .agg(pl.len().cast(pl.Int64).alias("mentions"), pl.col("document").n_unique().cast(pl.Int64).alias("documents")))
+    return Partial(table, labels, entities, xdoc, flags)
 
-    distinct = names.select("document", "entity").unique()  # (document, entity) pairs: entities per document
-    table = docs.rename({"id": "document"}).with_columns(
-        per_doc(names.filter(pl.col("level") == "NAM")).alias("NAM"),
-        per_doc(names.filter(pl.col("level") == "NOM")).alias("NOM"),
-        per_doc(names.filter(pl.col("level") == "PRO")).alias("PRO"),
-        per_doc(timex).alias("timex"), per_doc(distinct).alias("entities"), per_doc(events).alias("events"),
-        per_doc(args).alias("arguments"), per_doc(quotes).alias("quotes"), per_doc(flags).alias("flags"),
-    ).sort("document")
 
-    by_entity = (names.group_by("entity").agg(pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
-                 .join(entities.select(pl.col("id").alias("entity"), "name", "type", "wikidata"), on="entity", how="right")
+def combine(parts: list[Partial], entities: pa.Table, xdoc_events: pa.Table, labels: Labels, top: int = 15) -> Summary:
+    """The partial counts of every shard (in document order) added up, with the registries."""
+    parts = parts or [partial(merge([], None, None))]  # (no documents: the counts of none)
+    docs = pl.concat([p.documents for p in parts])
+    sums = pl.concat([p.labels for p in parts]).group_by("key", "label").agg(pl.col("count").sum())
+    counts: dict[str, dict[str, int]] = {}
+    for key, label, count in sums.iter_rows():
+        counts.setdefault(key, {})[label] = int(count)
+    registry = pl.from_arrow(entities)
+    xdoc = pl.from_arrow(xdoc_events)
+    named = pl.concat([p.entities for p in parts]).group_by("entity").agg(pl.col("mentions", "documents", "names").sum())
+    by_entity = (named.select("entity", "mentions", "documents")
+                 .join(registry.select(pl.col("id").alias("entity"), "name", "type", "wikidata"), on="entity", how="right")
                  .with_columns(pl.col("mentions", "documents").fill_null(0))
                  .sort(["mentions", "documents", "entity"], descending=[True, True, False]))
-    xdoc_counts = (events.filter(pl.col("xdoc").is_not_null()).group_by("xdoc")
-                   .agg(pl.len().alias("mentions"), pl.col("document").n_unique().alias("documents"))
-                   .join(xdoc.select(pl.col("id").alias("xdoc"), "name"), on="xdoc", how="right")
+    xdoc_sums = pl.concat([p.xdoc for p in parts]).group_by("xdoc").agg(pl.col("mentions", "documents").sum())
+    xdoc_counts = (xdoc_sums.join(xdoc.select(pl.col("id").alias("xdoc"), "name"), on="xdoc", how="right")
                    .with_columns(pl.col("mentions", "documents").fill_null(0)).sort("xdoc"))
-    mention_types = {}
-    for level in labels["MentionLevel"].names:
-        mention_types[level] = _counts(names.filter(pl.col("level") == level), "type", labels.entity_types)
-    return {
+    flags = pl.concat([p.flags for p in parts])
+
+    def inventory(key: str, names: list[str]) -> dict[str, int]:
+        got = counts.get(key, {})
+        return {name: int(got.get(name, 0)) for name in names}
+
+    total = docs.select(pl.col(list(PER_DOCUMENT)).sum()).row(0, named=True)
+    table = docs.rename({"id": "document"}).select("document", "title", "date", "outlet",
+                                                  *(c for c in PER_DOCUMENT if c != "mentions")).sort("document")
+    stats = {
         "totals": {
-            "documents": docs.height, "mentions": names.height, "time_expressions": timex.height,
-            "entities": entities.height, "entities_mentioned": names["entity"].n_unique() if names.height else 0,
+            "documents": docs.height, "mentions": total["mentions"] - total["timex"], "time_expressions": total["timex"],
+            "entities": registry.height, "entities_mentioned": named.filter(pl.col("mentions") > 0).height,
             "entities_in_several_documents": by_entity.filter(pl.col("documents") > 1).height,
-            "entities_with_wikidata": entities.filter(pl.col("wikidata").is_not_null()).height,
-            "events": events.height, "event_arguments": args.height,
-            "cross_document_events": xdoc.height, "quotes": quotes.height, "flags": flags.height,
+            "entities_with_wikidata": registry.filter(pl.col("wikidata").is_not_null()).height,
+            "events": total["events"], "event_arguments": total["arguments"],
+            "cross_document_events": xdoc.height, "quotes": total["quotes"], "flags": total["flags"],
         },
         "documents": table.to_dicts(),
         "labels": {
-            "mentions": mention_types,
-            "time_expressions": _counts(timex, "type", labels.timex_types),
-            "events": _counts(events, "type", labels["EventType"].names),
-            "realis": _counts(events, "realis", labels["Realis"].names),
-            "modality": _counts(events.filter(pl.col("modality").is_not_null()), "modality", labels["Modality"].names),
-            "roles": _counts(args, "role", labels.roles),
-            "quotes": _counts(quotes, "kind", labels["QuoteKind"].names),
-            "flags": _counts(flags, "code", labels["FlagCode"].names),
+            "mentions": {level: inventory(f"mentions:{level}", labels.entity_types)
+                         for level in labels["MentionLevel"].names},
+            "time_expressions": inventory("timex", labels.timex_types),
+            "events": inventory("events.type", labels["EventType"].names),
+            "realis": inventory("events.realis", labels["Realis"].names),
+            "modality": inventory("events.modality", labels["Modality"].names),
+            "roles": inventory("arguments.role", labels.roles),
+            "quotes": inventory("quotes.kind", labels["QuoteKind"].names),
+            "flags": inventory("flags.code", labels["FlagCode"].names),
         },
         "entities_by_mentions": by_entity.head(top).to_dicts(),
         "entities_without_wikidata": by_entity.filter(pl.col("wikidata").is_null()).select(
@@ -88,6 +149,47 @@ def compute(result: Result, top: int = 15) -> dict:
         "entities_without_mentions": by_entity.filter(pl.col("mentions") == 0)["entity"].to_list(),
         "cross_document_events": xdoc_counts.to_dicts(),
     }
+    return Summary(stats, counts, docs, flags, coverage(registry, named.select("entity", "names")))
+
+
+def name_counts(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Each entity's name (NAM) mentions: entity, names."""
+    return (mentions.filter(pl.col("entity").is_not_null()).group_by("entity")
+            .agg((pl.col("level") == "NAM").sum().cast(pl.Int64).alias("names")))
+
+
+def coverage(entities: pl.DataFrame, names: pl.DataFrame) -> dict:
+    """Link coverage of the named entities (those with a NAM mention; ``names``: entity, names), by type."""
+    named = names.filter(pl.col("names") > 0)
+    frame = (entities.join(named, left_on="id", right_on="entity", how="inner")
+             .with_columns(pl.col("wikidata").is_not_null().alias("linked"),
+                           (pl.col("wikidata_checked").struct.field("wikidata") == pl.col("wikidata"))
+                           .fill_null(False).alias("verified")))
+    by_type = (frame.group_by("type").agg(pl.len().alias("named"), pl.col("linked").sum().alias("linked"),
+                                          pl.col("verified").sum().alias("verified"))
+               .sort("type"))
+    rows = {r["type"]: {"named": r["named"], "linked": r["linked"], "verified": r["verified"],
+                        "unverified": r["linked"] - r["verified"], "unlinked": r["named"] - r["linked"]}
+            for r in by_type.iter_rows(named=True)}
+    total = {k: sum(r[k] for r in rows.values()) for k in ("named", "linked", "verified", "unverified", "unlinked")}
+    return {
+        "by_type": rows, "total": total,
+        "name_mentions": {"all": int(named["names"].sum() or 0), "linked": int(frame.filter(pl.col("linked"))["names"].sum() or 0)},
+        "unverified": [{"entity": r["id"], "wikidata": r["wikidata"]} for r in
+                       frame.filter(pl.col("linked") & ~pl.col("verified")).sort("id").iter_rows(named=True)],
+        "unlinked": [{"entity": r["id"], "name": r["name"], "type": r["type"], "names": r["names"]} for r in
+                     frame.filter(~pl.col("linked")).sort(["names", "id"], descending=[True, False]).iter_rows(named=True)],
+    }
+
+
+def compute(result: Result, top: int = 15) -> dict:
+    """The statistics of a validated corpus (``peacetalks stats``)."""
+    return summarise(result, top).stats
+
+
+def summarise(result: Result, top: int = 15) -> Summary:
+    t = result.tables
+    return combine([partial(t)], t.entities, t.xdoc_events, result.labels, top)
 
 
 def _table(header: list[str], rows: list[list]) -> str:

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import polars as pl
 
 from .. import __version__
 from ..defaults import (
@@ -73,35 +72,6 @@ class ReviewError(Exception):
 
 
 # ------------------------------------------------------------------ offline: coverage
-
-
-def _checked_id(column: str = "wikidata_checked") -> pl.Expr:
-    return pl.col(column).struct.field("wikidata")
-
-
-def coverage(entities: pl.DataFrame, mentions: pl.DataFrame) -> dict:
-    """Link coverage of the named entities (those with a NAM mention), by type, vectorised."""
-    named = mentions.filter(pl.col("level") == "NAM").group_by("entity").agg(pl.len().alias("names"))
-    frame = (entities.join(named, left_on="id", right_on="entity", how="inner")
-             .with_columns(pl.col("wikidata").is_not_null().alias("linked"),
-                           (_checked_id() == pl.col("wikidata")).fill_null(False).alias("verified")))
-    by_type = (frame.group_by("type").agg(pl.len().alias("named"), pl.col("linked").sum().alias("linked"),
-                                          pl.col("verified").sum().alias("verified"))
-               .sort("type"))
-    rows = {r["type"]: {"named": r["named"], "linked": r["linked"], "verified": r["verified"],
-                        "unverified": r["linked"] - r["verified"], "unlinked": r["named"] - r["linked"]}
-            for r in by_type.iter_rows(named=True)}
-    total = {k: sum(r[k] for r in rows.values()) for k in ("named", "linked", "verified", "unverified", "unlinked")}
-    linked_mentions = mentions.join(entities.select("id", "wikidata"), left_on="entity", right_on="id", how="left")
-    nam = linked_mentions.filter(pl.col("level") == "NAM")
-    return {
-        "by_type": rows, "total": total,
-        "name_mentions": {"all": nam.height, "linked": nam.filter(pl.col("wikidata").is_not_null()).height},
-        "unverified": [{"entity": r["id"], "wikidata": r["wikidata"]} for r in
-                       frame.filter(pl.col("linked") & ~pl.col("verified")).sort("id").iter_rows(named=True)],
-        "unlinked": [{"entity": r["id"], "name": r["name"], "type": r["type"], "names": r["names"]} for r in
-                     frame.filter(~pl.col("linked")).sort(["names", "id"], descending=[True, False]).iter_rows(named=True)],
-    }
 
 
 def render_coverage(c: dict) -> str:
