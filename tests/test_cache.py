@@ -134,3 +134,35 @@ def test_guideline_warnings_of_unchanged_documents_come_from_the_cache(project, 
     other.write_bytes(dump_records(other_data, ("flags", "mentions", "events", "quotes")))
     warm = validate(project, cache=True)
     assert sum(checked) == before + 1 and snapshot(warm) == snapshot(validate(project))
+
+
+def test_a_one_document_change_appends_a_small_segment(project, cache_dir):
+    """A warm run writes only what it checked; the cache is compacted once most of it is stale."""
+    from peacetalks.defaults import MAX_SEGMENTS
+    validate(project, cache=True)
+    [first] = list(cache_dir.glob("validated-*.arrow"))
+    path = project.documents / f"{DOC}.json"
+    data = json.loads(path.read_text("utf-8"))
+    for n in range(MAX_SEGMENTS + 2):
+        data["flags"] = [{"code": "inserted-material", "note": f"A test change {n}."}]
+        path.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+        warm = validate(project, cache=True)
+        assert snapshot(warm) == snapshot(validate(project))
+        segments = sorted(cache_dir.glob("validated-*.arrow"))
+        if n == 0:
+            assert first in segments and len(segments) == 2  # the old one kept, one small one added
+            assert segments[-1].stat().st_size < first.stat().st_size
+        assert len(segments) < MAX_SEGMENTS  # compacted before there are too many
+
+
+def test_a_registry_change_rechecks_unchanged_documents(project, cache_dir):
+    """A cached document passed its references against the registries of its run: when they change,
+    it is checked again, and an entity it names that left the registry is reported."""
+    validate(project, cache=True)
+    registry = json.loads(project.entities.read_text("utf-8"))
+    gone = registry["entities"].pop(next(i for i, e in enumerate(registry["entities"]) if e["id"] == "paris"))
+    assert gone["id"] == "paris"
+    project.entities.write_text(json.dumps(registry, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    warm = validate(project, cache=True)
+    assert snapshot(warm) == snapshot(validate(project))
+    assert any(p.code == "R002" and "'paris'" in p.message for p in warm.errors)

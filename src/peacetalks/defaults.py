@@ -31,6 +31,9 @@ SHARD_DOCS = 1000
 #: shards per worker queued or finished and waiting to be merged (checks/runner.py): enough to keep
 #: every worker busy while the first process merges, few enough that held results stay bounded
 IN_FLIGHT = 2
+#: segment files of the validation cache before they are compacted into one (reading/cache.py): each
+#: run that checked something appends one; reading a cache costs a little per segment
+MAX_SEGMENTS = 16
 #: documents whose texts the candidate warnings (W009, W010) search as one string
 #: (a bound on the string's size; not tuned separately)
 LINT_BATCH_DOCS = 500

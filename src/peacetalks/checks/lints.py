@@ -49,15 +49,16 @@ QUOTED = re.compile(r"(?=[“\"‘'])(?:“([^”\n]+)”|(?<!\w)\"([^\"\n]+)\"(
 SENTENCE_END = re.compile(r"[.!?:;]\s*[“\"‘']?\s*$")
 
 
-#: the warnings found in one document's text and its own annotations only: a cached run searches
-#: only the changed documents for them and takes the others' from the cache
-CANDIDATE_CODES = ("W009", "W010") + guideline_lints.CODES
+#: the warnings found in one document's text and its own annotations only: they run on each shard of
+#: documents (``candidates``), and a cached run takes the unchanged documents' ones from the cache
+CANDIDATE_CODES = ("W002", "W003", "W004", "W009", "W010", "W012", "W013") + guideline_lints.CODES
 
 
 def candidates(ctx: Context, tables: Tables) -> list[Problem]:
     """The per-document warnings (``CANDIDATE_CODES``) of the documents in ``tables``: each reads one
     document's text and annotations only, so they run on each shard of documents (``shards.py``)."""
-    return _candidates(ctx, tables) + guideline_lints.check(ctx, tables)
+    return (_quotes_and_events(ctx, tables) + _name_spans(ctx, tables) + _candidates(ctx, tables)
+            + guideline_lints.check(ctx, tables))
 
 
 def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset()) -> list[Problem]:
@@ -69,8 +70,6 @@ def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset()) -> list[Pro
     if skip:
         tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
     problems = []
-    problems += _quotes_and_events(ctx, tables)
-    problems += _name_spans(ctx, tables)
     if not skip:
         problems += _unused_entities(ctx, tables)
     problems += _bare_names(ctx, tables)

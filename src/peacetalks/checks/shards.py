@@ -39,7 +39,7 @@ from ..reading.annotations import (
     only,
     read_document,
 )
-from ..reading.cache import Cache, document_key, text_digest
+from ..reading.cache import Cache, document_key, stamp, text_digest
 from ..reading.corpus import documents_table, read_documents
 from ..reading.files import gc_paused, read_bytes
 from ..reading.project import Project
@@ -59,7 +59,8 @@ class Shard:
     corpus: tuple[str, ...]  # documents whose corpus pair exists
     files: tuple[tuple[str, str], ...]  # (document id, annotation file path), for documents in or out of corpus/
     drifted: frozenset[str] = frozenset()  # texts that are not what the seeds make: no span problems, no warnings
-    cache: str | None = None  # the cache file to take unchanged documents from (``reading.cache.cache_path``)
+    cache: str | None = None  # the cache to take unchanged documents from (``reading.cache.cache_path``)
+    registries: str = ""  # a digest of the registries: a document's cached result holds while they are unchanged
     lints: bool = True  # search the candidate warnings
 
 
@@ -120,13 +121,16 @@ def registries(ctx: Context) -> Registries:
 
 def check_document_levels(ctx: Context, tables: Tables, checked: set[str], have: Registries) -> list[Problem]:
     """Levels 3-5 of the documents of a shard, in this order (levels 1-2 ran while reading them).
-    ``checked``: the documents read now (cached ones passed level 3 with these very files)."""
-    problems = check_spans(ctx, only(tables, checked) if checked != _ids(tables) else tables)     # 3 spans
-    problems += check_references(ctx, tables, have.entities is not None,                           # 4 references
-                                 have.xdoc_events is not None)
-    problems += check_time_values(ctx, tables)
-    clean = _ids(tables) - {_document_of(p) for p in errors(problems)}
-    problems += check_tables(ctx, only(tables, clean), corpus=False)                              # 5 tables
+    ``checked``: the documents read now (cached ones passed every level with these very files and
+    registries)."""
+    if not checked:
+        return []
+    t = only(tables, checked) if checked != _ids(tables) else tables
+    problems = check_spans(ctx, t)                                                                 # 3 spans
+    problems += check_references(ctx, t, have.entities is not None, have.xdoc_events is not None)  # 4 references
+    problems += check_time_values(ctx, t)
+    clean = _ids(t) - {_document_of(p) for p in errors(problems)}
+    problems += check_tables(ctx, only(t, clean), corpus=False)                                    # 5 tables
     return problems
 
 
@@ -137,16 +141,12 @@ def _ids(tables: Tables) -> set[str]:
 _CACHES: dict[tuple, Cache] = {}
 
 
-def _cache(path: str) -> Cache:
-    """The cache file, opened once per process while it is unchanged."""
-    try:
-        s = os.stat(path)
-        key = (path, s.st_mtime_ns, s.st_size, s.st_ino)
-    except OSError:
-        key = (path,)
+def _cache(base: str) -> Cache:
+    """The cache, opened once per process while its segments are unchanged."""
+    key = (base, stamp(Path(base)))
     if key not in _CACHES:
         _CACHES.clear()
-        _CACHES[key] = Cache(Path(path))
+        _CACHES[key] = Cache(Path(base))
     return _CACHES[key]
 
 
@@ -166,7 +166,7 @@ def check_shard(shard: Shard) -> ShardResult:
             if stem in digests:
                 raw, _ = read_bytes(path, stem, MAX_JSON_BYTES)  # (a file that fails is explained below)
                 if raw is not None:
-                    key = document_key(raw, digests[stem])
+                    key = document_key(raw, digests[stem] + shard.registries)
                     if key in store:
                         cached[stem] = key
                         continue
@@ -207,7 +207,7 @@ def check_shard(shard: Shard) -> ShardResult:
         for stem in skip:
             warnings.pop(stem, None)
         searched = {d.id for d in docs} - skip
-    passed = {d.id for d in docs} - {_document_of(p) for p in found if p.code.startswith("T")}
+    passed = {d.id for d in docs} - {_document_of(p) for p in errors(found)}
     rows = [i for i, (r, k) in enumerate(zip(records, keys)) if k is not None and r["document"] in passed]
     return ShardResult(tables, problems, failed, fresh.take(pa.array(rows, pa.int64())), [keys[i] for i in rows],
                        cached, warnings, searched)

@@ -8,6 +8,7 @@ joins, tables with pandera. Only the rows that fail are turned back into file po
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -102,7 +103,8 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     drifted = frozenset(Path(p.path).stem for p in sources if p.code == "D001")
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
-    shards = [replace(s, drifted=drifted & set(s.corpus)) for s in plan.shards]
+    digest = registry_digest(project) if store is not None else ""
+    shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest) for s in plan.shards]
     kept = _Kept(keep_tables or lints, store is not None)
     for result in runner.run(shard_function, shards, plan.jobs):                             # 3
         kept.add(result)
@@ -120,6 +122,18 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
     return Result(sort_problems(problems), tables, labels, project)
+
+
+def registry_digest(project: Project) -> str:
+    """What a document's levels 4-5 depend on besides its own files: the registries' bytes."""
+    h = hashlib.sha256()
+    for path in (project.entities, project.xdoc_events):
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            pass
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 class _Kept:
@@ -192,7 +206,7 @@ def _plan(ctx: Context, store: Cache | None, lints: bool, jobs: int | None) -> _
         part = ids[lo:lo + SHARD_DOCS]
         shards.append(Shard(str(project.root), project.embedded, tuple(d for d in part if d in known),
                             tuple((d, files[d]) for d in part if d in files),
-                            cache=str(store.path) if store is not None else None, lints=lints))
+                            cache=str(store.base) if store is not None else None, lints=lints))
     return _Plan(shards, problems, runner.workers(jobs, len(shards), len(corpus)))
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     """Asking for any file of a document asks for all of them: its annotation file, its text (where

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from ..checks.validate import Result
 from ..model.labels import Labels
+from ..model.layers import LAYER, LAYER_TABLE
 from ..reading.annotations import Tables, merge
 
 #: the per-document counts, in the order the statistics list them
@@ -54,13 +55,15 @@ def _label_counts(key: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
 def partial(tables: Tables) -> Partial:
     """The counts of the documents in ``tables`` (a shard, or the whole corpus)."""
     docs = pl.from_arrow(tables.documents.select(["id", "title", "date", "outlet"]))
-    mentions = pl.from_arrow(tables.mentions.select(["document", "type", "level", "entity"]))
-    events = pl.from_arrow(tables.events.select(["document", "type", "realis", "modality", "xdoc"]))
+    mentions = pl.from_arrow(tables.mentions.select(["document", *LAYER["mentions"].labels, "entity"]))
+    events = pl.from_arrow(tables.events.select(["document", *LAYER["events"].labels, "xdoc"]))
     args = pl.from_arrow(tables.arguments.select(["document", "role"]))
-    quotes = pl.from_arrow(tables.quotes.select(["document", "kind"]))
-    flags = pl.from_arrow(tables.flags.select(["document", "code", "note"]))
+    quotes = pl.from_arrow(tables.quotes.select(["document", *LAYER["quotes"].labels]))
+    flags = pl.from_arrow(tables.flags.select(["document", *LAYER["flags"].labels, "note"]))
     timex = mentions.filter(pl.col("entity").is_null())
     names = mentions.filter(pl.col("entity").is_not_null())
+
+    frames = {"mentions": mentions, "events": events, "quotes": quotes, "flags": flags}
 
     def per_doc(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by("document").agg(pl.len().cast(pl.Int64).alias(name))
@@ -71,8 +74,8 @@ def partial(tables: Tables) -> Partial:
         "PRO": per_doc(names.filter(pl.col("level") == "PRO"), "PRO"),
         "timex": per_doc(timex, "timex"),
         "entities": per_doc(names.select("document", "entity").unique(), "entities"),
-        "events": per_doc(events, "events"), "arguments": per_doc(args, "arguments"),
-        "quotes": per_doc(quotes, "quotes"), "flags": per_doc(flags, "flags"), "mentions": per_doc(mentions, "mentions"),
+        "arguments": per_doc(args, "arguments"),
+        **{layer.name: per_doc(frames[layer.name], layer.name) for layer in LAYER_TABLE},  # rows of every layer
     }
     table = docs
     for name in PER_DOCUMENT:
@@ -82,10 +85,10 @@ def partial(tables: Tables) -> Partial:
         *(_label_counts(f"mentions:{level}", names.filter(pl.col("level") == level), "type")
           for level in ("NAM", "NOM", "PRO")),
         _label_counts("timex", timex, "type"),
-        _label_counts("mentions.type", mentions, "type"), _label_counts("mentions.level", mentions, "level"),
-        _label_counts("events.type", events, "type"), _label_counts("events.realis", events, "realis"),
-        _label_counts("events.modality", events, "modality"), _label_counts("arguments.role", args, "role"),
-        _label_counts("quotes.kind", quotes, "kind"), _label_counts("flags.code", flags, "code"),
+        # every label column of every layer (the layer table's ``labels``), and the arguments' roles
+        *(_label_counts(f"{layer.name}.{column}", frames[layer.name], column)
+          for layer in LAYER_TABLE for column in layer.labels),
+        _label_counts("arguments.role", args, "role"),
     ])
     entities = names.group_by("entity").agg(pl.len().cast(pl.Int64).alias("mentions"),
                                             pl.col("document").n_unique().cast(pl.Int64).alias("documents"),
