@@ -142,3 +142,38 @@ def test_a_duplicated_quote_is_a_table_error_not_a_traceback(project):
                for p in result.errors)
     path = project.documents / f"{D003}.json"
     assert {p.line for p in result.errors} == {locate(path, '"id": "q1"')[0], locate(path, '"id": "q999"')[0]}
+
+
+def test_bare_names_are_found_whatever_the_number_of_names(tmp_path):
+    """W001 / W007 find every bare occurrence, names inside other names included, with one pass over
+    each text for all the names (not every document paired with every name)."""
+    import pyarrow as pa
+    from conftest import ROOT
+
+    from peacetalks.checks import lints as lints_module
+    from peacetalks.checks.context import Context
+    from peacetalks.model.labels import Labels
+    from peacetalks.model.layers import DOCUMENT
+    from peacetalks.reading.annotations import flatten, merge
+    from peacetalks.reading.corpus import Document, documents_table
+    from peacetalks.reading.project import Project
+    texts = {"a": "Paris hosted talks. The Paris Agreement was cited in Paris.",
+             "b": "Name7 Surname7 spoke; Paris Agreement stays.",
+             "c": "Nothing here names anything."}
+    meta = {"source": {"file": "x", "sha256": "0" * 64, "normaliser": "2.0"}, "language": "en"}
+    docs = [Document(d, {**meta, "id": d}, t) for d, t in texts.items()]
+    def mention(i, start, name, type_):
+        return {"id": f"m{i}", "start": start, "end": start + len(name), "text": name, "type": type_, "level": "NAM",
+                "entity": name.lower().replace(" ", "-"), "value": None}
+    filler = [mention(100 + k, 0, f"Name{k} Surname{k}", "PER") for k in range(300)]  # names of no text here
+    records = [{"document": "a", "flags": [], "events": [], "quotes": [],
+                "mentions": [mention(1, 0, "Paris", "LOC"), mention(2, 24, "Paris Agreement", "MISC")]},
+               {"document": "b", "flags": [], "events": [], "quotes": [],
+                "mentions": [mention(1, 0, "Name7 Surname7", "PER")]},
+               {"document": "c", "flags": [], "events": [], "quotes": [], "mentions": filler}]
+    tables = merge([flatten(pa.array(records, DOCUMENT), documents_table(docs))], [], [])
+    project = Project(tmp_path)
+    ctx = Context(project, Labels(ROOT / "schema" / "labels.json"), None)
+    found = sorted((p.path.rsplit("/", 1)[-1], p.code, p.message.split(" at ")[0]) for p in lints_module._bare_names(ctx, tables))
+    assert found == [("a.txt", "W001", "'Paris'"),  # the second 'Paris' in a (the one in the Agreement is covered)
+                     ("b.txt", "W007", "'Paris Agreement'")]

@@ -163,9 +163,10 @@ def _word(ch: str) -> bool:
 def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
-    Polars counts every annotated name's occurrences in every document text at once;
-    only pairs where a name occurs more often than it is annotated in that document
-    (a few per document at most) are searched, with word boundaries and coverage.
+    Polars finds the annotated names in every document text at once (``extract_many``, an
+    Aho-Corasick automaton of all the names: one pass per text, whatever their number) and
+    counts them; only pairs where a name occurs more often than it is annotated in that
+    document (a few per document at most) are searched, with word boundaries and coverage.
     """
     mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]))
     names = mentions.filter(pl.col("level") == "NAM")
@@ -175,8 +176,12 @@ def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
     corpus_names = names.group_by("text").agg(pl.col("type").mode().first().alias("type"),
                                               pl.col("document").n_unique().alias("docs"))
     in_doc = names.group_by("document", "text").agg(pl.len().alias("annotated"))
-    candidates = (texts.join(corpus_names, how="cross")
-                  .filter(pl.col("doc_text").str.contains(pl.col("text"), literal=True))
+    # which names occur in which texts: one Aho-Corasick pass over each text for all the names at once
+    # (the pairs that occur, not every document with every name: that grows as documents x names)
+    present = (texts.with_columns(pl.col("doc_text").str.extract_many(corpus_names["text"].implode(), overlapping=True)
+                                  .list.unique().alias("text"))
+               .explode("text").drop_nulls("text"))
+    candidates = (present.join(corpus_names, on="text")
                   .join(in_doc, on=["document", "text"], how="left")
                   .with_columns(pl.col("annotated").fill_null(0),
                                 pl.col("doc_text").str.count_matches(pl.col("text"), literal=True).alias("occurs"))
