@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Features, List, Value
 
 from ..model.labels import Labels
-from ..model.layers import LAYER_TABLE, Layer
+from ..model.layers import LAYER_TABLE, Layer, SpanPart
 from ..reading.annotations import Tables
 from .parquet import conform
 
@@ -32,7 +32,7 @@ def item_features(layer: Layer, labels: Labels) -> dict:
             prefix = part.prefix if part.release_prefix is None else part.release_prefix
             out.update({f"{prefix}start": Value("int64"), f"{prefix}end": Value("int64"), f"{prefix}text": Value("string")})
         elif f.name in layer.labels:
-            out[f.name] = ClassLabel(names=[n for key in layer.labels[f.name].split("|") for n in labels[key].names])
+            out[f.name] = ClassLabel(names=_names(labels, layer.labels[f.name]))
         elif f.name == "arguments":
             out[f.name] = List({"role": ClassLabel(names=labels.roles), "mention": Value("string")})
         else:
@@ -82,41 +82,41 @@ def shard_rows(t: Tables, labels: Labels, ner: pa.Table) -> dict[str, pa.Table]:
     in a stable order (documents by id, annotations by their index), cast to the features."""
     feats = features(labels)
     entities = pl.from_arrow(t.entities)
-    mentions = _encode(pl.from_arrow(t.mentions), {
-        "type": labels.mention_types, "level": labels["MentionLevel"].names})
-    events = _encode(pl.from_arrow(t.events), {
-        "type": labels["EventType"].names, "realis": labels["Realis"].names, "modality": labels["Modality"].names})
+    # every layer's table with its labels as ClassLabel ids and its spans under their release names
+    layers = {}
+    for layer in LAYER_TABLE:
+        frame = _encode(pl.from_arrow(getattr(t, layer.name)),
+                        {column: _names(labels, key) for column, key in layer.labels.items()})
+        for part in layer.spans:
+            if part.release_prefix is not None:
+                frame = frame.rename(dict(zip(part.columns(), SpanPart(part.key, part.release_prefix).columns())))
+        layers[layer.name] = frame
     arguments = _encode(pl.from_arrow(t.arguments), {"role": labels.roles})
-    quotes = _encode(pl.from_arrow(t.quotes), {"kind": labels["QuoteKind"].names})
-    flags = _encode(pl.from_arrow(t.flags), {"code": labels["FlagCode"].names}).rename(
-        {"span_start": "start", "span_end": "end", "span_text": "text"})
-
-    event_cols = list(feats["events"].keys())
-    mention_cols = [c for c in feats["mentions"] if c != "wikidata"]
-    quote_cols = [c for c in feats["quotes"] if c != "speaker_entity"]
-    flag_cols = ["document", "code", "note", "start", "end", "text"]
 
     # nesting by list offsets: every table is in document order (arguments in event order), so
     # each parent's children are one run of rows; a parent without children gets an empty list
     ids = t.documents.column("id")
+    events = layers["events"]
     width = (events["index"].max() or 0) + 1
     event_keys = document_numbers(t.events, ids) * width + events["index"].to_numpy()
     argument_keys = document_numbers(t.arguments, ids) * width + arguments["event_index"].to_numpy()
-    events = events.to_arrow()
-    events = events.append_column("arguments", _nest(event_keys, argument_keys, arguments.select("role", "mention").to_arrow()))
+    nested = {name: frame.to_arrow() for name, frame in layers.items()}
+    nested["events"] = nested["events"].append_column(
+        "arguments", _nest(event_keys, argument_keys, arguments.select("role", "mention").to_arrow()))
     documents = t.documents.select(["id", "title", "date", "outlet", "author", "url", "text"])
     parents = np.arange(t.documents.num_rows, dtype=np.int64)
-    for frame, table, cols, name in ((flags.to_arrow(), t.flags, flag_cols, "flags"),
-                                     (mentions.to_arrow(), t.mentions, mention_cols, "mentions"),
-                                     (events, t.events, event_cols, "events"), (quotes.to_arrow(), t.quotes, quote_cols, "quotes")):
-        documents = documents.append_column(name, _nest(parents, document_numbers(table, ids), frame.select(cols[1:])))
+    for layer in LAYER_TABLE:  # each document's entries of every layer, as the layer table describes one
+        columns = list(item_features(layer, labels))
+        documents = documents.append_column(layer.name, _nest(parents, document_numbers(getattr(t, layer.name), ids),
+                                                              nested[layer.name].select(columns)))
 
+    mentions, quotes = layers["mentions"], layers["quotes"]
     mention_entity = mentions.select("document", pl.col("id").alias("speaker"), pl.col("entity").alias("speaker_entity"))
     frames = {
         "documents": documents,
         "mentions": mentions.join(entities.select(pl.col("id").alias("entity"), "wikidata"), on="entity",
                                   how="left", maintain_order="left").select(list(feats["mentions"].keys())),
-        "events": events.select(event_cols),  # (Arrow tables already)
+        "events": nested["events"],  # (an Arrow table already)
         "quotes": quotes.join(mention_entity, on=["document", "speaker"], how="left", maintain_order="left")
                         .select(list(feats["quotes"].keys())),
         "ner": ner,
@@ -138,6 +138,11 @@ def entity_rows(registry: pa.Table, counts: pl.DataFrame, labels: Labels) -> pa.
                     {"type": labels.entity_types})
     feats = features(labels)["entities"]
     return _as_from_ipc(_cast(frame.select(list(feats.keys())).to_arrow(), feats))
+
+
+def _names(labels: Labels, key: str) -> list[str]:
+    """The label names of an inventory key of the layer table (``A|B``: the inventories one after the other)."""
+    return [name for part in key.split("|") for name in labels[part].names]
 
 
 def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.ListArray:
