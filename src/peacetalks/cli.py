@@ -97,6 +97,27 @@ def cmd_validate(args) -> int:
     return 1 if result.errors else 0
 
 
+def cmd_export(args) -> int:
+    import tempfile
+
+    from .release.build import BuildError, build
+    from .tools.export import ExportError, check_out, export
+    try:
+        check_out(Path(args.out))
+        if args.release:
+            out = export(args.format, Path(args.release), Path(args.out))
+        else:  # the project as it is now: built to a temporary folder (refused on errors), then exported
+            project = _project(args)
+            with tempfile.TemporaryDirectory(prefix="peacetalks-export-") as tmp:
+                release = build(project, Path(tmp) / "release", cache=not args.no_cache)
+                out = export(args.format, release.path, Path(args.out))
+    except (BuildError, ExportError) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"peacetalks export {args.format}: written to {out}")
+    return 0
+
+
 def cmd_build(args) -> int:
     from .release.build import BuildError, build
     project = _project(args)
@@ -454,6 +475,13 @@ def parser() -> argparse.ArgumentParser:
     _add_jobs(s)
     s.add_argument("--verbose", action="store_true", help="print details of passing steps too")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("export", help="write a release in another tool's format (conll: CoNLL-2003 tokens and BIO tags)")
+    s.add_argument("format", choices=("conll",), help="the format to write")
+    s.add_argument("--out", required=True, help="the folder to write (new, empty, or an earlier export)")
+    s.add_argument("--release", help="a release folder (default: build the project as it is now)")
+    s.add_argument("--no-cache", action="store_true", help="do not use the validation cache when building")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("verify", help="check a release folder against its manifest.json")
     s.add_argument("folder")

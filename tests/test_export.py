@@ -1,0 +1,114 @@
+"""tools/export.py: the CoNLL export read back by a strict reader of the documented grammar and by seqeval."""
+
+import json
+import re
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import copy_checkout
+from seqeval.metrics import classification_report, f1_score
+from seqeval.metrics.sequence_labeling import get_entities
+from seqeval.scheme import IOB2, Entities
+
+from peacetalks.cli import main
+from peacetalks.release.build import build
+from peacetalks.release.layout import parquet_path
+from peacetalks.tools.export import ExportError, export, tag_names
+
+LINE = re.compile(r"^(\S+) -X- _ ((?:[BI]-[A-Z_]+)|O)$")
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    root = tmp_path_factory.mktemp("checkout")
+    return build(copy_checkout(root), root / "rel").path
+
+
+def read_conll(path):
+    """The CoNLL-2003 grammar, strictly: documents opened by '-DOCSTART- -X- -X- O' and a blank line,
+    sentences of 'token -X- _ TAG' lines, each ended by one blank line. Returns (document number,
+    tokens, tags) per sentence."""
+    lines = path.read_text("utf-8").split("\n")
+    assert lines[-1] == "" and lines[-2] == ""  # the file ends with the last sentence's blank line
+    sentences, doc, i = [], -1, 0
+    while i < len(lines) - 1:
+        if lines[i] == "-DOCSTART- -X- -X- O":
+            assert lines[i + 1] == "", f"line {i + 2}: a blank line follows -DOCSTART-"
+            doc, i = doc + 1, i + 2
+            continue
+        assert doc >= 0, "the file starts with -DOCSTART-"
+        tokens, tags = [], []
+        while lines[i] != "":
+            m = LINE.match(lines[i])
+            assert m, f"line {i + 1}: {lines[i]!r} is not 'token -X- _ TAG'"
+            tokens.append(m.group(1))
+            tags.append(m.group(2))
+            i += 1
+        assert tokens, f"line {i + 1}: an empty sentence"
+        sentences.append((doc, tokens, tags))
+        i += 1
+    return sentences
+
+
+def test_conll_holds_the_ner_config_token_for_token(release, tmp_path):
+    out = export("conll", release, tmp_path / "conll")
+    sentences = read_conll(out / "train.conll")
+    ner = pq.read_table(release / parquet_path("ner")).to_pylist()
+    names = tag_names(release)
+    assert [(s[1], s[2]) for s in sentences] == [(r["tokens"], [names[t] for t in r["ner_tags"]]) for r in ner]
+    documents = [r["document"] for r in ner]
+    starts = [i for i, d in enumerate(documents) if i == 0 or d != documents[i - 1]]
+    assert [s[0] for s in sentences] == [starts.index(max(s for s in starts if s <= i)) for i in range(len(ner))]
+    marker = json.loads((out / "export.json").read_text("utf-8"))
+    assert marker["format"] == "conll" and set(marker["files"]) == {"train.conll"}
+
+
+def test_seqeval_reads_the_same_entities(release, tmp_path):
+    """seqeval, the library CoNLL scores are computed with, finds in the file exactly the named and time
+    mentions the ner config tags: valid IOB2, the same entities by type, and F1 1.0 against itself."""
+    out = export("conll", release, tmp_path / "conll")
+    tags = [s[2] for s in read_conll(out / "train.conll")]
+    Entities(tags, IOB2)  # raises on a tag that IOB2 does not allow
+    names = tag_names(release)
+    ner = pq.read_table(release / parquet_path("ner")).to_pylist()
+    expected = [[names[t] for t in r["ner_tags"]] for r in ner]
+    assert get_entities(tags) == get_entities(expected)
+    assert f1_score(tags, tags) == 1.0
+    report = classification_report(tags, tags, output_dict=True, mode="strict", scheme=IOB2)
+    flat = [t for s in tags for t in s]
+    assert sum(v["support"] for k, v in report.items() if "avg" not in k) == sum(t.startswith("B-") for t in flat)
+
+
+def test_an_export_replaces_only_its_own_folder(release, tmp_path):
+    out = export("conll", release, tmp_path / "conll")
+    (out / "train.conll").write_text("stale\n", "utf-8")
+    export("conll", release, out)  # its own earlier output: replaced
+    assert (out / "train.conll").read_text("utf-8").startswith("-DOCSTART-")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mine.txt").write_text("keep me", "utf-8")
+    with pytest.raises(ExportError, match="not a peacetalks export"):
+        export("conll", release, notes)
+    assert [p.name for p in notes.iterdir()] == ["mine.txt"]
+
+
+def test_a_release_that_does_not_verify_is_not_exported(release, tmp_path):
+    import shutil
+    copy = tmp_path / "rel"
+    shutil.copytree(release, copy)
+    table = pq.read_table(copy / parquet_path("ner")).slice(1)
+    pq.write_table(table, copy / parquet_path("ner"))
+    with pytest.raises(ExportError, match="does not verify"):
+        export("conll", copy, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_exports_the_project_or_a_release(project, release, tmp_path, capsys):
+    assert main(["--root", str(project.root), "export", "conll", "--out", str(tmp_path / "a")]) == 0
+    assert main(["export", "conll", "--release", str(release), "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "a" / "train.conll").read_bytes() == (tmp_path / "b" / "train.conll").read_bytes()
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "x").write_text("x", "utf-8")
+    capsys.readouterr()
+    assert main(["--root", str(project.root), "export", "conll", "--out", str(tmp_path / "c")]) == 1
+    assert "left untouched" in capsys.readouterr().err
