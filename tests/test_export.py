@@ -112,3 +112,32 @@ def test_the_command_exports_the_project_or_a_release(project, release, tmp_path
     capsys.readouterr()
     assert main(["--root", str(project.root), "export", "conll", "--out", str(tmp_path / "c")]) == 1
     assert "left untouched" in capsys.readouterr().err
+
+
+def test_spacy_docbin_holds_texts_entities_mentions_and_sentences(release, tmp_path):
+    """Read back with spaCy's own DocBin: each Doc's text is the document's, its entities are the ner
+    config's tags, its sentences the ner config's rows, and every mention (nested too) is a span."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    out = export("spacy", release, tmp_path / "spacy")
+    docs = list(DocBin().from_disk(out / "train.spacy").get_docs(spacy.blank("en").vocab))
+    documents = pq.read_table(release / parquet_path("documents")).to_pylist()
+    ner = pq.read_table(release / parquet_path("ner")).to_pylist()
+    names, types = tag_names(release), tag_names(release, "documents", "mentions", "type")
+    levels = tag_names(release, "documents", "mentions", "level")
+    assert [d.user_data["document"] for d in docs] == [r["id"] for r in documents]
+    for doc, row in zip(docs, documents):
+        assert doc.text == row["text"]
+        rows = [r for r in ner if r["document"] == row["id"]]
+        sentences = [[t.text for t in s if not t.is_space] for s in doc.sents]
+        assert [s for s in sentences if s] == [r["tokens"] for r in rows]
+        bio = [f"{t.ent_iob_}-{t.ent_type_}" if t.ent_iob_ != "O" else "O" for t in doc if not t.is_space]
+        assert bio == [names[k] for r in rows for k in r["ner_tags"]]
+        spans = list(doc.spans["mentions"])
+        assert len(spans) == len(row["mentions"])
+        for span, m in zip(spans, row["mentions"]):
+            assert (span.id_, span.label_, span.kb_id_ or None) == (m["id"], types[m["type"]], m["entity"])
+            assert span.start_char <= m["start"] and span.end_char >= m["end"]
+            level = doc.user_data["mentions"][m["id"]]["level"]
+            assert level == (levels[m["level"]] if m["level"] >= 0 else None)

@@ -31,6 +31,11 @@ def _nlp():
     return nlp
 
 
+def vocab():
+    """The vocabulary of the tokenizer the ``ner`` config is made with (for Docs built on its tokens)."""
+    return _nlp().vocab
+
+
 def warm() -> None:
     """Build the tokenizer now (in the process pool's fork server, once for every worker)."""
     _nlp()
