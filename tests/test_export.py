@@ -141,3 +141,74 @@ def test_spacy_docbin_holds_texts_entities_mentions_and_sentences(release, tmp_p
             assert span.start_char <= m["start"] and span.end_char >= m["end"]
             level = doc.user_data["mentions"][m["id"]]["level"]
             assert level == (levels[m["level"]] if m["level"] >= 0 else None)
+
+
+def parse_conf(path):
+    """annotation.conf: the types of each section, with an event's roles and a relation's or attribute's arguments."""
+    section, out = None, {"entities": set(), "events": {}, "relations": {}, "attributes": {}}
+    for line in path.read_text("utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        name, _, rest = line.partition("\t")
+        if section == "entities":
+            out["entities"].add(name)
+        else:
+            args = dict(a.split(":", 1) for a in rest.split(", ")) if rest else {}
+            out[section][name] = {k.rstrip("*?+"): v.split("|") for k, v in args.items()}
+    return out
+
+
+ANN = {"T": re.compile(r"^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)\t(.*)$"),
+       "E": re.compile(r"^(E\d+)\t(\S+):(T\d+)((?: \S+:T\d+)*)$"),
+       "R": re.compile(r"^(R\d+)\t(\S+) Arg1:(T\d+) Arg2:(T\d+)$"),
+       "A": re.compile(r"^(A\d+)\t(\S+) ([TE]\d+) (\S+)$"),
+       "N": re.compile(r"^(N\d+)\tReference (T\d+) Wikidata:(Q\d+)\t(.+)$"),
+       "#": re.compile(r"^(#\d+)\tAnnotatorNotes ([TE]\d+)\t(.+)$")}
+
+
+def test_brat_standoff_follows_its_grammar_and_its_configuration(release, tmp_path):
+    """A strict reader of brat's standoff grammar: every line well formed, every span's text the text's,
+    every reference resolved, every type, role, relation and attribute value declared in the generated
+    annotation.conf; and as many spans and events as the documents config holds."""
+    out = export("brat", release, tmp_path / "brat")
+    conf = parse_conf(out / "annotation.conf")
+    assert (out / "visual.conf").is_file() and "[normalization]" in (out / "tools.conf").read_text("utf-8")
+    documents = pq.read_table(release / parquet_path("documents")).to_pylist()
+    entity_types = conf["entities"]
+    for row in documents:
+        text = (out / f"{row['id']}.txt").read_text("utf-8")
+        assert text == row["text"]
+        spans, kinds = {}, {"T": 0, "E": 0}
+        for line in (out / f"{row['id']}.ann").read_text("utf-8").splitlines():
+            m = ANN[line[0]].match(line)
+            assert m, f"{row['id']}.ann: {line!r}"
+            if line[0] == "T":
+                tid, label, offsets, shown = m.groups()
+                pieces = [tuple(map(int, f.split())) for f in offsets.split(";")]
+                assert shown == " ".join(text[a:b] for a, b in pieces) and all("\n" not in text[a:b] for a, b in pieces)
+                assert label in entity_types or label in conf["events"], label
+                spans[tid] = label
+            elif line[0] == "E":
+                _, etype, trigger, args = m.groups()
+                assert spans[trigger] == etype and etype in conf["events"]
+                for arg in args.split():
+                    role, target = arg.split(":")
+                    allowed = conf["events"][etype][role.rstrip("0123456789")]
+                    assert spans[target] in allowed, (etype, role, spans[target])
+            elif line[0] == "R":
+                _, relation, a1, a2 = m.groups()
+                assert spans[a1] in conf["relations"][relation]["Arg1"] and spans[a2] in conf["relations"][relation]["Arg2"]
+            elif line[0] == "A":
+                _, attribute, target, value = m.groups()
+                assert value in conf["attributes"][attribute]["Value"]
+                assert target.startswith("E") or spans[target] in conf["attributes"][attribute]["Arg"]
+            elif line[0] in "N#":
+                assert m.group(2) in spans or m.group(2).startswith("E")
+            kinds[line[0]] = kinds.get(line[0], 0) + 1
+        flagged = sum(f["start"] is not None for f in row["flags"])
+        cues = sum(q["cue_start"] is not None for q in row["quotes"])
+        assert kinds["T"] == len(row["mentions"]) + len(row["events"]) + len(row["quotes"]) + cues + flagged
+        assert kinds["E"] == len(row["events"])

@@ -20,6 +20,19 @@ ones too, each with its type as ``label_``, its id as ``id_`` and its entity as 
 ``doc.user_data`` holds ``"document"`` (its id) and ``"mentions"`` (by mention id: ``level``,
 ``entity``, ``value``), which a DocBin keeps where it cannot keep span attributes.
 
+``brat``: brat's standoff format, ``<document>.txt`` and ``<document>.ann`` per document, with
+``annotation.conf``, ``visual.conf`` and ``tools.conf`` generated from the release's label
+inventories, so that a brat server opens the folder as it is. Mentions, time expressions and
+event triggers are text-bound ``T`` annotations (event types written with ``-`` for ``.``:
+``Contact-Meet``), a mention's level is an attribute ``Level``, its id, entity and value go in
+its ``AnnotatorNotes`` and a linked entity's Wikidata id is a normalization ``N`` (``Wikidata:Q…``);
+events are ``E`` annotations with their roles (``Participant``, ``Participant2``, …) and the
+attributes ``Realis`` and ``Modality``; a quote is a ``Quote`` span with the relations
+``Speaker``, ``Addressee`` and ``HasCue`` (to its ``Cue`` span) and the attribute ``Kind``;
+a flag with a span is a ``Flag`` span with its code and note in its notes. A span that
+crosses a line break is written as fragments (``start end;start end``). Flags without a span
+(about the whole document) have no place in standoff and are not exported.
+
 The export reads the release a row group at a time, so it does not hold the corpus, and
 is written like a release: to a temporary folder beside ``--out``, moved into place when
 complete, with ``export.json`` (the format, the release's version and the sha256 of every
@@ -39,6 +52,7 @@ import pyarrow.parquet as pq
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard
 
+from ..model.labels import Labels
 from ..reading.files import (
     OutputError,
     check_output,
@@ -47,6 +61,7 @@ from ..reading.files import (
     sha256_file,
     temp_dir_beside,
 )
+from ..reading.project import package_schema_dir
 from ..release.layout import parquet_path
 from ..release.ner import tokenise, vocab
 from ..release.versions import verify
@@ -158,7 +173,143 @@ def write_conll(release: Path, out: Path) -> list[str]:
     return [target.name]
 
 
-FORMATS: dict[str, Callable[[Path, Path], list[str]]] = {"conll": write_conll, "spacy": write_spacy}
+def _brat_type(name: str) -> str:
+    return name.replace(".", "-")
+
+
+def _fragments(text: str, start: int, end: int) -> tuple[str, str]:
+    """A span as brat offsets (fragments split at line breaks) and its text as brat shows it."""
+    pieces, at = [], start
+    for part in text[start:end].split("\n"):
+        if part:
+            pieces.append((at, at + len(part)))
+        at += len(part) + 1
+    return ";".join(f"{a} {b}" for a, b in pieces), " ".join(text[a:b] for a, b in pieces)
+
+
+def brat_conf(release: Path) -> dict[str, str]:
+    """annotation.conf, visual.conf and tools.conf from the release's label inventories (its card's
+    ClassLabels); the types each role takes come from labels.json, where its inventories are the
+    release's (else a role takes any entity)."""
+    names = {key: tag_names(release, "documents", layer, column) for key, (layer, column) in {
+        "types": ("mentions", "type"), "levels": ("mentions", "level"), "events": ("events", "type"),
+        "realis": ("events", "realis"), "modality": ("events", "modality"), "kinds": ("quotes", "kind"),
+        "flags": ("flags", "code")}.items()}
+    labels = Labels(package_schema_dir() / "labels.json")
+    roles_of = labels.event_roles if labels["EventType"].names == names["events"] and \
+        labels.mention_types == names["types"] else {}
+    entities = list(names["types"])
+    speakers = "|".join(labels.entity_types) if roles_of else "<ENTITY>"
+    every_role = tag_names(release, "events", "arguments", "role")
+    events = []
+    for event_type in names["events"]:
+        roles = roles_of.get(event_type)
+        args = (", ".join(f"{role}*:{'|'.join(types)}" for role, types in roles.items()) if roles
+                else ", ".join(f"{role}*:<ENTITY>" for role in every_role))
+        events.append(f"{_brat_type(event_type)}\t{args}".rstrip())
+    annotation = "\n".join([
+        "# written by peacetalks export brat from the release's label inventories",
+        "[entities]", *entities, "Quote", "Cue", "Flag", "",
+        "[relations]",
+        f"Speaker\tArg1:Quote, Arg2:{speakers}",
+        f"Addressee\tArg1:Quote, Arg2:{speakers}",
+        "HasCue\tArg1:Quote, Arg2:Cue",
+        "<OVERLAP>\tArg1:<ANY>, Arg2:<ANY>, <OVL-TYPE>:<ANY>", "",
+        "[events]", *events, "",
+        "[attributes]",
+        f"Level\tArg:{'|'.join(labels.entity_types) if roles_of else '<ENTITY>'}, Value:{'|'.join(names['levels'])}",
+        f"Realis\tArg:<EVENT>, Value:{'|'.join(names['realis'])}",
+        f"Modality\tArg:<EVENT>, Value:{'|'.join(names['modality'])}",
+        f"Kind\tArg:Quote, Value:{'|'.join(names['kinds'])}", ""])
+    visual = "\n".join(["[labels]", *(f"{_brat_type(n)} | {n}" for n in entities + names["events"]), "",
+                         "[drawing]", "Quote\tbgColor:#ffffcc", "Cue\tbgColor:#ffcc99", "Flag\tbgColor:#ff9999",
+                         "SPAN_DEFAULT\tfgColor:black, bgColor:lightgreen, borderColor:darken",
+                         "ARC_DEFAULT\tcolor:black, arrowHead:triangle-5", ""])
+    tools = "\n".join(["[normalization]",
+                        "Wikidata\tDB:wikidata, <URL>:https://www.wikidata.org/, "
+                        "<URLBASE>:https://www.wikidata.org/wiki/%s", ""])
+    return {"annotation.conf": annotation, "visual.conf": visual, "tools.conf": tools}
+
+
+def write_brat(release: Path, out: Path) -> list[str]:
+    """A brat standoff folder (see the module's docstring)."""
+    conf = brat_conf(release)
+    for name, text in conf.items():
+        (out / name).write_text(text, encoding="utf-8")
+    types = tag_names(release, "documents", "mentions", "type")
+    levels = tag_names(release, "documents", "mentions", "level")
+    event_types = tag_names(release, "documents", "events", "type")
+    realis = tag_names(release, "documents", "events", "realis")
+    modality = tag_names(release, "documents", "events", "modality")
+    roles = tag_names(release, "events", "arguments", "role")
+    kinds = tag_names(release, "documents", "quotes", "kind")
+    codes = tag_names(release, "documents", "flags", "code")
+    wikidata = {r["id"]: (r["wikidata"], r["name"]) for r in _rows(release, "entities", ["id", "name", "wikidata"])
+                if r["wikidata"]}
+    files = list(conf)
+    for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
+        text, lines, n = row["text"], [], {"T": 0, "E": 0, "R": 0, "A": 0, "N": 0, "#": 0}
+
+        def new(kind: str) -> str:
+            n[kind] += 1
+            return f"{kind}{n[kind]}"
+
+        def span(label: str, start: int, end: int) -> str:
+            t = new("T")
+            offsets, shown = _fragments(text, start, end)
+            lines.append(f"{t}\t{label} {offsets}\t{shown}")
+            return t
+
+        def notes(target: str, **values) -> None:
+            given = "; ".join(f"{k}={v}" for k, v in values.items() if v is not None)
+            if given:
+                lines.append(f"{new('#')}\tAnnotatorNotes {target}\t{given}")
+
+        mention_t = {}
+        for m in row["mentions"]:
+            t = mention_t[m["id"]] = span(types[m["type"]], m["start"], m["end"])
+            if m["level"] >= 0:
+                lines.append(f"{new('A')}\tLevel {t} {levels[m['level']]}")
+            notes(t, id=m["id"], entity=m["entity"], value=m["value"])
+            if m["entity"] in wikidata:
+                qid, name = wikidata[m["entity"]]
+                lines.append(f"{new('N')}\tReference {t} Wikidata:{qid}\t{name}")
+        for e in row["events"]:
+            etype = _brat_type(event_types[e["type"]])
+            trigger = span(etype, e["trigger_start"], e["trigger_end"])
+            seen: dict[str, int] = {}
+            args = []
+            for a in e["arguments"]:
+                role = roles[a["role"]]
+                seen[role] = seen.get(role, 0) + 1
+                if a["mention"] in mention_t:
+                    args.append(f"{role}{seen[role] if seen[role] > 1 else ''}:{mention_t[a['mention']]}")
+            eid = new("E")
+            lines.append(f"{eid}\t{etype}:{trigger}" + "".join(f" {x}" for x in args))
+            lines.append(f"{new('A')}\tRealis {eid} {realis[e['realis']]}")
+            if e["modality"] >= 0:
+                lines.append(f"{new('A')}\tModality {eid} {modality[e['modality']]}")
+            notes(eid, id=e["id"], xdoc=e["xdoc"])
+        for q in row["quotes"]:
+            content = span("Quote", q["content_start"], q["content_end"])
+            lines.append(f"{new('A')}\tKind {content} {kinds[q['kind']]}")
+            notes(content, id=q["id"])
+            for relation, mention in (("Speaker", q["speaker"]), ("Addressee", q["addressee"])):
+                if mention in mention_t:
+                    lines.append(f"{new('R')}\t{relation} Arg1:{content} Arg2:{mention_t[mention]}")
+            if q["cue_start"] is not None:
+                cue = span("Cue", q["cue_start"], q["cue_end"])
+                lines.append(f"{new('R')}\tHasCue Arg1:{content} Arg2:{cue}")
+        for f in row["flags"]:
+            if f["start"] is not None:
+                notes(span("Flag", f["start"], f["end"]), code=codes[f["code"]], note=f["note"].replace("\n", " "))
+        (out / f"{row['id']}.txt").write_text(text, encoding="utf-8", newline="\n")
+        (out / f"{row['id']}.ann").write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
+        files += [f"{row['id']}.txt", f"{row['id']}.ann"]
+    return files
+
+
+FORMATS: dict[str, Callable[[Path, Path], list[str]]] = {"conll": write_conll, "spacy": write_spacy, "brat": write_brat}
 
 
 def is_export(folder: Path) -> bool:
