@@ -118,6 +118,17 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    from .tools.score import ScoreError, render, score
+    try:
+        results = score(Path(args.gold), Path(args.pred), tuple(args.task or ("ner", "mentions", "linking")))
+    except ScoreError as e:
+        print(f"peacetalks score: {e}", file=sys.stderr)
+        return 1
+    print(render(results, args.format))
+    return 0
+
+
 def cmd_build(args) -> int:
     from .release.build import BuildError, build
     project = _project(args)
@@ -483,6 +494,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--release", help="a release folder (default: build the project as it is now)")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache when building")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("score", help="score a system's release (PRED) against a gold release: ner, mentions, linking")
+    s.add_argument("gold", help="the gold release folder")
+    s.add_argument("pred", help="the predicted release folder (the same configs)")
+    s.add_argument("--task", action="append", choices=("ner", "mentions", "linking"),
+                   help="a task to score (repeat it; default: every task)")
+    s.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("verify", help="check a release folder against its manifest.json")
     s.add_argument("folder")

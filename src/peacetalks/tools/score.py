@@ -1,0 +1,185 @@
+"""``peacetalks score GOLD PRED``: a system's output scored against the corpus, as the field reports it.
+
+GOLD and PRED are release folders (``peacetalks build``, or a system's output written in
+the same configs); rows are matched by their ids, labels by their names (each side's card
+declares its ClassLabels), so the two need not share a label order.
+
+- ``ner``: the ``ner`` config's BIO tags, chunked as conlleval chunks them (a chunk starts at
+  ``B-X``, or at ``I-X`` after ``O`` or another type, and ends where the next starts or at
+  ``O``); exact chunks (same sentence, tokens and type) count. Precision, recall and F1 per
+  type, micro-averaged over every chunk and macro-averaged over the types, and token accuracy,
+  as conlleval prints them. Each sentence of PRED must have the tokens of GOLD's.
+- ``mentions``: every mention of the ``mentions`` config, nested ones too, by exact span and
+  type, per type and per level.
+- ``linking``: on the gold mentions whose span PRED also has, the accuracy of the entity id and
+  of the Wikidata id; end to end, P/R/F1 of (span, Wikidata id) pairs.
+
+Scores are fractions in [0, 1]; a measure over nothing (no gold and no predicted chunk of a
+type) is left out of macro averages rather than counted as 0 or 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ..release.layout import parquet_path
+from .export import tag_names
+
+TASKS = ("ner", "mentions", "linking")
+
+
+class ScoreError(Exception):
+    """GOLD and PRED cannot be compared; the message names the file and the row."""
+
+
+def chunks(tags: list[str]) -> list[tuple[int, int, str]]:
+    """conlleval's chunks of one sentence's IOB tags: (first token, end token, type)."""
+    out, start, kind = [], None, None
+    for i, tag in enumerate(list(tags) + ["O"]):
+        prefix, _, t = tag.partition("-") if tag != "O" else ("O", "", None)
+        begins = prefix == "B" or (prefix == "I" and (kind is None or t != kind))
+        if start is not None and (prefix == "O" or begins):
+            out.append((start, i, kind))
+            start, kind = None, None
+        if begins:
+            start, kind = i, t
+    return out
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and false negatives by label."""
+
+    tp: Counter = field(default_factory=Counter)
+    fp: Counter = field(default_factory=Counter)
+    fn: Counter = field(default_factory=Counter)
+
+    def add(self, gold: set, pred: set, label=lambda item: item[-1]) -> None:
+        for item in gold & pred:
+            self.tp[label(item)] += 1
+        for item in pred - gold:
+            self.fp[label(item)] += 1
+        for item in gold - pred:
+            self.fn[label(item)] += 1
+
+    def report(self) -> dict:
+        def prf(tp: int, fp: int, fn: int) -> dict:
+            p = tp / (tp + fp) if tp + fp else 0.0
+            r = tp / (tp + fn) if tp + fn else 0.0
+            return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+                    "gold": tp + fn, "predicted": tp + fp, "correct": tp}
+
+        labels = sorted(set(self.tp) | set(self.fp) | set(self.fn))
+        by = {label: prf(self.tp[label], self.fp[label], self.fn[label]) for label in labels}
+        micro = prf(sum(self.tp.values()), sum(self.fp.values()), sum(self.fn.values()))
+        macro = {k: sum(v[k] for v in by.values()) / len(by) if by else 0.0 for k in ("precision", "recall", "f1")}
+        return {"micro": micro, "macro": macro, "by_label": by}
+
+
+def _rows(release: Path, config: str, columns: list[str]) -> list[dict]:
+    path = Path(release) / parquet_path(config)
+    if not path.is_file():
+        raise ScoreError(f"{path}: missing; GOLD and PRED are release folders with the {config} config")
+    return pq.read_table(path, columns=columns).to_pylist()
+
+
+def score_ner(gold: Path, pred: Path) -> dict:
+    names = {side: tag_names(side) for side in (gold, pred)}
+    predicted = {r["id"]: r for r in _rows(pred, "ner", ["id", "tokens", "ner_tags"])}
+    counts, tokens, right = Counts(), 0, 0
+    for row in _rows(gold, "ner", ["id", "tokens", "ner_tags"]):
+        other = predicted.pop(row["id"], None)
+        g = [names[gold][k] for k in row["ner_tags"]]
+        if other is None:
+            p = ["O"] * len(g)
+        elif other["tokens"] != row["tokens"]:
+            raise ScoreError(f"{pred / parquet_path('ner')}: sentence {row['id']}: its tokens are not the gold "
+                             "sentence's; a prediction tags the gold tokens")
+        else:
+            p = [names[pred][k] for k in other["ner_tags"]]
+        counts.add({(row["id"], *c) for c in chunks(g)}, {(row["id"], *c) for c in chunks(p)})
+        tokens += len(g)
+        right += sum(a == b for a, b in zip(g, p))
+    if predicted:
+        raise ScoreError(f"{pred / parquet_path('ner')}: sentence {next(iter(predicted))} is not in the gold "
+                         f"release ({len(predicted)} such sentence(s))")
+    return {"task": "ner", **counts.report(), "token_accuracy": right / tokens if tokens else 0.0}
+
+
+def _mentions(release: Path) -> list[dict]:
+    types = tag_names(release, "mentions", "type")
+    levels = tag_names(release, "mentions", "level")
+    return [{**r, "type": types[r["type"]], "level": levels[r["level"]] if r["level"] >= 0 else None}
+            for r in _rows(release, "mentions", ["document", "start", "end", "type", "level", "entity", "wikidata"])]
+
+
+def score_mentions(gold: Path, pred: Path) -> dict:
+    g, p = _mentions(gold), _mentions(pred)
+    by_type, by_level = Counts(), Counts()
+    by_type.add({(m["document"], m["start"], m["end"], m["type"]) for m in g},
+                {(m["document"], m["start"], m["end"], m["type"]) for m in p})
+    by_level.add({(m["document"], m["start"], m["end"], m["level"] or "time") for m in g},
+                 {(m["document"], m["start"], m["end"], m["level"] or "time") for m in p})
+    return {"task": "mentions", **by_type.report(), "by_level": by_level.report()["by_label"]}
+
+
+def score_linking(gold: Path, pred: Path) -> dict:
+    g = [m for m in _mentions(gold) if m["entity"] is not None]
+    p = {(m["document"], m["start"], m["end"]): m for m in _mentions(pred)}
+    matched = [(m, p[(m["document"], m["start"], m["end"])]) for m in g if (m["document"], m["start"], m["end"]) in p]
+    linked = [(a, b) for a, b in matched if a["wikidata"] is not None]
+    end_to_end = Counts()
+    end_to_end.add({(m["document"], m["start"], m["end"], "wikidata", m["wikidata"]) for m in g if m["wikidata"]},
+                   {(m["document"], m["start"], m["end"], "wikidata", m["wikidata"]) for m in p.values() if m["wikidata"]},
+                   label=lambda item: item[3])
+    return {"task": "linking", "gold_mentions": len(g), "matched_mentions": len(matched),
+            "entity_accuracy": sum(a["entity"] == b["entity"] for a, b in matched) / len(matched) if matched else 0.0,
+            "wikidata_accuracy": sum(a["wikidata"] == b["wikidata"] for a, b in linked) / len(linked) if linked else 0.0,
+            "end_to_end": end_to_end.report()["micro"]}
+
+
+SCORERS = {"ner": score_ner, "mentions": score_mentions, "linking": score_linking}
+
+
+def score(gold: Path, pred: Path, tasks: tuple[str, ...] = TASKS) -> list[dict]:
+    for side in (gold, pred):
+        if not (Path(side) / "README.md").is_file():
+            raise ScoreError(f"{side}: not a release folder (it has no README.md card declaring its labels)")
+    return [SCORERS[task](Path(gold), Path(pred)) for task in tasks]
+
+
+def render(results: list[dict], fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps(results, indent=1)
+    out = []
+    for r in results:
+        if "micro" not in r:  # linking
+            rows = [("entity accuracy", r["entity_accuracy"]), ("Wikidata accuracy", r["wikidata_accuracy"]),
+                    ("end-to-end F1", r["end_to_end"]["f1"])]
+            if fmt == "markdown":
+                out += [f"### {r['task']}", "", "| measure | value |", "|---|---:|",
+                        *(f"| {k} | {v:.4f} |" for k, v in rows), ""]
+            else:
+                out += [f"{r['task']}: {r['matched_mentions']} of {r['gold_mentions']} gold mentions matched",
+                        *(f"  {k:20} {v:.4f}" for k, v in rows), ""]
+            continue
+        lines = [(label, v) for label, v in r["by_label"].items()] + [("micro", r["micro"])]
+        if fmt == "markdown":
+            out += [f"### {r['task']}", "", "| label | precision | recall | F1 | gold | predicted |",
+                    "|---|---:|---:|---:|---:|---:|",
+                    *(f"| {k} | {v['precision']:.4f} | {v['recall']:.4f} | {v['f1']:.4f} | {v['gold']} | {v['predicted']} |"
+                      for k, v in lines),
+                    f"| macro | {r['macro']['precision']:.4f} | {r['macro']['recall']:.4f} | {r['macro']['f1']:.4f} | | |", ""]
+        else:
+            head = f"{r['task']}: precision {r['micro']['precision']:.4f}, recall {r['micro']['recall']:.4f}, " \
+                   f"F1 {r['micro']['f1']:.4f} (macro F1 {r['macro']['f1']:.4f})"
+            if "token_accuracy" in r:
+                head += f"; token accuracy {r['token_accuracy']:.4f}"
+            out += [head, *(f"  {k:12} P {v['precision']:.4f}  R {v['recall']:.4f}  F1 {v['f1']:.4f}  "
+                            f"(gold {v['gold']}, predicted {v['predicted']})" for k, v in r["by_label"].items()), ""]
+    return "\n".join(out).rstrip("\n")
