@@ -39,6 +39,12 @@ def test_gold_against_itself_is_perfect(gold):
     for result in score(gold, gold):
         if result["task"] == "linking":
             assert result["entity_accuracy"] == result["wikidata_accuracy"] == result["end_to_end"]["f1"] == 1.0
+        elif result["task"] == "events":
+            assert all(result[k]["f1"] == 1.0 for k in ("trigger_identification", "trigger_classification",
+                                                        "argument_identification", "role_classification"))
+        elif result["task"] == "quotes":
+            assert result["content_exact"]["f1"] == result["content_overlap"]["f1"] == 1.0
+            assert result["cue_accuracy"] == result["speaker_accuracy"] == 1.0
         else:
             assert result["micro"]["f1"] == result["macro"]["f1"] == 1.0
             assert all(v["f1"] == 1.0 for v in result["by_label"].values())
@@ -133,3 +139,37 @@ def test_a_prediction_with_other_tokens_is_refused(gold, tmp_path, capsys):
     assert "peacetalks score:" in capsys.readouterr().err
     assert main(["score", str(gold), str(gold), "--format", "markdown"]) == 0
     assert "| micro | 1.0000 |" in capsys.readouterr().out
+
+
+def test_hand_computed_event_figures(gold, tmp_path):
+    """One event retyped: its trigger is still found, but its type and every role of it are wrong."""
+    rows = pq.read_table(gold / parquet_path("events")).to_pylist()
+    k = next(i for i, e in enumerate(rows) if e["arguments"])
+    n, args, moved = len(rows), sum(len(e["arguments"]) for e in rows), len(rows[k]["arguments"])
+
+    def change(rows):
+        rows[k]["type"] = (rows[k]["type"] + 1) % len(tag_names(gold, "events", "type"))
+        return rows
+    [r] = score(gold, perturbed(gold, tmp_path, "events", change), ("events",))
+    assert r["trigger_identification"]["f1"] == 1.0 and r["argument_identification"]["f1"] == 1.0
+    assert r["trigger_classification"]["correct"] == n - 1 and r["trigger_classification"]["predicted"] == n
+    assert r["role_classification"]["correct"] == args - moved
+    assert r["role_classification"]["precision"] == pytest.approx((args - moved) / args)
+
+
+def test_hand_computed_quote_figures(gold, tmp_path):
+    """One quote left out, another given to another speaker."""
+    rows = pq.read_table(gold / parquet_path("quotes")).to_pylist()
+    content = [(q["document"], q["content_start"], q["content_end"]) for q in rows]
+    n = len(set(content))
+    said = [i for i, q in enumerate(rows) if q["speaker_entity"] and content.count(content[i]) == 1]
+    pairs = {(content[i], q["speaker_entity"]) for i, q in enumerate(rows) if q["speaker_entity"]}
+
+    def change(rows):
+        rows[said[1]]["speaker_entity"] = "someone-else"
+        del rows[said[0]]
+        return rows
+    [r] = score(gold, perturbed(gold, tmp_path, "quotes", change), ("quotes",))
+    assert (r["content_exact"]["gold"], r["content_exact"]["predicted"], r["content_exact"]["correct"]) == (n, n - 1, n - 1)
+    assert r["content_overlap"]["precision"] == 1.0 and r["content_overlap"]["recall"] == pytest.approx((n - 1) / n)
+    assert r["speaker_accuracy"] == pytest.approx((len(pairs) - 2) / (len(pairs) - 1))

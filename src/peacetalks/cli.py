@@ -119,9 +119,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from .tools.score import ScoreError, render, score
+    from .tools.score import TASKS, ScoreError, render, score
     try:
-        results = score(Path(args.gold), Path(args.pred), tuple(args.task or ("ner", "mentions", "linking")))
+        results = score(Path(args.gold), Path(args.pred), tuple(args.task or TASKS))
     except ScoreError as e:
         print(f"peacetalks score: {e}", file=sys.stderr)
         return 1
@@ -495,10 +495,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache when building")
     s.set_defaults(func=cmd_export)
 
-    s = sub.add_parser("score", help="score a system's release (PRED) against a gold release: ner, mentions, linking")
+    s = sub.add_parser("score", help="score a system's release (PRED) against a gold release: ner, mentions, "
+                                     "linking, events, quotes")
     s.add_argument("gold", help="the gold release folder")
     s.add_argument("pred", help="the predicted release folder (the same configs)")
-    s.add_argument("--task", action="append", choices=("ner", "mentions", "linking"),
+    s.add_argument("--task", action="append", choices=("ner", "mentions", "linking", "events", "quotes"),
                    help="a task to score (repeat it; default: every task)")
     s.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     s.set_defaults(func=cmd_score)

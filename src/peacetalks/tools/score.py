@@ -13,6 +13,15 @@ declares its ClassLabels), so the two need not share a label order.
   type, per type and per level.
 - ``linking``: on the gold mentions whose span PRED also has, the accuracy of the entity id and
   of the Wikidata id; end to end, P/R/F1 of (span, Wikidata id) pairs.
+- ``events``: as ACE and RAMS report them: trigger identification (the trigger's span) and
+  classification (span and type); argument identification (the event's trigger span and the
+  argument mention's span) and role classification (the same and the role; the event type
+  too, so a wrong event type makes its arguments wrong).
+- ``quotes``: as PARC evaluations report them: the content span exact, and by token overlap
+  (each gold content's best Jaccard overlap with a predicted one, over its whitespace tokens:
+  soft P/R/F1); on matched contents, the cue span exact and the speaker by its entity (entity
+  level): the share of gold (content, cue) and (content, speaker) pairs that PRED has. A content
+  with several sources (nested attribution) is one span with several pairs.
 
 Scores are fractions in [0, 1]; a measure over nothing (no gold and no predicted chunk of a
 type) is left out of macro averages rather than counted as 0 or 1.
@@ -30,7 +39,7 @@ import pyarrow.parquet as pq
 from ..release.layout import parquet_path
 from .export import tag_names
 
-TASKS = ("ner", "mentions", "linking")
+TASKS = ("ner", "mentions", "linking", "events", "quotes")
 
 
 class ScoreError(Exception):
@@ -143,7 +152,94 @@ def score_linking(gold: Path, pred: Path) -> dict:
             "end_to_end": end_to_end.report()["micro"]}
 
 
-SCORERS = {"ner": score_ner, "mentions": score_mentions, "linking": score_linking}
+def _spans_of_mentions(release: Path) -> dict[tuple[str, str], tuple[int, int]]:
+    return {(r["document"], r["id"]): (r["start"], r["end"])
+            for r in _rows(release, "mentions", ["document", "id", "start", "end"])}
+
+
+def _events(release: Path) -> tuple[set, set, set, set]:
+    types = tag_names(release, "events", "type")
+    roles = tag_names(release, "events", "arguments", "role")
+    spans = _spans_of_mentions(release)
+    triggers, typed, args, roled = set(), set(), set(), set()
+    for e in _rows(release, "events", ["document", "trigger_start", "trigger_end", "type", "arguments"]):
+        trigger = (e["document"], e["trigger_start"], e["trigger_end"])
+        triggers.add((*trigger, "trigger"))
+        typed.add((*trigger, types[e["type"]]))
+        for a in e["arguments"]:
+            where = spans.get((e["document"], a["mention"]))
+            if where is not None:
+                args.add((*trigger, *where, "argument"))
+                roled.add((*trigger, types[e["type"]], *where, roles[a["role"]]))
+    return triggers, typed, args, roled
+
+
+def score_events(gold: Path, pred: Path) -> dict:
+    g, p = _events(gold), _events(pred)
+    out = {"task": "events"}
+    for name, k, label in (("trigger_identification", 0, None), ("trigger_classification", 1, None),
+                           ("argument_identification", 2, None), ("role_classification", 3, None)):
+        counts = Counts()
+        counts.add(g[k], p[k], label=lambda item: item[-1] if k in (1, 3) else "all")
+        report = counts.report()
+        out[name] = report["micro"] | ({"by_label": report["by_label"]} if k in (1, 3) else {})
+    return out
+
+
+def _quotes(release: Path) -> dict[tuple, list[dict]]:
+    """The quotes by content span (a content with several sources is one span with several rows)."""
+    rows = _rows(release, "quotes", ["document", "content_start", "content_end", "content_text", "cue_start",
+                                     "cue_end", "speaker_entity"])
+    out: dict[tuple, list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["document"], r["content_start"], r["content_end"]), []).append(r)
+    return out
+
+
+def _words(r: dict) -> set[tuple[int, int]]:
+    """A content's whitespace tokens, as offsets."""
+    out, at = set(), r["content_start"]
+    for w in r["content_text"].split(" "):
+        if w:
+            out.add((at, at + len(w)))
+        at += len(w) + 1
+    return out
+
+
+def _overlap(ours: dict[tuple, list[dict]], theirs: dict[tuple, list[dict]]) -> float:
+    """The mean over our contents of the best Jaccard overlap of words with one of theirs in the same document."""
+    by_doc: dict[str, list[set]] = {}
+    for key, rows in theirs.items():
+        by_doc.setdefault(key[0], []).append(_words(rows[0]))
+    total = 0.0
+    for key, rows in ours.items():
+        a = _words(rows[0])
+        total += max((len(a & b) / len(a | b) for b in by_doc.get(key[0], []) if a | b), default=0.0)
+    return total / len(ours) if ours else 0.0
+
+
+def score_quotes(gold: Path, pred: Path) -> dict:
+    g, p = _quotes(gold), _quotes(pred)
+    exact = Counts()
+    exact.add({(*k, "content") for k in g}, {(*k, "content") for k in p})
+    precision, recall = _overlap(p, g), _overlap(g, p)
+    matched = [k for k in g if k in p]
+
+    def pairs(side: dict, field: str) -> set:
+        return {(k, tuple(r[f] for f in field.split(","))) for k in matched for r in side[k]
+                if r[field.split(",")[0]] is not None}
+
+    cues, speakers = pairs(g, "cue_start,cue_end"), pairs(g, "speaker_entity")
+    return {"task": "quotes", "content_exact": exact.report()["micro"],
+            "content_overlap": {"precision": precision, "recall": recall,
+                                "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0},
+            "matched": len(matched),
+            "cue_accuracy": len(cues & pairs(p, "cue_start,cue_end")) / len(cues) if cues else 0.0,
+            "speaker_accuracy": len(speakers & pairs(p, "speaker_entity")) / len(speakers) if speakers else 0.0}
+
+
+SCORERS = {"ner": score_ner, "mentions": score_mentions, "linking": score_linking, "events": score_events,
+           "quotes": score_quotes}
 
 
 def score(gold: Path, pred: Path, tasks: tuple[str, ...] = TASKS) -> list[dict]:
@@ -158,15 +254,22 @@ def render(results: list[dict], fmt: str = "text") -> str:
         return json.dumps(results, indent=1)
     out = []
     for r in results:
-        if "micro" not in r:  # linking
-            rows = [("entity accuracy", r["entity_accuracy"]), ("Wikidata accuracy", r["wikidata_accuracy"]),
-                    ("end-to-end F1", r["end_to_end"]["f1"])]
+        if r["task"] in ("linking", "events", "quotes"):
+            rows = {"linking": lambda: [("entity accuracy", r["entity_accuracy"]),
+                                        ("Wikidata accuracy", r["wikidata_accuracy"]),
+                                        ("end-to-end F1", r["end_to_end"]["f1"])],
+                    "events": lambda: [(k.replace("_", " ") + " F1", r[k]["f1"]) for k in
+                                       ("trigger_identification", "trigger_classification",
+                                        "argument_identification", "role_classification")],
+                    "quotes": lambda: [("content exact F1", r["content_exact"]["f1"]),
+                                       ("content overlap F1", r["content_overlap"]["f1"]),
+                                       ("cue accuracy", r["cue_accuracy"]),
+                                       ("speaker accuracy", r["speaker_accuracy"])]}[r["task"]]()
             if fmt == "markdown":
                 out += [f"### {r['task']}", "", "| measure | value |", "|---|---:|",
                         *(f"| {k} | {v:.4f} |" for k, v in rows), ""]
             else:
-                out += [f"{r['task']}: {r['matched_mentions']} of {r['gold_mentions']} gold mentions matched",
-                        *(f"  {k:20} {v:.4f}" for k, v in rows), ""]
+                out += [f"{r['task']}:", *(f"  {k:32} {v:.4f}" for k, v in rows), ""]
             continue
         lines = [(label, v) for label, v in r["by_label"].items()] + [("micro", r["micro"])]
         if fmt == "markdown":
