@@ -42,6 +42,10 @@ def test_gold_against_itself_is_perfect(gold):
         elif result["task"] == "events":
             assert all(result[k]["f1"] == 1.0 for k in ("trigger_identification", "trigger_classification",
                                                         "argument_identification", "role_classification"))
+        elif result["task"] == "coref":
+            assert all(m["f1"] == 1.0 for scope in ("within", "across") for k, m in result[scope].items()
+                       if k != "conll_f1")
+            assert result["within"]["conll_f1"] == result["across"]["conll_f1"] == 1.0
         elif result["task"] == "quotes":
             assert result["content_exact"]["f1"] == result["content_overlap"]["f1"] == 1.0
             assert result["cue_accuracy"] == result["speaker_accuracy"] == 1.0
@@ -173,3 +177,28 @@ def test_hand_computed_quote_figures(gold, tmp_path):
     assert (r["content_exact"]["gold"], r["content_exact"]["predicted"], r["content_exact"]["correct"]) == (n, n - 1, n - 1)
     assert r["content_overlap"]["precision"] == 1.0 and r["content_overlap"]["recall"] == pytest.approx((n - 1) / n)
     assert r["speaker_accuracy"] == pytest.approx((len(pairs) - 2) / (len(pairs) - 1))
+
+
+def test_hand_computed_coref_figures(gold, tmp_path):
+    """An entity's mentions in one document split off as another entity: MUC loses exactly the
+    links that joined them, as computed by hand here."""
+    rows = pq.read_table(gold / parquet_path("mentions")).to_pylist()
+    per_doc = {}
+    for m in rows:
+        if m["entity"]:
+            per_doc.setdefault((m["document"], m["entity"]), []).append(m)
+    (document, entity), members = max(per_doc.items(), key=lambda kv: len(kv[1]))
+    size = len(members)
+    assert size >= 3
+
+    def change(rows):
+        for m in rows:
+            if m["document"] == document and m["entity"] == entity and m["start"] == members[-1]["start"]:
+                m["entity"] = "split-off"
+        return rows
+    [r] = score(gold, perturbed(gold, tmp_path, "mentions", change), ("coref",))
+    links = sum(len(v) - 1 for v in per_doc.values())  # MUC: a cluster of n mentions has n - 1 links
+    assert r["within"]["muc"]["recall"] == pytest.approx((links - 1) / links)
+    assert r["within"]["muc"]["precision"] == 1.0
+    assert r["within"]["b_cubed"]["precision"] == 1.0 and r["within"]["b_cubed"]["recall"] < 1.0
+    assert r["across"]["conll_f1"] < 1.0

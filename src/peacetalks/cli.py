@@ -496,10 +496,10 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("score", help="score a system's release (PRED) against a gold release: ner, mentions, "
-                                     "linking, events, quotes")
+                                     "linking, events, quotes, coref")
     s.add_argument("gold", help="the gold release folder")
     s.add_argument("pred", help="the predicted release folder (the same configs)")
-    s.add_argument("--task", action="append", choices=("ner", "mentions", "linking", "events", "quotes"),
+    s.add_argument("--task", action="append", choices=("ner", "mentions", "linking", "events", "quotes", "coref"),
                    help="a task to score (repeat it; default: every task)")
     s.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     s.set_defaults(func=cmd_score)

@@ -23,6 +23,13 @@ declares its ClassLabels), so the two need not share a label order.
   level): the share of gold (content, cue) and (content, speaker) pairs that PRED has. A content
   with several sources (nested attribution) is one span with several pairs.
 
+- ``coref``: the CoNLL-2012 metrics, MUC, B³ and CEAF-e, and their average (the CoNLL F1),
+  computed by scorch (``pip install peacetalks-corpus[score]``) over the mentions linked to an
+  entity: ``within`` documents (each document's clusters, mentions qualified by their document)
+  and ``across`` documents (one cluster per registry entity over the corpus, as ECB+ scores
+  cross-document coreference). Mentions are matched by span; a predicted mention no gold
+  mention has is scored as scorch scores it (an extra singleton or cluster member).
+
 Scores are fractions in [0, 1]; a measure over nothing (no gold and no predicted chunk of a
 type) is left out of macro averages rather than counted as 0 or 1.
 """
@@ -39,7 +46,7 @@ import pyarrow.parquet as pq
 from ..release.layout import parquet_path
 from .export import tag_names
 
-TASKS = ("ner", "mentions", "linking", "events", "quotes")
+TASKS = ("ner", "mentions", "linking", "events", "quotes", "coref")
 
 
 class ScoreError(Exception):
@@ -238,7 +245,33 @@ def score_quotes(gold: Path, pred: Path) -> dict:
             "speaker_accuracy": len(speakers & pairs(p, "speaker_entity")) / len(speakers) if speakers else 0.0}
 
 
-SCORERS = {"ner": score_ner, "mentions": score_mentions, "linking": score_linking, "events": score_events,
+def _clusters(release: Path, within: bool) -> list[set]:
+    out: dict[tuple, set] = {}
+    for m in _rows(release, "mentions", ["document", "start", "end", "entity"]):
+        if m["entity"] is not None:
+            key = (m["document"], m["entity"]) if within else (m["entity"],)
+            out.setdefault(key, set()).add((m["document"], m["start"], m["end"]))
+    return [out[k] for k in sorted(out)]
+
+
+def score_coref(gold: Path, pred: Path) -> dict:
+    try:
+        from scorch import scores  # (an optional extra: the coref metrics only)
+    except ImportError:
+        raise ScoreError("the coref task needs scorch: pip install 'peacetalks-corpus[score]'") from None
+    out = {"task": "coref"}
+    for name, within in (("within", True), ("across", False)):
+        key, response = _clusters(gold, within), _clusters(pred, within)
+        metrics = {}
+        for metric, function in (("muc", scores.muc), ("b_cubed", scores.b_cubed), ("ceaf_e", scores.ceaf_e)):
+            r, p, f = (float(x) for x in function(key, response))
+            metrics[metric] = {"precision": p, "recall": r, "f1": f}
+        metrics["conll_f1"] = sum(m["f1"] for m in metrics.values()) / 3
+        out[name] = metrics
+    return out
+
+
+SCORERS = {"coref": score_coref, "ner": score_ner, "mentions": score_mentions, "linking": score_linking, "events": score_events,
            "quotes": score_quotes}
 
 
@@ -254,7 +287,7 @@ def render(results: list[dict], fmt: str = "text") -> str:
         return json.dumps(results, indent=1)
     out = []
     for r in results:
-        if r["task"] in ("linking", "events", "quotes"):
+        if r["task"] in ("linking", "events", "quotes", "coref"):
             rows = {"linking": lambda: [("entity accuracy", r["entity_accuracy"]),
                                         ("Wikidata accuracy", r["wikidata_accuracy"]),
                                         ("end-to-end F1", r["end_to_end"]["f1"])],
@@ -264,12 +297,16 @@ def render(results: list[dict], fmt: str = "text") -> str:
                     "quotes": lambda: [("content exact F1", r["content_exact"]["f1"]),
                                        ("content overlap F1", r["content_overlap"]["f1"]),
                                        ("cue accuracy", r["cue_accuracy"]),
-                                       ("speaker accuracy", r["speaker_accuracy"])]}[r["task"]]()
+                                       ("speaker accuracy", r["speaker_accuracy"])],
+                    "coref": lambda: [(f"{scope} documents: " + ("CoNLL F1 (average)" if metric == "conll_f1" else
+                                                                  f"{metric.replace('_', '-')} F1"),
+                                       v if metric == "conll_f1" else v["f1"])
+                                      for scope in ("within", "across") for metric, v in r[scope].items()]}[r["task"]]()
             if fmt == "markdown":
                 out += [f"### {r['task']}", "", "| measure | value |", "|---|---:|",
                         *(f"| {k} | {v:.4f} |" for k, v in rows), ""]
             else:
-                out += [f"{r['task']}:", *(f"  {k:32} {v:.4f}" for k, v in rows), ""]
+                out += [f"{r['task']}:", *(f"  {k:38} {v:.4f}" for k, v in rows), ""]
             continue
         lines = [(label, v) for label, v in r["by_label"].items()] + [("micro", r["micro"])]
         if fmt == "markdown":
