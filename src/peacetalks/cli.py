@@ -129,6 +129,19 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_agreement(args) -> int:
+    from .tools.agreement import AgreementError, agreement
+    from .tools.agreement import render as render_agreement
+    project = _project(args)
+    try:
+        result = agreement(args.a, args.b, project.root)
+    except AgreementError as e:
+        print(f"peacetalks agreement: {e}", file=sys.stderr)
+        return 1
+    print(render_agreement(result, args.format))
+    return 0
+
+
 def cmd_build(args) -> int:
     from .release.build import BuildError, build
     project = _project(args)
@@ -503,6 +516,12 @@ def parser() -> argparse.ArgumentParser:
                    help="a task to score (repeat it; default: every task)")
     s.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     s.set_defaults(func=cmd_score)
+
+    s = sub.add_parser("agreement", help="inter-annotator agreement of two annotations of the same documents")
+    s.add_argument("a", help="a project folder or a git revision (the first annotator's)")
+    s.add_argument("b", help="a project folder or a git revision (the second annotator's)")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.set_defaults(func=cmd_agreement)
 
     s = sub.add_parser("verify", help="check a release folder against its manifest.json")
     s.add_argument("folder")
