@@ -65,3 +65,21 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path)
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "ran [1, 2, 3, 4]\n" and "ended unexpectedly" not in r.stderr
+
+
+def test_a_shard_the_starter_could_not_give_out_is_done_here(monkeypatch):
+    """Giving the first shards to the workers happens in a thread; if that fails, nothing hangs or is lost."""
+    real = runner.ProcessPoolExecutor
+
+    class Flaky(real):
+        calls = 0
+
+        def submit(self, *args, **kwargs):
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise RuntimeError("could not start a worker")
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", Flaky)
+    monkeypatch.setattr("threading.excepthook", lambda args: None)  # (the starter's failure is expected here)
+    assert list(runner.run_parallel(abs, list(range(-10, 0)), 2)) == list(range(10, 0, -1))

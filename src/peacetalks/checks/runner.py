@@ -141,6 +141,9 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
                     ready[given] = function(shards[given])
                     given += 1
                 starter.join()
+                for i in range(min(jobs, n)):  # (a shard the starter could not give out: done here)
+                    if i not in running and i not in ready:
+                        ready[i] = function(shards[i])
                 while done < n:
                     for i in [i for i, f in running.items() if f.done()]:
                         ready[i] = running.pop(i).result()
