@@ -212,3 +212,44 @@ def test_brat_standoff_follows_its_grammar_and_its_configuration(release, tmp_pa
         cues = sum(q["cue_start"] is not None for q in row["quotes"])
         assert kinds["T"] == len(row["mentions"]) + len(row["events"]) + len(row["quotes"]) + cues + flagged
         assert kinds["E"] == len(row["events"])
+
+
+def test_label_studio_tasks_follow_the_labeling_config(release, tmp_path):
+    """A strict reader of Label Studio's import format: every region's offsets (UTF-16) cut its text out of
+    the task's text, every label and relation is declared in the generated labeling config (parsed as
+    XML), every relation joins two regions of its task; one region per annotation with a span."""
+    import xml.etree.ElementTree as ET
+    out = export("label-studio", release, tmp_path / "ls")
+    config = ET.parse(out / "labeling-config.xml").getroot()
+    labels = {e.get("value") for e in config.iter("Label")}
+    relations = {e.get("value") for e in config.iter("Relation")}
+    [text_tag] = list(config.iter("Text"))
+    assert text_tag.get("value") == "$text" and config.find("Labels").get("toName") == text_tag.get("name")
+    tasks = json.loads((out / "tasks.json").read_text("utf-8"))
+    documents = pq.read_table(release / parquet_path("documents")).to_pylist()
+    assert [t["data"]["document"] for t in tasks] == [d["id"] for d in documents]
+    for task, row in zip(tasks, documents):
+        text = task["data"]["text"]
+        assert text == row["text"]
+        units = text.encode("utf-16-le")
+        [prediction] = task["predictions"]
+        regions = {r["id"]: r for r in prediction["result"] if r["type"] == "labels"}
+        for r in regions.values():
+            v = r["value"]
+            assert units[2 * v["start"]:2 * v["end"]].decode("utf-16-le") == v["text"]
+            assert set(v["labels"]) <= labels
+        for r in prediction["result"]:
+            if r["type"] == "relation":
+                assert r["from_id"] in regions and r["to_id"] in regions and set(r["labels"]) <= relations
+        cues = sum(q["cue_start"] is not None for q in row["quotes"])
+        flagged = sum(f["start"] is not None for f in row["flags"])
+        assert len(regions) == len(row["mentions"]) + len(row["events"]) + len(row["quotes"]) + cues + flagged
+
+
+def test_label_studio_offsets_count_utf16_units():
+    from peacetalks.tools.export import utf16_offsets
+    text = "Kyiv 🇺🇦 and Paris"
+    js = utf16_offsets(text)
+    start = text.index("Paris")
+    assert text.encode("utf-16-le")[2 * js(start):2 * js(start + 5)].decode("utf-16-le") == "Paris"
+    assert js(start) == start + 2 and utf16_offsets("plain")(3) == 3

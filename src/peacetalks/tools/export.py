@@ -33,6 +33,16 @@ a flag with a span is a ``Flag`` span with its code and note in its notes. A spa
 crosses a line break is written as fragments (``start end;start end``). Flags without a span
 (about the whole document) have no place in standoff and are not exported.
 
+``label-studio``: Label Studio's import format, ``tasks.json`` (one task per document: its text
+and id under ``data``, and its annotations as ``predictions`` that a reviewer accepts or
+corrects) and ``labeling-config.xml`` (the labeling interface, generated from the label
+inventories: span labels for the mention and time types, the event types as trigger labels,
+``Quote`` and ``Cue``, and the ``Speaker``, ``Addressee``, ``HasCue`` and argument-role
+relations). Each region keeps its annotation id (``id``); a mention's level, entity and value
+and an event's realis and modality are ``meta`` of its region. Offsets are Label Studio's: in
+UTF-16 code units, as JavaScript counts a string (a character beyond U+FFFF, an emoji, counts
+two), where the corpus counts code points.
+
 The export reads the release a row group at a time, so it does not hold the corpus, and
 is written like a release: to a temporary folder beside ``--out``, moved into place when
 complete, with ``export.json`` (the format, the release's version and the sha256 of every
@@ -309,7 +319,87 @@ def write_brat(release: Path, out: Path) -> list[str]:
     return files
 
 
-FORMATS: dict[str, Callable[[Path, Path], list[str]]] = {"conll": write_conll, "spacy": write_spacy, "brat": write_brat}
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def utf16_offsets(text: str):
+    """A function from code point offsets in ``text`` to UTF-16 code unit offsets (JavaScript's)."""
+    astral = [m.start() for m in _ASTRAL.finditer(text)]
+    if not astral:
+        return lambda i: i
+    import bisect
+    return lambda i: i + bisect.bisect_left(astral, i)
+
+
+def labeling_config(release: Path) -> str:
+    """Label Studio's labeling interface for the corpus, from the release's label inventories."""
+    from xml.sax.saxutils import quoteattr
+    types = tag_names(release, "documents", "mentions", "type")
+    events = tag_names(release, "documents", "events", "type")
+    roles = tag_names(release, "events", "arguments", "role")
+    lines = ['<View>', '  <Labels name="label" toName="text">',
+             *(f'    <Label value={quoteattr(t)}/>' for t in [*types, *events, "Quote", "Cue", "Flag"]),
+             '  </Labels>', '  <Relations>',
+             *(f'    <Relation value={quoteattr(r)}/>' for r in ["Speaker", "Addressee", "HasCue", *roles]),
+             '  </Relations>', '  <Text name="text" value="$text"/>', '</View>', '']
+    return "\n".join(lines)
+
+
+def write_label_studio(release: Path, out: Path) -> list[str]:
+    """``tasks.json`` and ``labeling-config.xml`` (see the module's docstring)."""
+    types = tag_names(release, "documents", "mentions", "type")
+    levels = tag_names(release, "documents", "mentions", "level")
+    event_types = tag_names(release, "documents", "events", "type")
+    realis = tag_names(release, "documents", "events", "realis")
+    modality = tag_names(release, "documents", "events", "modality")
+    roles = tag_names(release, "events", "arguments", "role")
+    kinds = tag_names(release, "documents", "quotes", "kind")
+    codes = tag_names(release, "documents", "flags", "code")
+    version = orjson.loads((release / "manifest.json").read_bytes())["version"]
+    tasks = []
+    for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
+        text, result = row["text"], []
+        js = utf16_offsets(text)
+
+        def region(rid: str, start: int, end: int, label: str, meta: dict | None = None) -> None:
+            item = {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
+                    "value": {"start": js(start), "end": js(end), "text": text[start:end], "labels": [label]}}
+            if meta:
+                item["meta"] = {k: v for k, v in meta.items() if v is not None}
+            result.append(item)
+
+        def relation(a: str, b: str, label: str) -> None:
+            result.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [label]})
+
+        for m in row["mentions"]:
+            region(m["id"], m["start"], m["end"], types[m["type"]],
+                   {"level": levels[m["level"]] if m["level"] >= 0 else None, "entity": m["entity"], "value": m["value"]})
+        for e in row["events"]:
+            region(e["id"], e["trigger_start"], e["trigger_end"], event_types[e["type"]],
+                   {"realis": realis[e["realis"]], "modality": modality[e["modality"]] if e["modality"] >= 0 else None,
+                    "xdoc": e["xdoc"]})
+            for a in e["arguments"]:
+                relation(e["id"], a["mention"], roles[a["role"]])
+        for q in row["quotes"]:
+            region(q["id"], q["content_start"], q["content_end"], "Quote", {"kind": kinds[q["kind"]]})
+            if q["cue_start"] is not None:
+                region(f"{q['id']}-cue", q["cue_start"], q["cue_end"], "Cue")
+                relation(q["id"], f"{q['id']}-cue", "HasCue")
+            for name in ("speaker", "addressee"):
+                if q[name] is not None:
+                    relation(q["id"], q[name], name.capitalize())
+        for k, f in enumerate(row["flags"]):
+            if f["start"] is not None:
+                region(f"flag{k + 1}", f["start"], f["end"], "Flag", {"code": codes[f["code"]], "note": f["note"]})
+        tasks.append({"data": {"text": text, "document": row["id"]},
+                      "predictions": [{"model_version": f"peacetalks-{version}", "result": result}]})
+    (out / "tasks.json").write_bytes(dump_json(tasks))
+    (out / "labeling-config.xml").write_text(labeling_config(release), encoding="utf-8")
+    return ["tasks.json", "labeling-config.xml"]
+
+
+FORMATS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "conll": write_conll, "spacy": write_spacy, "brat": write_brat, "label-studio": write_label_studio}
 
 
 def is_export(folder: Path) -> bool:
