@@ -253,3 +253,40 @@ def test_label_studio_offsets_count_utf16_units():
     start = text.index("Paris")
     assert text.encode("utf-16-le")[2 * js(start):2 * js(start + 5)].decode("utf-16-le") == "Paris"
     assert js(start) == start + 2 and utf16_offsets("plain")(3) == 3
+
+
+def test_inception_xmi_reads_back_with_cassis(release, tmp_path):
+    """dkpro-cassis loads the type system and every CAS: the texts, every mention (entity mentions in
+    NamedEntity with their Wikidata URL, time expressions in their layer), every event with its
+    arguments as links to the mentions, every quote with its speaker and cue."""
+    from cassis import load_cas_from_xmi, load_typesystem
+
+    from peacetalks.tools.export import CUSTOM, NE
+    out = export("inception", release, tmp_path / "inception")
+    with (out / "TypeSystem.xml").open("rb") as f:
+        ts = load_typesystem(f)
+    documents = pq.read_table(release / parquet_path("documents")).to_pylist()
+    entities = {r["id"]: r["wikidata"] for r in pq.read_table(release / parquet_path("entities")).to_pylist()}
+    types, roles = tag_names(release, "documents", "mentions", "type"), tag_names(release, "events", "arguments", "role")
+    for row in documents:
+        with (out / f"{row['id']}.xmi").open("rb") as f:
+            cas = load_cas_from_xmi(f, typesystem=ts)
+        assert cas.sofa_string == row["text"]
+        found = {a.mentionId: a for a in cas.select(NE)} | {a.mentionId: a for a in cas.select(CUSTOM + "TimeExpression")}
+        assert len(found) == len(row["mentions"])
+        for m in row["mentions"]:
+            a = found[m["id"]]
+            assert (a.begin, a.end, a.get_covered_text(), a.value) == (m["start"], m["end"], m["text"], types[m["type"]])
+            if m["entity"] is not None:
+                qid = entities.get(m["entity"])
+                assert a.entity == m["entity"] and a.identifier == (f"https://www.wikidata.org/wiki/{qid}" if qid else None)
+        events = {e.eventId: e for e in cas.select(CUSTOM + "Event")}
+        assert len(events) == len(row["events"])
+        for e in row["events"]:
+            links = [(link.role, link.target.mentionId) for link in (events[e["id"]].arguments.elements or [])]
+            assert links == [(roles[x["role"]], x["mention"]) for x in e["arguments"]]
+        quotes = {q.quoteId: q for q in cas.select(CUSTOM + "Quote")}
+        for q in row["quotes"]:
+            got = quotes[q["id"]]
+            assert (got.speaker.mentionId if got.speaker else None) == q["speaker"]
+            assert (got.cue.begin if got.cue else None) == q["cue_start"]

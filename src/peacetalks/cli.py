@@ -502,8 +502,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="write a release in another tool's format (conll: CoNLL-2003 tokens and BIO "
                                       "tags; spacy: a DocBin with entities, every mention and sentences; brat: standoff with its configuration; "
-                                      "label-studio: tasks with predictions and a labeling config)")
-    s.add_argument("format", choices=("conll", "spacy", "brat", "label-studio"), help="the format to write")
+                                      "label-studio: tasks with predictions and a labeling config; inception: UIMA CAS XMI)")
+    s.add_argument("format", choices=("conll", "spacy", "brat", "label-studio", "inception"), help="the format to write")
     s.add_argument("--out", required=True, help="the folder to write (new, empty, or an earlier export)")
     s.add_argument("--release", help="a release folder (default: build the project as it is now)")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache when building")

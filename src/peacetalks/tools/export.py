@@ -43,6 +43,20 @@ and an event's realis and modality are ``meta`` of its region. Offsets are Label
 UTF-16 code units, as JavaScript counts a string (a character beyond U+FFFF, an emoji, counts
 two), where the corpus counts code points.
 
+``inception``: UIMA CAS XMI, ``<document>.xmi`` per document and ``TypeSystem.xml``, written with
+dkpro-cassis, as INCEpTION imports them ("UIMA CAS XMI (XML 1.0)"; offsets in UTF-16 units, as
+UIMA counts them: cassis converts). Entity mentions use INCEpTION's built-in ``NamedEntity``
+layer (``value``: the type; ``identifier``: the Wikidata URL where the entity has one), with
+the features ``level``, ``entity`` and ``mentionId`` added; time expressions, events, quotes and
+cues are custom layers (``webanno.custom.TimeExpression``, ``Event``, ``Quote``, ``Cue``), each
+label in a feature ``value`` as INCEpTION's own layers keep it (a time expression's TIMEX3 value
+is ``normalized``). An
+event's arguments are INCEpTION's link (slot) features: ``arguments``, an array of
+``webanno.custom.EventArgumentsLink`` (``role``, ``target``); a quote's ``speaker``,
+``addressee`` and ``cue`` are references to the annotations. To annotate in INCEpTION, create
+these custom layers with the same names and features (Project settings → Layers) and import
+the files as "UIMA CAS XMI".
+
 The export reads the release a row group at a time, so it does not hold the corpus, and
 is written like a release: to a temporary folder beside ``--out``, moved into place when
 complete, with ``export.json`` (the format, the release's version and the sha256 of every
@@ -331,6 +345,93 @@ def utf16_offsets(text: str):
     return lambda i: i + bisect.bisect_left(astral, i)
 
 
+NE = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
+CUSTOM = "webanno.custom."
+
+
+def inception_typesystem():
+    """The type system of the ``inception`` export: NamedEntity with three features added, and the
+    custom layers."""
+    from cassis import TypeSystem
+    ts = TypeSystem()
+    string, ann = "uima.cas.String", "uima.tcas.Annotation"
+    ne = ts.create_type(NE, ann)
+    for name in ("value", "identifier", "level", "entity", "mentionId"):
+        ts.create_feature(ne, name, string)
+    timex = ts.create_type(CUSTOM + "TimeExpression", ann)
+    for name in ("value", "normalized", "mentionId"):
+        ts.create_feature(timex, name, string)
+    cue = ts.create_type(CUSTOM + "Cue", ann)
+    link = ts.create_type(CUSTOM + "EventArgumentsLink", "uima.cas.TOP")
+    ts.create_feature(link, "role", string)
+    ts.create_feature(link, "target", ann)
+    event = ts.create_type(CUSTOM + "Event", ann)
+    for name in ("value", "realis", "modality", "xdoc", "eventId"):
+        ts.create_feature(event, name, string)
+    ts.create_feature(event, "arguments", "uima.cas.FSArray", elementType=link, multipleReferencesAllowed=True)
+    quote = ts.create_type(CUSTOM + "Quote", ann)
+    for name in ("kind", "quoteId"):
+        ts.create_feature(quote, name, string)
+    for name in ("speaker", "addressee"):
+        ts.create_feature(quote, name, ann)
+    ts.create_feature(quote, "cue", cue)
+    return ts
+
+
+def write_inception(release: Path, out: Path) -> list[str]:
+    """``<document>.xmi`` and ``TypeSystem.xml`` (see the module's docstring)."""
+    try:
+        from cassis import Cas  # (an optional extra: this format only)
+    except ImportError:
+        raise ExportError("peacetalks export: the inception format needs dkpro-cassis: "
+                          "pip install 'peacetalks-corpus[export]'") from None
+    ts = inception_typesystem()
+    types = tag_names(release, "documents", "mentions", "type")
+    levels = tag_names(release, "documents", "mentions", "level")
+    event_types = tag_names(release, "documents", "events", "type")
+    realis = tag_names(release, "documents", "events", "realis")
+    modality = tag_names(release, "documents", "events", "modality")
+    roles = tag_names(release, "events", "arguments", "role")
+    kinds = tag_names(release, "documents", "quotes", "kind")
+    wikidata = {r["id"]: r["wikidata"] for r in _rows(release, "entities", ["id", "wikidata"]) if r["wikidata"]}
+    Entity, Timex, Event = ts.get_type(NE), ts.get_type(CUSTOM + "TimeExpression"), ts.get_type(CUSTOM + "Event")
+    Link, Quote, Cue = ts.get_type(CUSTOM + "EventArgumentsLink"), ts.get_type(CUSTOM + "Quote"), ts.get_type(CUSTOM + "Cue")
+    FSArray = ts.get_type("uima.cas.FSArray")
+    files = ["TypeSystem.xml"]
+    ts.to_xml(out / "TypeSystem.xml")
+    for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes"]):
+        cas = Cas(typesystem=ts)
+        cas.sofa_string = row["text"]
+        mentions = {}
+        for m in row["mentions"]:
+            if m["entity"] is not None:
+                qid = wikidata.get(m["entity"])
+                a = Entity(begin=m["start"], end=m["end"], value=types[m["type"]],
+                           identifier=f"https://www.wikidata.org/wiki/{qid}" if qid else None,
+                           level=levels[m["level"]] if m["level"] >= 0 else None, entity=m["entity"], mentionId=m["id"])
+            else:
+                a = Timex(begin=m["start"], end=m["end"], value=types[m["type"]], normalized=m["value"],
+                          mentionId=m["id"])
+            cas.add(a)
+            mentions[m["id"]] = a
+        for e in row["events"]:
+            links = [Link(role=roles[x["role"]], target=mentions[x["mention"]])
+                     for x in e["arguments"] if x["mention"] in mentions]
+            cas.add(Event(begin=e["trigger_start"], end=e["trigger_end"], value=event_types[e["type"]],
+                          realis=realis[e["realis"]], modality=modality[e["modality"]] if e["modality"] >= 0 else None,
+                          xdoc=e["xdoc"], eventId=e["id"], arguments=FSArray(elements=links)))
+        for q in row["quotes"]:
+            cue = None
+            if q["cue_start"] is not None:
+                cue = Cue(begin=q["cue_start"], end=q["cue_end"])
+                cas.add(cue)
+            cas.add(Quote(begin=q["content_start"], end=q["content_end"], kind=kinds[q["kind"]], quoteId=q["id"],
+                          speaker=mentions.get(q["speaker"]), addressee=mentions.get(q["addressee"]), cue=cue))
+        cas.to_xmi(out / f"{row['id']}.xmi")
+        files.append(f"{row['id']}.xmi")
+    return files
+
+
 def labeling_config(release: Path) -> str:
     """Label Studio's labeling interface for the corpus, from the release's label inventories."""
     from xml.sax.saxutils import quoteattr
@@ -399,7 +500,8 @@ def write_label_studio(release: Path, out: Path) -> list[str]:
 
 
 FORMATS: dict[str, Callable[[Path, Path], list[str]]] = {
-    "conll": write_conll, "spacy": write_spacy, "brat": write_brat, "label-studio": write_label_studio}
+    "conll": write_conll, "spacy": write_spacy, "brat": write_brat, "label-studio": write_label_studio,
+    "inception": write_inception}
 
 
 def is_export(folder: Path) -> bool:
