@@ -202,3 +202,18 @@ def test_hand_computed_coref_figures(gold, tmp_path):
     assert r["within"]["muc"]["precision"] == 1.0
     assert r["within"]["b_cubed"]["precision"] == 1.0 and r["within"]["b_cubed"]["recall"] < 1.0
     assert r["across"]["conll_f1"] < 1.0
+
+
+def test_damaged_inputs_are_reported_not_raised(gold, tmp_path, capsys):
+    import shutil
+    pred = tmp_path / "pred"
+    shutil.copytree(gold, pred)
+    (pred / parquet_path("mentions")).write_bytes(b"not parquet")
+    assert main(["score", str(gold), str(pred), "--task", "mentions"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be read as the mentions config" in err and "Traceback" not in err
+    (pred / "README.md").write_text("---\n---\nno labels\n", "utf-8")
+    assert main(["score", str(gold), str(pred)]) == 1
+    assert "does not declare the configs' labels" in capsys.readouterr().err
+    assert main(["score", str(gold), str(tmp_path / "nowhere")]) == 1
+    assert "not a release folder" in capsys.readouterr().err

@@ -534,7 +534,13 @@ def export(fmt: str, release: Path, out: Path) -> Path:
     manifest = orjson.loads((release / "manifest.json").read_bytes())
     tmp = temp_dir_beside(out)
     try:
-        files = FORMATS[fmt](release, tmp)
+        try:
+            files = FORMATS[fmt](release, tmp)
+        except ExportError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a release that verifies but cannot be read is reported
+            raise ExportError(f"peacetalks export: {release}: cannot be written as {fmt} "
+                              f"({type(e).__name__}: {e}); nothing was written") from None
         (tmp / MARKER).write_bytes(dump_json({
             "name": "peacetalks-export", "format": fmt, "version": manifest["version"],
             "files": {name: sha256_file(tmp / name) for name in sorted(files)}}))

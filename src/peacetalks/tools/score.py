@@ -101,7 +101,10 @@ def _rows(release: Path, config: str, columns: list[str]) -> list[dict]:
     path = Path(release) / parquet_path(config)
     if not path.is_file():
         raise ScoreError(f"{path}: missing; GOLD and PRED are release folders with the {config} config")
-    return pq.read_table(path, columns=columns).to_pylist()
+    try:
+        return pq.read_table(path, columns=columns).to_pylist()
+    except Exception as e:  # noqa: BLE001 - a damaged or foreign file is reported, never a traceback
+        raise ScoreError(f"{path}: cannot be read as the {config} config ({type(e).__name__}: {e})") from None
 
 
 def score_ner(gold: Path, pred: Path) -> dict:
@@ -279,6 +282,11 @@ def score(gold: Path, pred: Path, tasks: tuple[str, ...] = TASKS) -> list[dict]:
     for side in (gold, pred):
         if not (Path(side) / "README.md").is_file():
             raise ScoreError(f"{side}: not a release folder (it has no README.md card declaring its labels)")
+        try:
+            tag_names(Path(side))
+        except Exception as e:  # noqa: BLE001 - a card without the ner labels is reported, never a traceback
+            raise ScoreError(f"{Path(side) / 'README.md'}: its card does not declare the configs' labels "
+                             f"({type(e).__name__}: {e})") from None
     return [SCORERS[task](Path(gold), Path(pred)) for task in tasks]
 
 
