@@ -59,10 +59,18 @@ def test_an_untouched_release_verifies(rel):
     lambda m: m["configs"]["mentions"].update(rows=m["configs"]["mentions"]["rows"] + 1),
     lambda m: m["counts"].update(documents=m["counts"]["documents"] + 1),
     lambda m: m["configs"].pop("ner"),
+    lambda m: m.update(counts={}),  # (found by the fuzzing: a manifest that states no counts)
+    lambda m: m["counts"].pop("tokens"),
+    lambda m: m["counts"].pop("documents"),
 ])
 def test_a_manifest_that_lies_is_caught(rel, change):
     rewrite(rel / "manifest.json", change)
     assert "V006" in codes(rel) and refused(rel)
+
+
+def test_a_manifest_of_another_shape_is_not_a_manifest(rel):
+    rewrite(rel / "manifest.json", lambda m: m.update(counts=[1, 2]))
+    assert codes(rel) == ["V004"] and refused(rel)
 
 
 def test_croissant_and_card_that_disagree_are_caught(rel):

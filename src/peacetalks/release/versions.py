@@ -140,12 +140,18 @@ def _consistency(folder: Path, manifest: dict) -> list[Problem]:
         if rows[name] != entry.get("rows"):
             disagree("manifest.json", f"config {name!r} has {entry.get('rows')} rows in manifest.json, "
                                       f"{rows[name]} in {entry['path']}")
-    for count, config in (("documents", "documents"), ("mentions", "mentions"), ("entities", "entities"),
-                          ("events", "events"), ("quotes", "quotes"), ("sentences", "ner")):
+    direct = (("documents", "documents"), ("mentions", "mentions"), ("entities", "entities"),
+              ("events", "events"), ("quotes", "quotes"), ("sentences", "ner"))
+    nested = (("event_arguments", "events", "arguments"), ("flags", "documents", "flags"), ("tokens", "ner", "tokens"))
+    if not isinstance(manifest.get("counts"), dict):
+        counts = {}
+    for count in [c for c, _ in direct] + [c for c, _, _ in nested]:  # every count a build states
+        if count not in counts:
+            disagree("manifest.json", f"counts.{count} is missing")
+    for count, config in direct:
         if count in counts and config in rows and counts[count] != rows[config]:
             disagree("manifest.json", f"counts.{count} is {counts[count]}, the {config} config has {rows[config]} rows")
-    for count, config, column in (("event_arguments", "events", "arguments"), ("flags", "documents", "flags"),
-                                  ("tokens", "ner", "tokens")):  # counts of nested items, summed batch by batch
+    for count, config, column in nested:  # counts of nested items, summed batch by batch
         if count in counts and config in rows:
             try:
                 n = sum(int(pc.sum(pc.list_value_length(batch.column(0))).as_py() or 0) for batch in
