@@ -99,13 +99,34 @@ class ExportError(Exception):
 
 
 def tag_names(release: Path, config: str = "ner", column: str = "ner_tags", field: str | None = None) -> list[str]:
-    """The ClassLabel names of a label column (``field``: of the items of a list column), as the
-    release's own card declares them."""
+    """The ClassLabel names of one label column (``field``: of the items of a list column), as the
+    release's own card declares them (``label_names`` reads every column an export writes at once)."""
     card = DatasetCard.load(release / "README.md")
     infos = DatasetInfosDict.from_dataset_card_data(card.data)
     feature = infos[config].features[column]
     feature = getattr(feature, "feature", feature)
     return list((feature[field] if field else feature).names)
+
+
+#: every label column an export writes: its name here -> (config, column, field of a list column's items)
+LABEL_COLUMNS = {"ner": ("ner", "ner_tags", None), "types": ("documents", "mentions", "type"),
+                 "levels": ("documents", "mentions", "level"), "event_types": ("documents", "events", "type"),
+                 "realis": ("documents", "events", "realis"), "modality": ("documents", "events", "modality"),
+                 "roles": ("events", "arguments", "role"), "kinds": ("documents", "quotes", "kind"),
+                 "codes": ("documents", "flags", "code")}
+
+
+def label_names(release: Path) -> dict[str, list[str]]:
+    """The ClassLabel names of every label column an export writes (``LABEL_COLUMNS``), from the
+    release's card, read once."""
+    card = DatasetCard.load(release / "README.md")
+    infos = DatasetInfosDict.from_dataset_card_data(card.data)
+    out = {}
+    for key, (config, column, field) in LABEL_COLUMNS.items():
+        feature = infos[config].features[column]
+        feature = getattr(feature, "feature", feature)
+        out[key] = list((feature[field] if field else feature).names)
+    return out
 
 
 def _rows(release: Path, config: str, columns: list[str]):
@@ -123,9 +144,10 @@ def write_spacy(release: Path, out: Path) -> list[str]:
     )
     from spacy.training import biluo_tags_to_spans, iob_to_biluo
 
-    tags = tag_names(release)
-    types = tag_names(release, "documents", "mentions", "type")
-    levels = tag_names(release, "documents", "mentions", "level")
+    n = label_names(release)
+    tags = n["ner"]
+    types = n["types"]
+    levels = n["levels"]
     ner = _rows(release, "ner", ["document", "ner_tags"])
     pending = next(ner, None)
     docs = DocBin(store_user_data=True)
@@ -215,18 +237,15 @@ def brat_conf(release: Path) -> dict[str, str]:
     """annotation.conf, visual.conf and tools.conf from the release's label inventories (its card's
     ClassLabels); the types each role takes come from labels.json, where its inventories are the
     release's (else a role takes any entity)."""
-    names = {key: tag_names(release, "documents", layer, column) for key, (layer, column) in {
-        "types": ("mentions", "type"), "levels": ("mentions", "level"), "events": ("events", "type"),
-        "realis": ("events", "realis"), "modality": ("events", "modality"), "kinds": ("quotes", "kind"),
-        "flags": ("flags", "code")}.items()}
+    names = n = label_names(release)
     labels = Labels(package_schema_dir() / "labels.json")
-    roles_of = labels.event_roles if labels["EventType"].names == names["events"] and \
+    roles_of = labels.event_roles if labels["EventType"].names == names["event_types"] and \
         labels.mention_types == names["types"] else {}
     entities = list(names["types"])
     speakers = "|".join(labels.entity_types) if roles_of else "<ENTITY>"
-    every_role = tag_names(release, "events", "arguments", "role")
+    every_role = n["roles"]
     events = []
-    for event_type in names["events"]:
+    for event_type in names["event_types"]:
         roles = roles_of.get(event_type)
         args = (", ".join(f"{role}*:{'|'.join(types)}" for role, types in roles.items()) if roles
                 else ", ".join(f"{role}*:<ENTITY>" for role in every_role))
@@ -245,7 +264,7 @@ def brat_conf(release: Path) -> dict[str, str]:
         f"Realis\tArg:<EVENT>, Value:{'|'.join(names['realis'])}",
         f"Modality\tArg:<EVENT>, Value:{'|'.join(names['modality'])}",
         f"Kind\tArg:Quote, Value:{'|'.join(names['kinds'])}", ""])
-    visual = "\n".join(["[labels]", *(f"{_brat_type(n)} | {n}" for n in entities + names["events"]), "",
+    visual = "\n".join(["[labels]", *(f"{_brat_type(x)} | {x}" for x in entities + names["event_types"]), "",
                          "[drawing]", "Quote\tbgColor:#ffffcc", "Cue\tbgColor:#ffcc99", "Flag\tbgColor:#ff9999",
                          "SPAN_DEFAULT\tfgColor:black, bgColor:lightgreen, borderColor:darken",
                          "ARC_DEFAULT\tcolor:black, arrowHead:triangle-5", ""])
@@ -257,17 +276,18 @@ def brat_conf(release: Path) -> dict[str, str]:
 
 def write_brat(release: Path, out: Path) -> list[str]:
     """A brat standoff folder (see the module's docstring)."""
+    n = label_names(release)
     conf = brat_conf(release)
     for name, text in conf.items():
         (out / name).write_text(text, encoding="utf-8")
-    types = tag_names(release, "documents", "mentions", "type")
-    levels = tag_names(release, "documents", "mentions", "level")
-    event_types = tag_names(release, "documents", "events", "type")
-    realis = tag_names(release, "documents", "events", "realis")
-    modality = tag_names(release, "documents", "events", "modality")
-    roles = tag_names(release, "events", "arguments", "role")
-    kinds = tag_names(release, "documents", "quotes", "kind")
-    codes = tag_names(release, "documents", "flags", "code")
+    types = n["types"]
+    levels = n["levels"]
+    event_types = n["event_types"]
+    realis = n["realis"]
+    modality = n["modality"]
+    roles = n["roles"]
+    kinds = n["kinds"]
+    codes = n["codes"]
     wikidata = {r["id"]: (r["wikidata"], r["name"]) for r in _rows(release, "entities", ["id", "name", "wikidata"])
                 if r["wikidata"]}
     files = list(conf)
@@ -380,19 +400,20 @@ def inception_typesystem():
 
 def write_inception(release: Path, out: Path) -> list[str]:
     """``<document>.xmi`` and ``TypeSystem.xml`` (see the module's docstring)."""
+    n = label_names(release)
     try:
         from cassis import Cas  # (an optional extra: this format only)
     except ImportError:
         raise ExportError("peacetalks export: the inception format needs dkpro-cassis: "
                           "pip install 'peacetalks-corpus[export]'") from None
     ts = inception_typesystem()
-    types = tag_names(release, "documents", "mentions", "type")
-    levels = tag_names(release, "documents", "mentions", "level")
-    event_types = tag_names(release, "documents", "events", "type")
-    realis = tag_names(release, "documents", "events", "realis")
-    modality = tag_names(release, "documents", "events", "modality")
-    roles = tag_names(release, "events", "arguments", "role")
-    kinds = tag_names(release, "documents", "quotes", "kind")
+    types = n["types"]
+    levels = n["levels"]
+    event_types = n["event_types"]
+    realis = n["realis"]
+    modality = n["modality"]
+    roles = n["roles"]
+    kinds = n["kinds"]
     wikidata = {r["id"]: r["wikidata"] for r in _rows(release, "entities", ["id", "wikidata"]) if r["wikidata"]}
     Entity, Timex, Event = ts.get_type(NE), ts.get_type(CUSTOM + "TimeExpression"), ts.get_type(CUSTOM + "Event")
     Link, Quote, Cue = ts.get_type(CUSTOM + "EventArgumentsLink"), ts.get_type(CUSTOM + "Quote"), ts.get_type(CUSTOM + "Cue")
@@ -434,10 +455,11 @@ def write_inception(release: Path, out: Path) -> list[str]:
 
 def labeling_config(release: Path) -> str:
     """Label Studio's labeling interface for the corpus, from the release's label inventories."""
+    n = label_names(release)
     from xml.sax.saxutils import quoteattr
-    types = tag_names(release, "documents", "mentions", "type")
-    events = tag_names(release, "documents", "events", "type")
-    roles = tag_names(release, "events", "arguments", "role")
+    types = n["types"]
+    events = n["event_types"]
+    roles = n["roles"]
     lines = ['<View>', '  <Labels name="label" toName="text">',
              *(f'    <Label value={quoteattr(t)}/>' for t in [*types, *events, "Quote", "Cue", "Flag"]),
              '  </Labels>', '  <Relations>',
@@ -448,14 +470,15 @@ def labeling_config(release: Path) -> str:
 
 def write_label_studio(release: Path, out: Path) -> list[str]:
     """``tasks.json`` and ``labeling-config.xml`` (see the module's docstring)."""
-    types = tag_names(release, "documents", "mentions", "type")
-    levels = tag_names(release, "documents", "mentions", "level")
-    event_types = tag_names(release, "documents", "events", "type")
-    realis = tag_names(release, "documents", "events", "realis")
-    modality = tag_names(release, "documents", "events", "modality")
-    roles = tag_names(release, "events", "arguments", "role")
-    kinds = tag_names(release, "documents", "quotes", "kind")
-    codes = tag_names(release, "documents", "flags", "code")
+    n = label_names(release)
+    types = n["types"]
+    levels = n["levels"]
+    event_types = n["event_types"]
+    realis = n["realis"]
+    modality = n["modality"]
+    roles = n["roles"]
+    kinds = n["kinds"]
+    codes = n["codes"]
     version = orjson.loads((release / "manifest.json").read_bytes())["version"]
     tasks = []
     for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
