@@ -11,10 +11,12 @@ corpus's own documents), applies its steps, runs its command and expects its cod
 
 Steps: ``replace`` [path, old, new] (the first occurrence, which must exist), ``write`` [path,
 text], ``write_hex`` [path, hex bytes], ``pad`` [path, n] (n spaces more), ``rehash`` [release, file] (its manifest entry
-updated), ``delete`` path, ``mkdir`` path, ``json`` [path, pointer,
+updated), ``delete`` path, ``mkdir`` path, ``export`` [format, folder]
+(the base's release exported), ``json`` [path, pointer,
 value] (sets one value; the file is rewritten as indented JSON). Paths under ``release/`` refer to
 a release built from the base (``run: verify``, which names files relative to the release). Commands: validate, fmt-check, ingest-check,
-ingest-add (the step-written ``article.txt``), verify, build, links-online (recorded Wikidata
+ingest-add (the step-written ``article.txt``), import-brat, import-label-studio, import-inception
+(the fixture document from the folder ``tool``), verify, build, links-online (recorded Wikidata
 answers, as tests/test_links.py replays them).
 """
 
@@ -120,6 +122,8 @@ def apply(root: Path, step: dict) -> None:
     elif kind == "delete":
         target = root / arg
         shutil.rmtree(target) if target.is_dir() else target.unlink()
+    elif kind == "export":  # the base's release in a tool's format: [format, folder]
+        assert main(["export", arg[0], "--release", str(root / "release"), "--out", str(root / arg[1])]) == 0
     elif kind == "mkdir":
         (root / arg).mkdir(parents=True)
     elif kind == "json":
@@ -155,6 +159,8 @@ def run(root: Path, command: str, monkeypatch) -> int:
         return main(["verify", str(root / "release")])
     if command == "build":
         return main([*r, "build", "--no-cache", "--out", str(root.parent / "out")])
+    if command.startswith("import-"):  # the fixture document from the tool's folder ``tool``
+        return main([*r, "import", command[len("import-"):], str(root / "tool"), "--document", DOC])
     if command == "links-online":
         handler = Replay()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .defaults import PARALLEL_FROM
-from .diagnostics.problems import render
+from .diagnostics.problems import errors, render
 from .model.labels import Labels
 from .reading.files import OutputError, read_text_file
 from .reading.project import Project, ProjectError
@@ -126,6 +126,34 @@ def cmd_score(args) -> int:
         print(f"peacetalks score: {e}", file=sys.stderr)
         return 1
     print(render(results, args.format))
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .tools.importer import ImportRefused, import_document
+    project = _project(args, writes="`peacetalks import`")
+    try:
+        result = import_document(project, args.format, Path(args.path), args.document, force=args.force)
+    except ImportRefused as e:
+        print(f"peacetalks import: {e}", file=sys.stderr)
+        return 1
+    shown = project.rel(result.path)
+    if result.problems:
+        print(render(result.problems))
+    if errors(result.problems):
+        print(f"peacetalks import: {len(errors(result.problems))} problem(s); nothing was written", file=sys.stderr)
+        return 1
+    if result.diff:
+        print(f"{shown}: {len(result.diff)} change(s)")
+        print("\n".join("  " + line for line in result.diff))
+    if result.refused:
+        print(f"peacetalks import: {shown} exists and would change; nothing was written. Look at the changes "
+              "above, then run the command again with --force to write them", file=sys.stderr)
+        return 1
+    if result.written:
+        print("written: " + ", ".join(project.rel(p) for p in result.written) + "; now run `peacetalks check`")
+    else:
+        print(f"{shown}: unchanged")
     return 0
 
 
@@ -508,6 +536,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--release", help="a release folder (default: build the project as it is now)")
     s.add_argument("--no-cache", action="store_true", help="do not use the validation cache when building")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("import", help="write a document's annotation file from a tool's export (brat standoff, "
+                                      "Label Studio JSON, INCEpTION UIMA CAS XMI), showing what changes")
+    s.add_argument("format", choices=("brat", "label-studio", "inception"), help="the tool's format")
+    s.add_argument("path", help="the tool's file (.ann, Label Studio's .json, .xmi) or the folder holding it")
+    s.add_argument("--document", required=True, help="the document's id")
+    s.add_argument("--force", action="store_true", help="overwrite the annotation file when it would change")
+    s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("score", help="score a system's release (PRED) against a gold release: ner, mentions, "
                                      "linking, events, quotes, coref")

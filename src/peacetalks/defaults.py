@@ -15,6 +15,10 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 #: a raw article as received; a 200 MB seed drove validate to ~3.9 GiB before this limit
 MAX_SEED_BYTES = 2 * 1024 * 1024
+#: a tool's file for ``peacetalks import``: a Label Studio export holds every task of its project
+#: (the five-document export is 446 KB, ~90 KB a document), so 512 MiB is some 5,000 documents;
+#: an XMI or .ann file holds one document (the largest, 52 KB)
+MAX_TOOL_BYTES = 512 * 1024 * 1024
 #: the deepest corpus file nests 5 levels (document > events > event > arguments > argument);
 #: recursive code (JSON Schema, fmt, source maps) runs only on files within this bound
 MAX_JSON_DEPTH = 16

@@ -13,6 +13,7 @@ every problem at the levels it reaches is reported.
 - ``D`` corpus drift: corpus/ against seeds/.
 - ``V`` release verification: a release folder against its manifest (``peacetalks verify``).
 - ``L`` Wikidata links, checked online against Wikidata (``peacetalks links --online``).
+- ``I`` tool import: a file annotated in brat, Label Studio or INCEpTION (``peacetalks import``).
 - ``W`` warnings: likely misses. They do not fail validation.
 """
 
@@ -32,6 +33,7 @@ LEVELS = {
     "D": (1, "corpus drift"),
     "V": (0, "release verification"),
     "L": (0, "Wikidata links (online)"),
+    "I": (0, "tool import"),
     "W": (0, "warnings"),
 }
 
@@ -177,6 +179,23 @@ _RULES = [
     Rule("D002", "seed-checksum", "seed file does not match seeds/SHA256SUMS",
          "Seeds are the raw articles, byte for byte. Their checksums are recorded in seeds/SHA256SUMS.",
          "an edited seed", "the seed as it was received; corrections go into annotations or quality flags"),
+    # tool import
+    Rule("I001", "tool-file-unreadable", "the tool's file cannot be read in its format",
+         "`peacetalks import` reads brat standoff by its grammar (T, E, A, R, N and AnnotatorNotes lines), Label Studio's JSON export, and UIMA CAS XMI with its type system (dkpro-cassis). The position is where the reading stopped.",
+         "T1\tPER 0 6 Macron   (spaces where brat writes tabs)", "T1\tPER 0 6\tMacron"),
+    Rule("I002", "tool-text-differs", "the tool's text of the document is not the corpus text",
+         "Offsets are only meaningful on the text they were made on: the tool must hold corpus/<id>.txt exactly as `peacetalks export` wrote it. A fix to the text goes through seeds/ and `peacetalks ingest`, not through the annotation tool.",
+         "a .txt edited in the tool, 'Macron' changed to 'Macro'", "the .txt of the export, unchanged"),
+    Rule("I003", "tool-unknown-label", "a label the inventories do not have",
+         "Every type, level, role, realis, modality, quote kind, flag code, attribute and relation of the tool's file must be one of schema/labels.json (the labeling config of `peacetalks export` lists them). A new label is a change to labels.json first.",
+         "T1\tPERSON 0 6\tMacron", "T1\tPER 0 6\tMacron"),
+    Rule("I004", "tool-annotation-unmapped", "an annotation that does not map to the corpus's layers",
+         "Each annotation of the tool must become one of the corpus's: a span on the text's offsets with its text, a relation from a quote to a mention or cue, an event argument to a mention, a note peacetalks wrote. What does not map is reported here, never dropped in silence: fix it in the tool and export again.",
+         "R1\tSpeaker Arg1:T4 Arg2:T9   (T9 is a Cue)", "R1\tSpeaker Arg1:T4 Arg2:T2   (T2 is the speaker's mention)"),
+    Rule("I005", "tool-document-missing", "the document is not in the tool's file",
+         "The tool's file (a Label Studio export, a brat folder) has no task or text of the document given with --document.",
+         "peacetalks import label-studio tasks.json --document 005_x   (tasks.json has no task of 005_x)",
+         "the document id of one of its tasks"),
     # warnings
     Rule("D003", "seed-metadata-conflict", "metadata stated beside a seed contradicts the seed",
          "seeds/<id>.meta.json may only fill fields the seed itself leaves empty; the seed's own statement (a date header, a byline) wins.",

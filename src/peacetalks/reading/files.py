@@ -62,7 +62,7 @@ def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, 
                                   "corpus inputs are regular files; move it out of the corpus")]
         if st.st_size > limit:
             return None, [Problem(shown, 1, 1, "F005", f"file is {st.st_size:,} bytes; the limit is {limit:,}",
-                                  "split the content, or raise the limit in peacetalks/files.py if it is legitimate")]
+                                  "split the content, or raise the limit in peacetalks/defaults.py if it is legitimate")]
         data = f.read(st.st_size + 1)
         if len(data) > st.st_size:  # it grew since: read on, never past the limit
             data += f.read(max(0, limit + 1 - len(data))) or b""

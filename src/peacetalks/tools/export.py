@@ -25,13 +25,14 @@ ones too, each with its type as ``label_``, its id as ``id_`` and its entity as 
 inventories, so that a brat server opens the folder as it is. Mentions, time expressions and
 event triggers are text-bound ``T`` annotations (event types written with ``-`` for ``.``:
 ``Contact-Meet``), a mention's level is an attribute ``Level``, its id, entity and value go in
-its ``AnnotatorNotes`` and a linked entity's Wikidata id is a normalization ``N`` (``Wikidata:Q…``);
+its ``AnnotatorNotes`` (one JSON object) and a linked entity's Wikidata id is a normalization ``N`` (``Wikidata:Q…``);
 events are ``E`` annotations with their roles (``Participant``, ``Participant2``, …) and the
 attributes ``Realis`` and ``Modality``; a quote is a ``Quote`` span with the relations
 ``Speaker``, ``Addressee`` and ``HasCue`` (to its ``Cue`` span) and the attribute ``Kind``;
 a flag with a span is a ``Flag`` span with its code and note in its notes. A span that
 crosses a line break is written as fragments (``start end;start end``). Flags without a span
-(about the whole document) have no place in standoff and are not exported.
+(about the whole document) have no place in standoff and are not exported (``peacetalks import
+brat`` keeps those of the current annotation file).
 
 ``label-studio``: Label Studio's import format, ``tasks.json`` (one task per document: its text
 and id under ``data``, and its annotations as ``predictions`` that a reviewer accepts or
@@ -39,7 +40,8 @@ corrects) and ``labeling-config.xml`` (the labeling interface, generated from th
 inventories: span labels for the mention and time types, the event types as trigger labels,
 ``Quote`` and ``Cue``, and the ``Speaker``, ``Addressee``, ``HasCue`` and argument-role
 relations). Each region keeps its annotation id (``id``); a mention's level, entity and value
-and an event's realis and modality are ``meta`` of its region. Offsets are Label Studio's: in
+and an event's realis and modality are ``meta`` of its region. Flags about the whole document, which have no region, are the
+task's ``data.flags`` (``code``, ``note``). Offsets are Label Studio's: in
 UTF-16 code units, as JavaScript counts a string (a character beyond U+FFFF, an emoji, counts
 two), where the corpus counts code points.
 
@@ -53,7 +55,9 @@ label in a feature ``value`` as INCEpTION's own layers keep it (a time expressio
 is ``normalized``). An
 event's arguments are INCEpTION's link (slot) features: ``arguments``, an array of
 ``webanno.custom.EventArgumentsLink`` (``role``, ``target``); a quote's ``speaker``,
-``addressee`` and ``cue`` are references to the annotations. To annotate in INCEpTION, create
+``addressee`` and ``cue`` are references to the annotations. Flags are ``webanno.custom.Flag``
+spans, or, about the whole document, ``webanno.custom.DocumentFlag`` (a document metadata
+layer), both with ``code`` and ``note``. Each annotation is on its own line of the XMI. To annotate in INCEpTION, create
 these custom layers with the same names and features (Project settings → Layers) and import
 the files as "UIMA CAS XMI".
 
@@ -305,9 +309,9 @@ def write_brat(release: Path, out: Path) -> list[str]:
             return t
 
         def notes(target: str, **values) -> None:
-            given = "; ".join(f"{k}={v}" for k, v in values.items() if v is not None)
-            if given:
-                lines.append(f"{new('#')}\tAnnotatorNotes {target}\t{given}")
+            given = {k: v for k, v in values.items() if v is not None}
+            if given:  # (one JSON object: any note, line breaks and ';' included, reads back as written)
+                lines.append(f"{new('#')}\tAnnotatorNotes {target}\t{orjson.dumps(given).decode()}")
 
         mention_t = {}
         for m in row["mentions"]:
@@ -346,7 +350,7 @@ def write_brat(release: Path, out: Path) -> list[str]:
                 lines.append(f"{new('R')}\tHasCue Arg1:{content} Arg2:{cue}")
         for f in row["flags"]:
             if f["start"] is not None:
-                notes(span("Flag", f["start"], f["end"]), code=codes[f["code"]], note=f["note"].replace("\n", " "))
+                notes(span("Flag", f["start"], f["end"]), code=codes[f["code"]], note=f["note"])
         (out / f"{row['id']}.txt").write_text(text, encoding="utf-8", newline="\n")
         (out / f"{row['id']}.ann").write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
         files += [f"{row['id']}.txt", f"{row['id']}.ann"]
@@ -395,6 +399,11 @@ def inception_typesystem():
     for name in ("speaker", "addressee"):
         ts.create_feature(quote, name, ann)
     ts.create_feature(quote, "cue", cue)
+    flag = ts.create_type(CUSTOM + "Flag", ann)
+    document_flag = ts.create_type(CUSTOM + "DocumentFlag", "uima.cas.AnnotationBase")  # (a document metadata layer)
+    for t in (flag, document_flag):
+        for name in ("code", "note"):
+            ts.create_feature(t, name, string)
     return ts
 
 
@@ -420,7 +429,9 @@ def write_inception(release: Path, out: Path) -> list[str]:
     FSArray = ts.get_type("uima.cas.FSArray")
     files = ["TypeSystem.xml"]
     ts.to_xml(out / "TypeSystem.xml")
-    for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes"]):
+    codes = n["codes"]
+    Flag, DocumentFlag = ts.get_type(CUSTOM + "Flag"), ts.get_type(CUSTOM + "DocumentFlag")
+    for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
         cas = Cas(typesystem=ts)
         cas.sofa_string = row["text"]
         mentions = {}
@@ -448,7 +459,12 @@ def write_inception(release: Path, out: Path) -> list[str]:
                 cas.add(cue)
             cas.add(Quote(begin=q["content_start"], end=q["content_end"], kind=kinds[q["kind"]], quoteId=q["id"],
                           speaker=mentions.get(q["speaker"]), addressee=mentions.get(q["addressee"]), cue=cue))
-        cas.to_xmi(out / f"{row['id']}.xmi")
+        for f in row["flags"]:
+            if f["start"] is None:
+                cas.add(DocumentFlag(code=codes[f["code"]], note=f["note"]))
+            else:
+                cas.add(Flag(begin=f["start"], end=f["end"], code=codes[f["code"]], note=f["note"]))
+        cas.to_xmi(out / f"{row['id']}.xmi", pretty_print=True)  # (one annotation per line: import names lines)
         files.append(f"{row['id']}.xmi")
     return files
 
@@ -515,7 +531,11 @@ def write_label_studio(release: Path, out: Path) -> list[str]:
         for k, f in enumerate(row["flags"]):
             if f["start"] is not None:
                 region(f"flag{k + 1}", f["start"], f["end"], "Flag", {"code": codes[f["code"]], "note": f["note"]})
-        tasks.append({"data": {"text": text, "document": row["id"]},
+        data = {"text": text, "document": row["id"]}
+        whole = [{"code": codes[f["code"]], "note": f["note"]} for f in row["flags"] if f["start"] is None]
+        if whole:  # flags about the whole document have no region: they travel with the task's data
+            data["flags"] = whole
+        tasks.append({"data": data,
                       "predictions": [{"model_version": f"peacetalks-{version}", "result": result}]})
     (out / "tasks.json").write_bytes(dump_json(tasks))
     (out / "labeling-config.xml").write_text(labeling_config(release), encoding="utf-8")
