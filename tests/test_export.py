@@ -224,6 +224,9 @@ def test_label_studio_tasks_follow_the_labeling_config(release, tmp_path):
     labels = {e.get("value") for e in config.iter("Label")}
     relations = {e.get("value") for e in config.iter("Relation")}
     [text_tag] = list(config.iter("Text"))
+    controls = {e.get("name"): e for e in config if e.tag in ("Choices", "TextArea")}
+    for control in controls.values():
+        assert set(control.get("whenLabelValue").split(",")) <= labels
     assert text_tag.get("value") == "$text" and config.find("Labels").get("toName") == text_tag.get("name")
     tasks = json.loads((out / "tasks.json").read_text("utf-8"))
     documents = pq.read_table(release / parquet_path("documents")).to_pylist()
@@ -241,6 +244,16 @@ def test_label_studio_tasks_follow_the_labeling_config(release, tmp_path):
         for r in prediction["result"]:
             if r["type"] == "relation":
                 assert r["from_id"] in regions and r["to_id"] in regions and set(r["labels"]) <= relations
+            elif r["type"] != "labels":  # a per-region attribute: its control shows for its region's label
+                control = controls[r["from_name"]]
+                assert control.tag.lower() == r["type"] and control.get("perRegion") == "true"
+                [label] = regions[r["id"]]["value"]["labels"]
+                assert label in control.get("whenLabelValue").split(",")
+                [given] = r["value"]["choices" if r["type"] == "choices" else "text"]
+                if r["type"] == "choices":
+                    assert given in {c.get("value") for c in control.iter("Choice")}
+                assert (r["value"]["start"], r["value"]["end"]) == (regions[r["id"]]["value"]["start"],
+                                                                    regions[r["id"]]["value"]["end"])
         cues = sum(q["cue_start"] is not None for q in row["quotes"])
         flagged = sum(f["start"] is not None for f in row["flags"])
         assert len(regions) == len(row["mentions"]) + len(row["events"]) + len(row["quotes"]) + cues + flagged
@@ -290,3 +303,36 @@ def test_inception_xmi_reads_back_with_cassis(release, tmp_path):
             got = quotes[q["id"]]
             assert (got.speaker.mentionId if got.speaker else None) == q["speaker"]
             assert (got.cue.begin if got.cue else None) == q["cue_start"]
+
+
+def test_inception_layer_file_declares_the_type_system_with_the_release_inventories(release, tmp_path):
+    """layers.json (INCEpTION's ExportedAnnotationLayer list) has one layer per type of TypeSystem.xml
+    that holds annotations, with exactly its features, and a label feature's tag set is the
+    release's inventory."""
+    from cassis import load_typesystem
+
+    from peacetalks.tools.export import CUSTOM
+    out = export("inception", release, tmp_path / "inception")
+    layers = json.loads((out / "layers.json").read_text("utf-8"))
+    with (out / "TypeSystem.xml").open("rb") as f:
+        ts = load_typesystem(f)
+    declared = {t.name: t for t in ts.get_types() if not t.name.startswith("uima.")}
+    assert {x["name"] for x in layers} == set(declared) - {CUSTOM + "EventArgumentsLink"}
+    for layer in layers:
+        own = {f.name for f in declared[layer["name"]].all_features} - {"begin", "end", "sofa"}
+        assert {f["name"] for f in layer["features"]} == own, layer["name"]
+        assert layer["type"] == ("document-metadata" if layer["name"].endswith("DocumentFlag") else "span")
+        for f in layer["features"]:
+            if f["link_mode"] == "WITH_ROLE":
+                link = declared[f["link_type_name"]]
+                assert {f["link_type_role_feature_name"], f["link_type_target_feature_name"]} <= \
+                    {x.name for x in link.all_features}
+    tags = {(x["name"], f["name"]): [t["tag_name"] for t in f["tag_set"]["tags"]]
+            for x in layers for f in x["features"] if f["tag_set"]}
+    assert tags[(CUSTOM + "Event", "value")] == tag_names(release, "documents", "events", "type")
+    assert tags[(CUSTOM + "Event", "realis")] == tag_names(release, "documents", "events", "realis")
+    assert tags[(CUSTOM + "Quote", "kind")] == tag_names(release, "documents", "quotes", "kind")
+    mention_types = tag_names(release, "documents", "mentions", "type")
+    ne = tags[("de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity", "value")]
+    assert ne + tags[(CUSTOM + "TimeExpression", "value")] == mention_types
+    assert all(t["tag_description"] for x in layers for f in x["features"] if f["tag_set"] for t in f["tag_set"]["tags"])

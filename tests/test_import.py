@@ -169,12 +169,13 @@ def test_label_studio_offsets_are_utf16_and_an_edit_there_maps_back(root):
     assert units == start + 2  # the flag emoji is two astral characters
     result = task["predictions"][0]["result"]
     region = next(r for r in result if r.get("value", {}).get("text") == "Keir Starmer")
-    result.remove(region)  # (with its relations, as Label Studio deletes a region)
-    result[:] = [r for r in result if region["id"] not in (r.get("from_id"), r.get("to_id"))]
+    # (deleted with its attributes and relations, as Label Studio deletes a region)
+    result[:] = [r for r in result if region["id"] not in (r.get("id"), r.get("from_id"), r.get("to_id"))]
     # (a region drawn in Label Studio, with an id of its own)
     result.append({"id": "Xq3kT9wLzA", "type": "labels", "from_name": "label", "to_name": "text",
-                   "value": {"start": units, "end": units + 12, "text": "Keir Starmer", "labels": ["PER"]},
-                   "meta": {"level": "NAM"}})
+                   "value": {"start": units, "end": units + 12, "text": "Keir Starmer", "labels": ["PER"]}})
+    result.append({"id": "Xq3kT9wLzA", "type": "choices", "from_name": "level", "to_name": "text",
+                   "value": {"start": units, "end": units + 12, "text": "Keir Starmer", "choices": ["NAM"]}})
     tasks_path.write_text(json.dumps(tasks, ensure_ascii=False), "utf-8")
     target = root / "annotations" / "documents" / f"{DOC}.json"
     result_ = import_document(Project(root), "label-studio", tasks_path, DOC, force=True)
@@ -233,12 +234,15 @@ def test_label_studio_problems_name_the_region(root, capsys):
     result = task["predictions"][0]["result"]
     result.append({"from_id": "q1", "to_id": "nowhere", "type": "relation", "labels": ["Speaker"]})
     result.append({"from_id": "q1", "to_id": "m1", "type": "relation", "labels": ["Likes"]})
-    result.append({"id": "x", "type": "choices", "value": {"choices": ["a"]}})
+    result.append({"id": "x", "type": "rating", "value": {"rating": 4}})
+    event = next(r["id"] for r in result if r.get("from_name") == "realis")
+    result.append({"id": event, "type": "choices", "from_name": "level", "value": {"choices": ["NAM"]}})
+    result.append({"id": event, "type": "textarea", "from_name": "comment", "value": {"text": ["?"]}})
     tasks_path.write_text(json.dumps(tasks, indent=1, ensure_ascii=False), "utf-8")
     assert run(root, "label-studio", DOC, "--force") == 1
     found = problems_of(capsys)
     lines = tasks_path.read_text("utf-8").split("\n")
-    assert sorted(c for _, _, c in found) == ["I003", "I004", "I004"]
+    assert sorted(c for _, _, c in found) == ["I003", "I004", "I004", "I004", "I004"]
     for _, n, _ in found:  # each at its result's opening brace
         assert lines[n - 1].strip() == "{"
 

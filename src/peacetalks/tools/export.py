@@ -38,9 +38,11 @@ brat`` keeps those of the current annotation file).
 and id under ``data``, and its annotations as ``predictions`` that a reviewer accepts or
 corrects) and ``labeling-config.xml`` (the labeling interface, generated from the label
 inventories: span labels for the mention and time types, the event types as trigger labels,
-``Quote`` and ``Cue``, and the ``Speaker``, ``Addressee``, ``HasCue`` and argument-role
-relations). Each region keeps its annotation id (``id``); a mention's level, entity and value
-and an event's realis and modality are ``meta`` of its region. Flags about the whole document, which have no region, are the
+``Quote``, ``Cue`` and ``Flag``, the ``Speaker``, ``Addressee``, ``HasCue`` and argument-role
+relations, and per-region controls, shown when a region of their labels is selected: choices
+``level``, ``realis``, ``modality``, ``kind`` and ``code``, text areas ``entity``, ``value``,
+``xdoc`` and ``note``). Each region keeps its annotation id (``id``); its attributes are
+per-region results with the region's id, as Label Studio writes them. Flags about the whole document, which have no region, are the
 task's ``data.flags`` (``code``, ``note``). Offsets are Label Studio's: in
 UTF-16 code units, as JavaScript counts a string (a character beyond U+FFFF, an emoji, counts
 two), where the corpus counts code points.
@@ -52,14 +54,17 @@ layer (``value``: the type; ``identifier``: the Wikidata URL where the entity ha
 the features ``level``, ``entity`` and ``mentionId`` added; time expressions, events, quotes and
 cues are custom layers (``webanno.custom.TimeExpression``, ``Event``, ``Quote``, ``Cue``), each
 label in a feature ``value`` as INCEpTION's own layers keep it (a time expression's TIMEX3 value
-is ``normalized``). An
-event's arguments are INCEpTION's link (slot) features: ``arguments``, an array of
-``webanno.custom.EventArgumentsLink`` (``role``, ``target``); a quote's ``speaker``,
+is ``normalized``). An event's arguments are INCEpTION's link (slot) features: ``arguments``, an
+array of ``webanno.custom.EventArgumentsLink`` (``role``, ``target``); a quote's ``speaker``,
 ``addressee`` and ``cue`` are references to the annotations. Flags are ``webanno.custom.Flag``
 spans, or, about the whole document, ``webanno.custom.DocumentFlag`` (a document metadata
-layer), both with ``code`` and ``note``. Each annotation is on its own line of the XMI. To annotate in INCEpTION, create
-these custom layers with the same names and features (Project settings → Layers) and import
-the files as "UIMA CAS XMI".
+layer), both with ``code`` and ``note``. Each annotation is on its own line of the XMI.
+
+To annotate in INCEpTION, import ``layers.json`` (INCEpTION's layer export format: Project
+settings → Layers → Import; each label feature comes with its tag set and the labels'
+definitions), then the documents as "UIMA CAS XMI". The layer file follows INCEpTION's
+``ExportedAnnotationLayer`` as its source defines it; it is checked here against the type
+system, not against a running INCEpTION.
 
 The export reads the release a row group at a time, so it does not hold the corpus, and
 is written like a release: to a temporary folder beside ``--out``, moved into place when
@@ -407,6 +412,77 @@ def inception_typesystem():
     return ts
 
 
+def inception_layers(release: Path) -> list[dict]:
+    """The layers of the ``inception`` export in INCEpTION's layer export format (a JSON list of
+    ``ExportedAnnotationLayer``, as Project settings → Layers → Import layers reads it): the
+    features of ``inception_typesystem``, each label feature with its tag set from the release's
+    inventories (described from labels.json where it knows the label)."""
+    n = label_names(release)
+    labels = Labels(package_schema_dir() / "labels.json")
+    described = {label.name: f"{label.title}. {label.description}" for key in labels.inventories
+                 for label in labels[key].labels}
+
+    def tagset(name: str, tags: list[str]) -> dict:
+        return {"name": f"peacetalks {name}", "description": f"peacetalks' {name} labels (schema/labels.json)",
+                "language": "en", "tags": [{"tag_name": t, "tag_description": described.get(t, t)} for t in tags],
+                "create_tag": False}
+
+    def feature(name: str, description: str, tags: tuple[str, list[str]] | None = None, kind: str = "uima.cas.String",
+                required: bool = False, **link) -> dict:
+        return {"name": name, "tag_set": tagset(*tags) if tags else None, "uiName": name, "type": kind,
+                "enabled": True, "visible": True, "include_in_hover": False, "required": required, "remember": False,
+                "hideUnconstraintFeature": False, "description": description,
+                "multi_value_mode": link.get("multi", "NONE"), "link_mode": link.get("mode", "NONE"),
+                "link_type_name": link.get("link"), "link_type_role_feature_name": link.get("role"),
+                "link_type_target_feature_name": link.get("target"), "traits": None}
+
+    def layer(name: str, ui: str, description: str, features: list[dict], kind: str = "span",
+              built_in: bool = False) -> dict:
+        return {"name": name, "features": features, "uiName": ui, "type": kind, "description": description,
+                "enabled": True, "built_in": built_in, "readonly": False, "attach_type": None,
+                "attach_feature": None, "allow_stacking": True, "cross_sentence": True, "show_hover": True,
+                "anchoring_mode": "CHARACTERS", "overlap_mode": "ANY_OVERLAP", "validation_mode": "ALWAYS",
+                "lock_to_token_offset": False, "multiple_tokens": True, "linked_list_behavior": False,
+                "on_click_javascript_action": None, "traits": None}
+
+    entity_types = [t for t in n["types"] if t in labels.entity_types] or n["types"]
+    timex_types = [t for t in n["types"] if t not in entity_types]
+    id_note = "the corpus id; leave it empty on a new annotation (peacetalks import gives the next free one)"
+    return [
+        layer(NE, "Named entity", "Entity mentions (GUIDELINES §2): names, nominals and pronouns", [
+            feature("value", "the entity type", ("entity types", entity_types), required=True),
+            feature("identifier", "the entity's Wikidata URL"),
+            feature("level", "the mention level", ("mention levels", n["levels"]), required=True),
+            feature("entity", "the entity's id in annotations/entities.json (new ids are proposed on import)"),
+            feature("mentionId", id_note)], built_in=True),
+        layer(CUSTOM + "TimeExpression", "Time expression", "Time expressions (GUIDELINES §3)", [
+            feature("value", "the TIMEX3 type", ("time types", timex_types), required=True),
+            feature("normalized", "the TIMEX3 value (2025-04-18, XXXX-03, PRESENT_REF)"),
+            feature("mentionId", id_note)]),
+        layer(CUSTOM + "Cue", "Cue", "A quote's cue (said, according to)", []),
+        layer(CUSTOM + "Event", "Event", "Events (GUIDELINES §4), on their trigger", [
+            feature("value", "the event type", ("event types", n["event_types"]), required=True),
+            feature("realis", "the event's realis", ("realis", n["realis"]), required=True),
+            feature("modality", "the modality of an event that is not actual", ("modality", n["modality"])),
+            feature("xdoc", "the id of a cross-document event (annotations/xdoc-events.json)"),
+            feature("eventId", id_note),
+            feature("arguments", "the event's arguments: a role per linked mention", kind="uima.tcas.Annotation",
+                    multi="ARRAY", mode="WITH_ROLE", link=CUSTOM + "EventArgumentsLink", role="role",
+                    target="target")]),
+        layer(CUSTOM + "Quote", "Quote", "Attributed quotes (GUIDELINES §5), on their content", [
+            feature("kind", "direct, indirect or mixed", ("quote kinds", n["kinds"]), required=True),
+            feature("quoteId", id_note),
+            feature("speaker", "the speaker's mention", kind=NE),
+            feature("addressee", "the addressee's mention", kind=NE),
+            feature("cue", "the quote's cue", kind=CUSTOM + "Cue")]),
+        layer(CUSTOM + "Flag", "Flag", "A problem of the text at a span", [
+            feature("code", "the flag", ("flag codes", n["codes"]), required=True), feature("note", "why")]),
+        layer(CUSTOM + "DocumentFlag", "Document flag", "A problem of the whole text", [
+            feature("code", "the flag", ("flag codes", n["codes"]), required=True), feature("note", "why")],
+            kind="document-metadata"),
+    ]
+
+
 def write_inception(release: Path, out: Path) -> list[str]:
     """``<document>.xmi`` and ``TypeSystem.xml`` (see the module's docstring)."""
     n = label_names(release)
@@ -427,8 +503,9 @@ def write_inception(release: Path, out: Path) -> list[str]:
     Entity, Timex, Event = ts.get_type(NE), ts.get_type(CUSTOM + "TimeExpression"), ts.get_type(CUSTOM + "Event")
     Link, Quote, Cue = ts.get_type(CUSTOM + "EventArgumentsLink"), ts.get_type(CUSTOM + "Quote"), ts.get_type(CUSTOM + "Cue")
     FSArray = ts.get_type("uima.cas.FSArray")
-    files = ["TypeSystem.xml"]
+    files = ["TypeSystem.xml", "layers.json"]
     ts.to_xml(out / "TypeSystem.xml")
+    (out / "layers.json").write_bytes(dump_json(inception_layers(release)))
     codes = n["codes"]
     Flag, DocumentFlag = ts.get_type(CUSTOM + "Flag"), ts.get_type(CUSTOM + "DocumentFlag")
     for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
@@ -469,19 +546,40 @@ def write_inception(release: Path, out: Path) -> list[str]:
     return files
 
 
+#: Label Studio's per-region controls: name -> (the control, the layers' labels it shows for)
+LS_ATTRIBUTES = {"level": ("Choices", "entity"), "entity": ("TextArea", "entity"), "value": ("TextArea", "time"),
+                 "realis": ("Choices", "event"), "modality": ("Choices", "event"), "xdoc": ("TextArea", "event"),
+                 "kind": ("Choices", "Quote"), "code": ("Choices", "Flag"), "note": ("TextArea", "Flag")}
+
+
 def labeling_config(release: Path) -> str:
-    """Label Studio's labeling interface for the corpus, from the release's label inventories."""
+    """Label Studio's labeling interface for the corpus, from the release's label inventories: span
+    labels, relations, and per region (shown when a region of its labels is selected) the
+    attributes of its layer: choices for the labelled ones, text areas for ids and values."""
     n = label_names(release)
     from xml.sax.saxutils import quoteattr
-    types = n["types"]
-    events = n["event_types"]
-    roles = n["roles"]
+    labels = Labels(package_schema_dir() / "labels.json")
+    types, events, roles = n["types"], n["event_types"], n["roles"]
+    shown = {"entity": [t for t in types if t in labels.entity_types] or types,
+             "time": [t for t in types if t not in labels.entity_types], "event": events,
+             "Quote": ["Quote"], "Flag": ["Flag"]}
+    choices = {"level": n["levels"], "realis": n["realis"], "modality": n["modality"], "kind": n["kinds"],
+               "code": n["codes"]}
     lines = ['<View>', '  <Labels name="label" toName="text">',
              *(f'    <Label value={quoteattr(t)}/>' for t in [*types, *events, "Quote", "Cue", "Flag"]),
              '  </Labels>', '  <Relations>',
              *(f'    <Relation value={quoteattr(r)}/>' for r in ["Speaker", "Addressee", "HasCue", *roles]),
-             '  </Relations>', '  <Text name="text" value="$text"/>', '</View>', '']
-    return "\n".join(lines)
+             '  </Relations>', '  <Text name="text" value="$text"/>']
+    for name, (control, group) in LS_ATTRIBUTES.items():
+        when = quoteattr(",".join(shown[group]))
+        head = (f'  <{control} name="{name}" toName="text" perRegion="true" visibleWhen="region-selected" '
+                f'whenLabelValue={when}')
+        if control == "Choices":
+            lines += [head + ' choice="single">', *(f'    <Choice value={quoteattr(c)}/>' for c in choices[name]),
+                      '  </Choices>']
+        else:
+            lines.append(head + ' maxSubmissions="1" editable="true"/>')
+    return "\n".join([*lines, '</View>', ''])
 
 
 def write_label_studio(release: Path, out: Path) -> list[str]:
@@ -501,27 +599,29 @@ def write_label_studio(release: Path, out: Path) -> list[str]:
         text, result = row["text"], []
         js = utf16_offsets(text)
 
-        def region(rid: str, start: int, end: int, label: str, meta: dict | None = None) -> None:
-            item = {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
-                    "value": {"start": js(start), "end": js(end), "text": text[start:end], "labels": [label]}}
-            if meta:
-                item["meta"] = {k: v for k, v in meta.items() if v is not None}
-            result.append(item)
+        def region(rid: str, start: int, end: int, label: str, **attributes) -> None:
+            place = {"start": js(start), "end": js(end), "text": text[start:end]}
+            result.append({"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
+                           "value": {**place, "labels": [label]}})
+            for name, value in attributes.items():
+                if value is not None:
+                    control = LS_ATTRIBUTES[name][0].lower()
+                    result.append({"id": rid, "from_name": name, "to_name": "text", "type": control,
+                                   "value": {**place, "choices" if control == "choices" else "text": [value]}})
 
         def relation(a: str, b: str, label: str) -> None:
             result.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [label]})
 
         for m in row["mentions"]:
-            region(m["id"], m["start"], m["end"], types[m["type"]],
-                   {"level": levels[m["level"]] if m["level"] >= 0 else None, "entity": m["entity"], "value": m["value"]})
+            region(m["id"], m["start"], m["end"], types[m["type"]], level=levels[m["level"]] if m["level"] >= 0
+                   else None, entity=m["entity"], value=m["value"])
         for e in row["events"]:
-            region(e["id"], e["trigger_start"], e["trigger_end"], event_types[e["type"]],
-                   {"realis": realis[e["realis"]], "modality": modality[e["modality"]] if e["modality"] >= 0 else None,
-                    "xdoc": e["xdoc"]})
+            region(e["id"], e["trigger_start"], e["trigger_end"], event_types[e["type"]], realis=realis[e["realis"]],
+                   modality=modality[e["modality"]] if e["modality"] >= 0 else None, xdoc=e["xdoc"])
             for a in e["arguments"]:
                 relation(e["id"], a["mention"], roles[a["role"]])
         for q in row["quotes"]:
-            region(q["id"], q["content_start"], q["content_end"], "Quote", {"kind": kinds[q["kind"]]})
+            region(q["id"], q["content_start"], q["content_end"], "Quote", kind=kinds[q["kind"]])
             if q["cue_start"] is not None:
                 region(f"{q['id']}-cue", q["cue_start"], q["cue_end"], "Cue")
                 relation(q["id"], f"{q['id']}-cue", "HasCue")
@@ -530,7 +630,7 @@ def write_label_studio(release: Path, out: Path) -> list[str]:
                     relation(q["id"], q[name], name.capitalize())
         for k, f in enumerate(row["flags"]):
             if f["start"] is not None:
-                region(f"flag{k + 1}", f["start"], f["end"], "Flag", {"code": codes[f["code"]], "note": f["note"]})
+                region(f"flag{k + 1}", f["start"], f["end"], "Flag", code=codes[f["code"]], note=f["note"])
         data = {"text": text, "document": row["id"]}
         whole = [{"code": codes[f["code"]], "note": f["note"]} for f in row["flags"] if f["start"] is None]
         if whole:  # flags about the whole document have no region: they travel with the task's data

@@ -312,89 +312,105 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
               f"/{index}/predictions/0" if task.get("predictions") else None)
     result = (task["annotations"][done[-1]] if done else task["predictions"][0] if source else {}).get("result") or []
     code_point = _from_utf16(text)
-    event_types = set(labels["EventType"].names)
-    mention_types = set(labels.mention_types)
-    regions: dict[str, dict] = {}
-    layer_of: dict[str, str] = {}
-    cues: dict[str, tuple[int, int, tuple[int, int]]] = {}
-    relations = []
+    layer_of_label = {**dict.fromkeys(labels.mention_types, "mentions"),
+                      **dict.fromkeys(labels["EventType"].names, "events"),
+                      "Quote": "quotes", "Cue": "cue", "Flag": "flags"}
+    regions: dict[str, tuple[str, dict]] = {}  # region id -> (its layer, its item)
+    cue_places: dict[str, tuple[int, int]] = {}
+    later = []  # per-region attributes and relations, read once every region is known
     for k, r in enumerate(result):
         place = at(f"{source}/result/{k}")
         if not isinstance(r, dict):
             found.problem(place, "I001", "a result that is not an object")
             continue
-        if r.get("type") == "relation":
-            relations.append((r, place))
+        if r.get("type") != "labels":
+            later.append((r, place))
             continue
         value = r.get("value") if isinstance(r.get("value"), dict) else {}
-        names = value.get("labels")
-        if r.get("type") != "labels" or not isinstance(names, list) or len(names) != 1:
-            found.problem(place, "I004", f"a {r.get('type')!r} result with labels {names!r}; peacetalks maps span "
-                          "regions with one label each, and relations", None)
+        names, rid = value.get("labels"), r.get("id")
+        if not isinstance(names, list) or len(names) != 1:
+            found.problem(place, "I004", f"region {rid}: labels {names!r}; peacetalks maps one label a region")
             continue
         start, end = (code_point(value.get("start")) if isinstance(value.get("start"), int) else None,
                       code_point(value.get("end")) if isinstance(value.get("end"), int) else None)
         if start is None or end is None or not 0 <= start < end <= len(text):
-            found.problem(place, "I004", f"region {r.get('id')}: offsets {value.get('start')}-{value.get('end')} "
+            found.problem(place, "I004", f"region {rid}: offsets {value.get('start')}-{value.get('end')} "
                           "are not a span of the text")
             continue
         if "text" in value and value["text"] != text[start:end]:
-            found.problem(place, "I004", f"region {r.get('id')}: its text {value['text']!r} is not the text at its "
+            found.problem(place, "I004", f"region {rid}: its text {value['text']!r} is not the text at its "
                           f"offsets ({text[start:end]!r})")
             continue
-        label, meta = names[0], r.get("meta") if isinstance(r.get("meta"), dict) else {}
-        rid = r.get("id")
+        label, layer = names[0], layer_of_label.get(names[0])
         given = None if not isinstance(rid, str) or _REGION_ID.fullmatch(rid) else rid  # (a new region's id)
-        if label in mention_types:
-            item = found.add("mentions", {"id": given, **_span(start, end), "type": label, "level": meta.get("level"),
-                                          "entity": meta.get("entity"), "value": meta.get("value")}, *place)
-        elif label in event_types:
-            item = found.add("events", {"id": given, "trigger": _span(start, end), "type": label,
-                                        "realis": meta.get("realis"), "modality": meta.get("modality"),
-                                        "arguments": [], "xdoc": meta.get("xdoc")}, *place)
-        elif label == "Quote":
-            item = found.add("quotes", {"id": given, "kind": meta.get("kind"), "content": _span(start, end)}, *place)
-        elif label == "Cue":
-            cues[rid] = (start, end, place)
-            continue
-        elif label == "Flag":
-            found.add("flags", {"code": meta.get("code"), "note": meta.get("note", ""), "span": _span(start, end)},
-                      *place)
-            continue
-        else:
+        if layer is None:
             found.problem(place, "I003", f"region {rid}: unknown label {label!r}")
             continue
-        regions[rid] = item
-        layer_of[rid] = next(name for name in ("mentions", "events", "quotes") if found.records[name] and
-                             found.records[name][-1] is item)
+        if not isinstance(rid, str) or rid in regions:
+            found.problem(place, "I004", f"region id {rid!r} is missing or not unique")
+            continue
+        item = {"mentions": lambda: {"id": given, **_span(start, end), "type": label},
+                "events": lambda: {"id": given, "trigger": _span(start, end), "type": label, "arguments": []},
+                "quotes": lambda: {"id": given, "content": _span(start, end)},
+                "cue": lambda: _span(start, end),
+                "flags": lambda: {"span": _span(start, end), "note": ""}}[layer]()
+        if layer == "cue":
+            cue_places[rid] = place
+        else:
+            found.add(layer, item, *place)
+        regions[rid] = (layer, item)
+    attributes = {"choices": {"level": "mentions", "realis": "events", "modality": "events", "kind": "quotes",
+                              "code": "flags"},
+                  "textarea": {"entity": "mentions", "value": "mentions", "xdoc": "events", "note": "flags"}}
     used = set()
-    for r, place in relations:
+    for r, place in later:
+        kind, name = r.get("type"), r.get("from_name")
+        value = r.get("value") if isinstance(r.get("value"), dict) else {}
+        if kind in attributes:
+            layer, item = regions.get(r.get("id"), (None, None))
+            given = value.get("choices" if kind == "choices" else "text")
+            if attributes[kind].get(name) is None:
+                found.problem(place, "I004", f"a {kind} result {name!r}; peacetalks' labeling config has "
+                              f"{', '.join(attributes[kind])}")
+            elif layer != attributes[kind][name]:
+                found.problem(place, "I004", f"{name} of region {r.get('id')}, which is not one of the "
+                              f"{attributes[kind][name]}")
+            elif not isinstance(given, list) or len(given) != 1 or not isinstance(given[0], str):
+                found.problem(place, "I004", f"{name} of region {r.get('id')}: {given!r}; one value")
+            else:
+                item[name] = given[0]
+            continue
+        if kind != "relation":
+            found.problem(place, "I004", f"a {kind!r} result; peacetalks maps labelled regions, their "
+                          "attributes and relations")
+            continue
         names = r.get("labels") or []
-        a, b = regions.get(r.get("from_id")), r.get("to_id")
-        kinds = layer_of.get(r.get("from_id")), layer_of.get(b)
+        a, b = regions.get(r.get("from_id"), (None, None)), regions.get(r.get("to_id"), (None, None))
+        where = f"{r.get('from_id')} -> {r.get('to_id')}"
         if len(names) != 1:
-            found.problem(place, "I004", f"a relation {r.get('from_id')} -> {b} with labels {names!r}; one label each")
+            found.problem(place, "I004", f"a relation {where} with labels {names!r}; one label a relation")
         elif names[0] == "HasCue":
-            if kinds[0] != "quotes" or b not in cues:
-                found.problem(place, "I004", f"HasCue from {r.get('from_id')} to {b}: not a Quote and a Cue region")
+            if (a[0], b[0]) != ("quotes", "cue"):
+                found.problem(place, "I004", f"HasCue {where}: not from a Quote to a Cue region")
             else:
-                a["cue"] = _span(*cues[b][:2])
-                used.add(b)
+                a[1]["cue"] = b[1]
+                used.add(r.get("to_id"))
         elif names[0] in ("Speaker", "Addressee"):
-            if kinds != ("quotes", "mentions"):
-                found.problem(place, "I004", f"{names[0]} from {r.get('from_id')} to {b}: not a Quote and a mention")
+            if (a[0], b[0]) != ("quotes", "mentions"):
+                found.problem(place, "I004", f"{names[0]} {where}: not from a Quote to a mention")
             else:
-                a[names[0].lower()] = regions[b]
+                a[1][names[0].lower()] = b[1]
         elif names[0] in labels.roles:
-            if kinds != ("events", "mentions"):
-                found.problem(place, "I004", f"{names[0]} from {r.get('from_id')} to {b}: not an event and a mention")
+            if (a[0], b[0]) != ("events", "mentions"):
+                found.problem(place, "I004", f"{names[0]} {where}: not from an event to a mention")
             else:
-                a["arguments"].append((names[0], regions[b]))
+                a[1]["arguments"].append((names[0], b[1]))
         else:
             found.problem(place, "I003", f"unknown relation {names[0]!r}", "Speaker, Addressee, HasCue or a role")
-    for rid, (_, _, place) in cues.items():
-        if rid not in used:
-            found.problem(place, "I004", f"region {rid}: a Cue that no quote uses", "relate its quote to it (HasCue)")
+    for rid, (layer, _) in regions.items():
+        if layer == "cue" and rid not in used:
+            found.problem(cue_places[rid], "I004", f"region {rid}: a Cue that no quote uses",
+                          "relate its quote to it (HasCue)")
     for k, f in enumerate(task["data"].get("flags") or []):
         if not isinstance(f, dict):
             found.problem(at(f"/{index}/data/flags/{k}"), "I001", "a flag that is not an object")
