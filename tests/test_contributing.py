@@ -32,7 +32,7 @@ def example_annotation():
 def test_the_page_covers_the_workflow():
     used = {shlex.split(c)[1] for c in commands()}
     assert {"ingest", "locate", "fmt", "validate", "rules", "view", "stats", "build", "check", "release", "diff",
-            "verify", "publish"} <= used
+            "verify", "publish", "export", "import", "agreement", "score"} <= used
 
 
 def fresh_clone(dest: Path, git: list[str]) -> Project:
