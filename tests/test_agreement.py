@@ -67,3 +67,45 @@ def test_invalid_sides_are_refused(pair, capsys):
         agreement(str(a.root), str(b.root), a.root)
     assert main(["--root", str(a.root), "agreement", str(a.root), "no-such-revision"]) == 1
     assert "neither a project folder nor a git revision" in capsys.readouterr().err
+
+
+def test_recorded_figures_validate_rewrite_identically_and_reach_the_card(pair, tmp_path, capsys):
+    from peacetalks.checks.validate import validate
+    from peacetalks.release.build import build
+
+    a, b, *_ = pair
+    assert main(["--root", str(a.root), "agreement", str(a.root), str(b.root), "--record"]) == 0
+    first = a.agreement.read_bytes()
+    record = json.loads(first)
+    result = agreement(str(a.root), str(b.root), a.root)
+    assert record["documents"] == result["document_ids"] and record["a"] == "a" and record["b"] == "b"
+    events = record["layers"]["events"]
+    assert events["span_f1_exact"] == round(result["layers"]["events"]["exact"]["f1"], 4)
+    assert main(["--root", str(a.root), "agreement", str(a.root), str(b.root), "--record"]) == 0
+    assert a.agreement.read_bytes() == first  # the same comparison, the same bytes
+    assert [p for p in validate(a).problems if p.severity == "error"] == []
+    card = (build(a, tmp_path / "release").path / "README.md").read_text("utf-8")
+    section = card.split("## Inter-annotator agreement", 1)[1].split("\n## ", 1)[0]
+    assert f"{len(record['documents'])} document" in section
+    assert f"| events | {events['a']} | {events['b']} | {events['span_f1_exact']:.3f} |" in section
+    capsys.readouterr()
+
+
+def test_a_damaged_record_is_reported_at_its_place(tmp_path):
+    from peacetalks.checks.validate import validate
+
+    a = copy_checkout(tmp_path / "a")
+    a.agreement.write_text(json.dumps({"a": "x", "b": "y", "documents": [DOC], "layers": {"mentions": {
+        "a": 1, "b": 1, "span_f1_exact": 1.5, "span_f1_overlap": 1.0, "labels": {}, "links": {}}}}, indent=1), "utf-8")
+    found = [p for p in validate(a).problems if p.path == "annotations/agreement.json"]
+    assert [p.code for p in found] and all(p.code.startswith("S") for p in found)
+    assert found[0].line == locate(a.agreement, '"span_f1_exact"')[0]
+
+
+def test_the_card_says_when_no_double_annotation_is_recorded(tmp_path):
+    from peacetalks.release.build import build
+
+    a = copy_checkout(tmp_path / "a")
+    assert not a.agreement.exists()
+    card = (build(a, tmp_path / "release").path / "README.md").read_text("utf-8")
+    assert "No double annotation is recorded for this version" in card

@@ -16,7 +16,7 @@ from . import __version__
 from .defaults import PARALLEL_FROM
 from .diagnostics.problems import errors, render
 from .model.labels import Labels
-from .reading.files import OutputError, read_text_file
+from .reading.files import OutputError, atomic_write, dump_json, read_text_file
 from .reading.project import Project, ProjectError
 
 
@@ -158,15 +158,21 @@ def cmd_import(args) -> int:
 
 
 def cmd_agreement(args) -> int:
-    from .tools.agreement import AgreementError, agreement
+    from .tools.agreement import AgreementError, agreement, recorded
     from .tools.agreement import render as render_agreement
-    project = _project(args)
+    project = _project(args, writes="`peacetalks agreement --record`" if args.record else None)
     try:
         result = agreement(args.a, args.b, project.root)
     except AgreementError as e:
         print(f"peacetalks agreement: {e}", file=sys.stderr)
         return 1
     print(render_agreement(result, args.format))
+    if args.record:
+        if not result["document_ids"]:
+            print("peacetalks agreement: no document is annotated in both; nothing recorded", file=sys.stderr)
+            return 1
+        atomic_write(project.agreement, dump_json(recorded(result, args.a, args.b, project.root)))
+        print(f"recorded in {project.rel(project.agreement)}: the dataset card reports it", file=sys.stderr)
     return 0
 
 
@@ -558,6 +564,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("a", help="a project folder or a git revision (the first annotator's)")
     s.add_argument("b", help="a project folder or a git revision (the second annotator's)")
     s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("--record", action="store_true",
+                   help="keep the figures in annotations/agreement.json, which the dataset card reports")
     s.set_defaults(func=cmd_agreement)
 
     s = sub.add_parser("verify", help="check a release folder against its manifest.json")

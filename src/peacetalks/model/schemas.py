@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 #: The schema of each kind of file, by the last part of its $id.
-KINDS = ("annotations", "entities", "xdoc-events", "corpus", "layers", "allow", "manifest")
+KINDS = ("annotations", "entities", "xdoc-events", "corpus", "layers", "allow", "manifest", "agreement")
 
 _TIMEX_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?|(\d{4})-W(\d{2})")
 

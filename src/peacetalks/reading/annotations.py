@@ -5,6 +5,7 @@ annotations/entities.json         the entity registry (corpus level)
 annotations/xdoc-events.json      the cross-document event registry
 annotations/layers.json           per-layer provenance and annotation process
 annotations/allow.json            reviewed warnings, each accepted with a reason (optional)
+annotations/agreement.json        the figures of a double annotation (optional; the card reports them)
 
 Files pass level 1 (files) and level 2 (JSON Schema) here; what passes is flattened,
 without per-annotation Python loops, into one Arrow table per layer. Every row keeps
@@ -47,6 +48,7 @@ class Registries:
     entities: list[dict] | None = None
     xdoc_events: list[dict] | None = None
     layers: dict | None = None
+    agreement: dict | None = None
     allow: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -71,7 +73,8 @@ def _registry(project: Project, schemas: Schemas, locator: Locator, path: Path, 
 
 
 def load_registries(project: Project, schemas: Schemas, locator: Locator) -> Registries:
-    """The entity and event registries, the layer provenance and the allow-list through levels 1-2."""
+    """The entity and event registries, the layer provenance, the allow-list and the agreement figures
+    through levels 1-2."""
     out = Registries()
     p = out.problems
     out.entities = _registry(project, schemas, locator, project.entities, "entities", "entities", p)
@@ -80,6 +83,8 @@ def load_registries(project: Project, schemas: Schemas, locator: Locator) -> Reg
         out.layers = _registry(project, schemas, locator, project.layers, "layers", None, p)
     if project.allow.exists():
         out.allow = _registry(project, schemas, locator, project.allow, "allow", "allow", p) or []
+    if project.agreement.exists():
+        out.agreement = _registry(project, schemas, locator, project.agreement, "agreement", None, p)
     return out
 
 

@@ -93,6 +93,10 @@ class Project:
         return self.annotations / "layers.json"
 
     @property
+    def agreement(self) -> Path:
+        return self.annotations / "agreement.json"
+
+    @property
     def allow(self) -> Path:
         return self.annotations / "allow.json"
 

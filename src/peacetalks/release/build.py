@@ -170,7 +170,9 @@ def _write_release(project: Project, result: Result, writer: ConfigWriter, summa
     data_files = {parquet_path(c): sha256_file(out / parquet_path(c)) for c in CONFIGS}
     (out / LICENSE_FILE).write_text(license_text(version), encoding="utf-8")
     sizes = {c: (rows[c], writer.nbytes[c]) for c in CONFIGS}
-    (out / "README.md").write_text(render_card(labels, summary, sizes, feats, counts, layers, version), encoding="utf-8")
+    agreement = orjson.loads(result.project.agreement.read_bytes()) if result.project.agreement.exists() else None
+    (out / "README.md").write_text(render_card(labels, summary, sizes, feats, counts, layers, version, agreement),
+                                   encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(feats, version, data_files)))
     if site:  # the static viewer for reviewers, listed in the manifest like every file
         from ..tools.view import write_site

@@ -84,8 +84,27 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(out)
 
 
+def agreement_section(agreement: dict | None) -> str:
+    """The card's inter-annotator agreement: the figures annotations/agreement.json records, if any."""
+    if not agreement:
+        return ("No double annotation is recorded for this version. When one is (`peacetalks agreement A B "
+                "--record`, CONTRIBUTING.md §6), its figures appear here.")
+    rows = []
+    for name, r in agreement["layers"].items():
+        kappas = ", ".join(f"{k} κ {v['kappa']:.3f}" for k, v in r["labels"].items()) or "–"
+        links = ", ".join(f"{k} {v:.3f}" for k, v in r["links"].items()) or "–"
+        rows.append([name, r["a"], r["b"], f"{r['span_f1_exact']:.3f}", f"{r['span_f1_overlap']:.3f}", kappas, links])
+    n = len(agreement["documents"])
+    return (f"{n} document{'s' * (n != 1)} were annotated twice, independently (`{agreement['a']}` and "
+            f"`{agreement['b']}`), and compared with `peacetalks agreement`; the released annotations are the "
+            "adjudicated ones. Span F1 counts a span as matched when both annotators marked the same characters "
+            "(exact) or overlapping ones (overlap, paired one to one); label agreement (Cohen's κ) is measured on "
+            "the exactly matched spans, links (a mention's entity, a quote's speaker) likewise.\n\n"
+            + _table(["layer", "A", "B", "span F1 exact", "span F1 overlap", "labels", "links"], rows))
+
+
 def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, int]], feats: dict[str, Features],
-                counts: dict, layers: dict, version: str) -> str:
+                counts: dict, layers: dict, version: str, agreement: dict | None = None) -> str:
     """The card's text, from the corpus statistics (``stats.combine``) and the configs' sizes
     (rows, Arrow bytes); nothing in it needs the corpus tables."""
     stats = summary.stats
@@ -180,6 +199,10 @@ and is repeated in `title` as metadata: the body starts at `len(title) + 1`. A b
 ("Name for Outlet") and a date line are metadata (`author`, `outlet`, `date`), not text,
 and are never annotated.
 Guidelines: `annotations/GUIDELINES.md` in the source repository.
+
+## Inter-annotator agreement
+
+{agreement_section(agreement)}
 
 ## Label inventories
 

@@ -11,6 +11,9 @@ annotated, per layer (the layer table's layers, matched by their first span):
 - links: a mention's entity, a quote's speaker (by the speaker mention's span);
 - every disagreement as a pair of places, ``path:line`` in A and in B (``-`` where one side has
   nothing), so that the two annotators can sit down with both files and adjudicate.
+
+``--record`` keeps the figures (not the disagreements) in annotations/agreement.json
+(``recorded``; checked by schema/agreement.json), which the dataset card reports.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ def compare(a: Side, b: Side) -> dict:
     docs_a = set(a.result.tables.mentions["document"].to_pylist()) | set(a.result.tables.events["document"].to_pylist())
     docs_b = set(b.result.tables.mentions["document"].to_pylist()) | set(b.result.tables.events["document"].to_pylist())
     common = docs_a & docs_b
-    out = {"documents": len(common), "only_in_a": sorted(docs_a - docs_b), "only_in_b": sorted(docs_b - docs_a),
+    out = {"documents": len(common), "document_ids": sorted(common), "only_in_a": sorted(docs_a - docs_b), "only_in_b": sorted(docs_b - docs_a),
            "layers": {}, "disagreements": []}
     speaker_spans = {}
     for side in (a, b):
@@ -167,6 +170,29 @@ def agreement(a: str, b: str, root: Path) -> dict:
             name, folder = _open(source, root, stack)
             sides.append(_side(name, folder, source))
         return compare(*sides)
+
+
+def _named(source: str, root: Path) -> str:
+    """How a recorded agreement names one side: a revision by its commit, a folder by its name."""
+    path = Path(source)
+    if (path / "annotations").is_dir() and (path / "corpus").is_dir():
+        return path.resolve().name
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", f"{source}^{{commit}}"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else source
+
+
+def recorded(result: dict, a: str, b: str, root: Path) -> dict:
+    """The figures of ``result`` as annotations/agreement.json keeps them (schema/agreement.json), rounded
+    to four places so that a re-run of the same comparison writes the same bytes."""
+    def r4(x: float) -> float:
+        return round(x, 4) + 0.0  # (no -0.0)
+    return {"a": _named(a, root), "b": _named(b, root), "documents": result["document_ids"], "layers": {
+        name: {"a": r["a"], "b": r["b"], "span_f1_exact": r4(r["exact"]["f1"]),
+               "span_f1_overlap": r4(r["overlap"]["f1"]),
+               "labels": {c: {"observed": r4(v["observed"]), "kappa": r4(v["kappa"])} for c, v in r["labels"].items()},
+               "links": {k: r4(v) for k, v in r["links"].items()}}
+        for name, r in result["layers"].items()}}
 
 
 def render(result: dict, fmt: str = "text") -> str:
