@@ -217,3 +217,28 @@ def test_damaged_inputs_are_reported_not_raised(gold, tmp_path, capsys):
     assert "does not declare the configs' labels" in capsys.readouterr().err
     assert main(["score", str(gold), str(tmp_path / "nowhere")]) == 1
     assert "not a release folder" in capsys.readouterr().err
+
+
+def test_predictions_in_the_documents_json_are_built_and_scored(gold, tmp_path, capsys):
+    """A project folder whose annotation files hold a system's output: one event dropped from the
+    first document that has events costs exactly that trigger."""
+    import json
+
+    from peacetalks.reading.files import dump_records
+
+    project = copy_checkout(tmp_path / "system")
+    events = pq.read_table(gold / parquet_path("events")).to_pylist()
+    path = project.documents / f"{events[0]['document']}.json"
+    data = json.loads(path.read_text("utf-8"))
+    dropped = data["events"].pop()
+    path.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    [result] = score(gold, project.root, ("events",))
+    trigger = result["trigger_identification"]
+    assert (trigger["gold"], trigger["predicted"], trigger["correct"]) == (len(events), len(events) - 1, len(events) - 1)
+    assert all(r["micro"]["f1"] == 1.0 for r in score(gold, project.root, ("ner", "mentions")))
+    assert dropped["id"] not in {e["id"] for e in data["events"]}
+    # a project folder that does not validate is refused with its problems, never a traceback
+    path.write_text(path.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
+    assert main(["score", str(gold), str(project.root), "--task", "events"]) == 1
+    err = capsys.readouterr().err
+    assert "does not build" in err and f"annotations/documents/{path.name}" in err

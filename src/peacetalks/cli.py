@@ -553,8 +553,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("score", help="score a system's release (PRED) against a gold release: ner, mentions, "
                                      "linking, events, quotes, coref")
-    s.add_argument("gold", help="the gold release folder")
-    s.add_argument("pred", help="the predicted release folder (the same configs)")
+    s.add_argument("gold", help="the gold release folder, or a project folder (built first)")
+    s.add_argument("pred", help="the predicted release folder (the same configs), or a project folder whose "
+                                "annotations/documents hold the predictions (built first)")
     s.add_argument("--task", action="append", choices=("ner", "mentions", "linking", "events", "quotes", "coref"),
                    help="a task to score (repeat it; default: every task)")
     s.add_argument("--format", choices=("text", "json", "markdown"), default="text")

@@ -1,8 +1,10 @@
 """``peacetalks score GOLD PRED``: a system's output scored against the corpus, as the field reports it.
 
 GOLD and PRED are release folders (``peacetalks build``, or a system's output written in
-the same configs); rows are matched by their ids, labels by their names (each side's card
-declares its ClassLabels), so the two need not share a label order.
+the same configs), or project folders: a checkout whose ``annotations/documents/*.json`` hold a
+system's output in the documents' own JSON, built first (it must validate, as a contribution
+must). Rows are matched by their ids, labels by their names (each side's card declares its
+ClassLabels), so the two need not share a label order.
 
 - ``ner``: the ``ner`` config's BIO tags, chunked as conlleval chunks them (a chunk starts at
   ``B-X``, or at ``I-X`` after ``O`` or another type, and ends where the next starts or at
@@ -37,12 +39,15 @@ type) is left out of macro averages rather than counted as 0 or 1.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from ..reading.project import Project
+from ..release.build import BuildError, build
 from ..release.layout import parquet_path
 from .export import tag_names
 
@@ -279,6 +284,20 @@ SCORERS = {"coref": score_coref, "ner": score_ner, "mentions": score_mentions, "
 
 
 def score(gold: Path, pred: Path, tasks: tuple[str, ...] = TASKS) -> list[dict]:
+    """Each task's scores of PRED against GOLD (release or project folders; see the module's docstring)."""
+    with tempfile.TemporaryDirectory(prefix="peacetalks-score-") as tmp:
+        sides = []
+        for name, side in (("gold", Path(gold)), ("pred", Path(pred))):
+            if (side / "annotations" / "documents").is_dir() and (side / "corpus").is_dir():  # a project folder
+                try:
+                    side = build(Project(side), Path(tmp) / name).path
+                except BuildError as e:
+                    raise ScoreError(f"{side}: a project folder that does not build:\n{e}") from None
+            sides.append(side)
+        return _score(*sides, tasks)
+
+
+def _score(gold: Path, pred: Path, tasks: tuple[str, ...]) -> list[dict]:
     for side in (gold, pred):
         if not (Path(side) / "README.md").is_file():
             raise ScoreError(f"{side}: not a release folder (it has no README.md card declaring its labels)")
