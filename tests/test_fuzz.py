@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from peacetalks.cli import main
 from peacetalks.reading.ingest import ingest
 from peacetalks.release.build import build
+from peacetalks.tools.export import export
 
 SEED = "000_4d90cd6c48df9336"
 KINDS = {  # file kind -> its path in a project
@@ -32,7 +33,10 @@ KINDS = {  # file kind -> its path in a project
     "corpus text": f"corpus/{DOC}.txt",
     "seed": f"seeds/{DOC}.txt",
     "seed checksums": "seeds/SHA256SUMS",
+    "agreement record": "annotations/agreement.json",
 }
+TOOLS = {  # tool format -> the file of DOC its export holds (tools/<format>/...)
+    "brat": f"{DOC}.ann", "label-studio": "tasks.json", "inception": f"{DOC}.xmi"}
 JSON_KINDS = [k for k, path in KINDS.items() if path.endswith(".json")]
 FORMATTED = ("annotations/documents/", "annotations/entities.json", "annotations/xdoc-events.json",
              "annotations/allow.json")
@@ -74,8 +78,29 @@ def base(tmp_path_factory):
     project = copy_checkout(root / "project")
     (project.seeds / f"{SEED}.meta.json").write_text(json.dumps({"url": "https://example.org/a"}), "utf-8")
     assert ingest(project)[1] == []
+    (project.agreement).write_text(json.dumps({"a": "x", "b": "y", "documents": [DOC], "layers": {"mentions": {
+        "a": 3, "b": 2, "span_f1_exact": 0.8, "span_f1_overlap": 0.8, "labels": {"type": {"observed": 1.0, "kappa": 1.0}},
+        "links": {"entity": 1.0}}}}), "utf-8")
     build(project, project.root / "release")
+    for fmt in TOOLS:
+        export(fmt, project.root / "release", project.root / "tools" / fmt)
     return project.root
+
+
+def run_import(base, tmp, fmt: str, content: bytes):
+    """Put ``content`` in place of the tool file of ``fmt``; import it (--force): never a traceback, and
+    nothing written but DOC's annotation file and the entity registry."""
+    root = tmp / "project"
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(base, root)
+    (root / "tools" / fmt / TOOLS[fmt]).write_bytes(content)
+    before = tree(tmp)
+    code = main(["--root", str(root), "import", fmt, str(root / "tools" / fmt), "--document", DOC, "--force"])
+    assert code in (0, 1), code
+    after = tree(tmp)
+    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+    assert changed <= {f"project/annotations/documents/{DOC}.json", "project/annotations/entities.json"}, changed
 
 
 def run_everything(base, tmp, kind, content: bytes):
@@ -133,8 +158,34 @@ def _cases(examples):
         run_everything(base, tmp_path_factory.mktemp("m"), kind,
                        json.dumps(_mutate(real, path, value), ensure_ascii=False).encode())
 
-    return bytes_case, json_case, mutation_case
+    @pytest.mark.parametrize("fmt", list(TOOLS))
+    @fuzz_settings(examples)
+    @given(content=st.binary(max_size=400))
+    def tool_bytes_case(base, tmp_path_factory, fmt, content):
+        run_import(base, tmp_path_factory.mktemp("tb"), fmt, content)
+
+    @pytest.mark.parametrize("fmt", list(TOOLS))
+    @fuzz_settings(examples)
+    @given(at=st.integers(0, 10**6), line=st.text(max_size=60) | st.sampled_from(
+        ["T1\tPER 0 6\tMacron", "R1\tSpeaker Arg1:T1 Arg2:T2", "E1\tContact-Meet:T1 Participant:T2",
+         "A1\tLevel T1 NAM", "#1\tAnnotatorNotes T1\t{}", '  <type:NamedEntity xmi:id="9" begin="0" end="99"/>',
+         '{"id": "m1", "type": "labels", "value": {"start": -1, "end": 3, "labels": ["PER"]}},']), drop=st.booleans())
+    def tool_line_case(base, tmp_path_factory, fmt, at, line, drop):
+        lines = (base / "tools" / fmt / TOOLS[fmt]).read_text("utf-8").split("\n")
+        k = at % len(lines)
+        lines[k:k + drop] = [line]
+        run_import(base, tmp_path_factory.mktemp("tl"), fmt, "\n".join(lines).encode())
+
+    @fuzz_settings(examples)
+    @given(path=st.lists(st.integers(0, 10**6), max_size=7), value=json_values)
+    def tool_json_case(base, tmp_path_factory, path, value):
+        real = json.loads((base / "tools" / "label-studio" / "tasks.json").read_text("utf-8"))
+        run_import(base, tmp_path_factory.mktemp("tj"), "label-studio",
+                   json.dumps(_mutate(real, path, value), ensure_ascii=False).encode())
+
+    return bytes_case, json_case, mutation_case, tool_bytes_case, tool_line_case, tool_json_case
 
 
-test_bytes, test_json, test_mutations = _cases(2)
-test_bytes_many, test_json_many, test_mutations_many = (pytest.mark.fuzz(t) for t in _cases(EXAMPLES))
+test_bytes, test_json, test_mutations, test_tool_bytes, test_tool_lines, test_tool_json = _cases(2)
+(test_bytes_many, test_json_many, test_mutations_many, test_tool_bytes_many, test_tool_lines_many,
+ test_tool_json_many) = (pytest.mark.fuzz(t) for t in _cases(EXAMPLES))

@@ -119,7 +119,7 @@ def read_brat(path: Path, document: str, labels: Labels, project: Project) -> Fo
         return found
     found.text = text
     try:
-        lines = data.decode("utf-8").split("\n")
+        lines = data.decode("utf-8").replace("\r\n", "\n").split("\n")  # (a file saved on Windows reads alike)
     except UnicodeDecodeError as e:
         found.problem((data[:e.start].count(b"\n") + 1, 1), "I001", "the .ann file is not UTF-8")
         return found
@@ -158,9 +158,10 @@ def read_brat(path: Path, document: str, labels: Labels, project: Project) -> Fo
                 note = orjson.loads(m[3])
             except orjson.JSONDecodeError:
                 note = None
-            if not isinstance(note, dict):
-                found.problem((n, 1), "I004", f"{m[1]}: a note that is not peacetalks' JSON object: {m[3][:60]!r}",
-                              "peacetalks keeps ids, entities and values in notes; write a comment elsewhere")
+            if not isinstance(note, dict) or not all(isinstance(v, str) for v in note.values()):
+                found.problem((n, 1), "I004", f"{m[1]}: a note that is not peacetalks' JSON object of strings: "
+                              f"{m[3][:60]!r}", "peacetalks keeps ids, entities and values in notes; write a "
+                              "comment elsewhere")
                 continue
             notes[m[2]] = (note, n)
         elif m := _N.match(line):
@@ -306,11 +307,19 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
         found.problem(at(f"/{index}/data"), "I001", "the task has no data.text")
         return found
     found.text = text
-    done = [i for i, a in enumerate(task.get("annotations") or []) if isinstance(a, dict)
-            and not a.get("was_cancelled")]
-    source = (f"/{index}/annotations/{done[-1]}" if done else
-              f"/{index}/predictions/0" if task.get("predictions") else None)
-    result = (task["annotations"][done[-1]] if done else task["predictions"][0] if source else {}).get("result") or []
+    annotations = task.get("annotations") if isinstance(task.get("annotations"), list) else []
+    predictions = task.get("predictions") if isinstance(task.get("predictions"), list) else []
+    done = [i for i, a in enumerate(annotations) if isinstance(a, dict) and not a.get("was_cancelled")]
+    if done:
+        chosen, source = annotations[done[-1]], f"/{index}/annotations/{done[-1]}"
+    elif predictions and isinstance(predictions[0], dict):
+        chosen, source = predictions[0], f"/{index}/predictions/0"
+    else:
+        chosen, source = {}, None
+    result = chosen.get("result", [])
+    if not isinstance(result, list):
+        found.problem(at(f"{source}/result"), "I001", "the annotation's result is not a list")
+        return found
     code_point = _from_utf16(text)
     layer_of_label = {**dict.fromkeys(labels.mention_types, "mentions"),
                       **dict.fromkeys(labels["EventType"].names, "events"),
@@ -328,7 +337,7 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
             continue
         value = r.get("value") if isinstance(r.get("value"), dict) else {}
         names, rid = value.get("labels"), r.get("id")
-        if not isinstance(names, list) or len(names) != 1:
+        if not isinstance(names, list) or len(names) != 1 or not isinstance(names[0], str):
             found.problem(place, "I004", f"region {rid}: labels {names!r}; peacetalks maps one label a region")
             continue
         start, end = (code_point(value.get("start")) if isinstance(value.get("start"), int) else None,
@@ -363,13 +372,16 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
                               "code": "flags"},
                   "textarea": {"entity": "mentions", "value": "mentions", "xdoc": "events", "note": "flags"}}
     used = set()
+    def region(key) -> tuple[str | None, dict | None]:
+        return regions.get(key, (None, None)) if isinstance(key, str) else (None, None)
+
     for r, place in later:
         kind, name = r.get("type"), r.get("from_name")
         value = r.get("value") if isinstance(r.get("value"), dict) else {}
         if kind in attributes:
-            layer, item = regions.get(r.get("id"), (None, None))
+            layer, item = region(r.get("id"))
             given = value.get("choices" if kind == "choices" else "text")
-            if attributes[kind].get(name) is None:
+            if not isinstance(name, str) or attributes[kind].get(name) is None:
                 found.problem(place, "I004", f"a {kind} result {name!r}; peacetalks' labeling config has "
                               f"{', '.join(attributes[kind])}")
             elif layer != attributes[kind][name]:
@@ -384,10 +396,10 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
             found.problem(place, "I004", f"a {kind!r} result; peacetalks maps labelled regions, their "
                           "attributes and relations")
             continue
-        names = r.get("labels") or []
-        a, b = regions.get(r.get("from_id"), (None, None)), regions.get(r.get("to_id"), (None, None))
+        names = r.get("labels") if isinstance(r.get("labels"), list) else []
+        a, b = region(r.get("from_id")), region(r.get("to_id"))
         where = f"{r.get('from_id')} -> {r.get('to_id')}"
-        if len(names) != 1:
+        if len(names) != 1 or not isinstance(names[0], str):
             found.problem(place, "I004", f"a relation {where} with labels {names!r}; one label a relation")
         elif names[0] == "HasCue":
             if (a[0], b[0]) != ("quotes", "cue"):
@@ -411,7 +423,11 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
         if layer == "cue" and rid not in used:
             found.problem(cue_places[rid], "I004", f"region {rid}: a Cue that no quote uses",
                           "relate its quote to it (HasCue)")
-    for k, f in enumerate(task["data"].get("flags") or []):
+    flags = task["data"].get("flags") or []
+    if not isinstance(flags, list):
+        found.problem(at(f"/{index}/data/flags"), "I001", "data.flags is not a list")
+        flags = []
+    for k, f in enumerate(flags):
         if not isinstance(f, dict):
             found.problem(at(f"/{index}/data/flags/{k}"), "I001", "a flag that is not an object")
         else:
