@@ -150,6 +150,27 @@ def test_serial_and_parallel_builds_are_byte_identical(project, tmp_path, small_
     assert a == b
 
 
+def test_a_build_from_the_cache_is_byte_identical(project, tmp_path, monkeypatch, small_shards):
+    """Documents taken from the cache (their files unread, as the stat index allows) give the release a
+    cold build gives, whether one document changed or none."""
+    import peacetalks.reading.cache as cache_module
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)  # (the copied files count as settled)
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache"))
+
+    def files(release):
+        return json.loads((release.path / "manifest.json").read_text("utf-8"))["files"]
+    cold = build(project, tmp_path / "cold", jobs=1)
+    build(project, tmp_path / "fill", jobs=1, cache=True)
+    warm = build(project, tmp_path / "warm", jobs=2, cache=True)
+    assert files(warm) == files(cold)
+    path = sorted(project.documents.glob("*.json"))[0]
+    data = json.loads(path.read_text("utf-8"))
+    data["flags"].append({"code": "truncated", "note": "a change"})
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    assert files(build(project, tmp_path / "changed-warm", jobs=1, cache=True)) == \
+        files(build(project, tmp_path / "changed-cold", jobs=1))
+
+
 def test_a_shard_size_does_not_change_the_data(project, tmp_path, monkeypatch):
     """Shards are row groups: other shard sizes give other Parquet bytes, never other rows or figures."""
     import pyarrow.parquet as pq

@@ -166,3 +166,66 @@ def test_a_registry_change_rechecks_unchanged_documents(project, cache_dir):
     warm = validate(project, cache=True)
     assert snapshot(warm) == snapshot(validate(project))
     assert any(p.code == "R002" and "'paris'" in p.message for p in warm.errors)
+
+
+def count_reads(monkeypatch):
+    """The corpus and annotation files read (their bytes), by name."""
+    import peacetalks.checks.shards as shards_module
+    import peacetalks.reading.corpus as corpus_module
+    calls = []
+    for module in (shards_module, corpus_module):
+        real = module.read_bytes
+
+        def counting(path, shown, limit, stamps=None, real=real):
+            calls.append(Path(path).name)
+            return real(path, shown, limit, stamps)
+
+        monkeypatch.setattr(module, "read_bytes", counting)
+    return calls
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch):
+    """Files written a moment ago are indexed too (in use, the index leaves out files changed in the
+    two seconds before it is written, which a test's freshly copied files all are)."""
+    import peacetalks.reading.cache as cache_module
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+
+def test_the_stat_index_spares_reading_unchanged_files(project, cache_dir, monkeypatch, no_racy_window):
+    cold = validate(project)
+    validate(project, cache=True)
+    assert list(cache_dir.glob("stat-*.arrow"))
+    calls = count_reads(monkeypatch)
+    warm = validate(project, cache=True)
+    assert snapshot(warm) == snapshot(cold)
+    assert calls == []  # no corpus text, metadata or annotation file read again
+    assert warm.tables.documents.column("text").to_pylist() == cold.tables.documents.column("text").to_pylist()
+
+
+@pytest.mark.parametrize("which", ["annotation", "text", "metadata"])
+def test_a_file_changed_to_the_same_size_is_read_again(project, cache_dir, monkeypatch, no_racy_window, which):
+    """The stat index compares change times and inodes too: an edit that keeps the size (a letter
+    replaced) is seen, and the result is the cold run's."""
+    import time
+    validate(project, cache=True)
+    time.sleep(0.05)
+    path = {"annotation": project.documents / f"{DOC}.json", "text": project.corpus / f"{DOC}.txt",
+            "metadata": project.corpus / f"{DOC}.json"}[which]
+    data = path.read_bytes()
+    old, new = {"annotation": (b'"type": "PER"', b'"type": "ORG"'), "text": (b"Macron", b"Macr0n"),
+                "metadata": (b'"language": "en"', b'"language": "fr"')}[which]
+    assert old in data, which
+    with open(path, "r+b") as f:  # in place: the same inode and size
+        f.write(data.replace(old, new, 1))
+    calls = count_reads(monkeypatch)
+    warm = validate(project, cache=True)
+    assert path.name in calls
+    assert snapshot(warm) == snapshot(validate(project))
+
+
+def test_files_changed_just_before_the_index_is_written_are_left_out_of_it(project, cache_dir):
+    from peacetalks.reading.cache import StatIndex, index_path
+    validate(project, cache=True)
+    index = StatIndex(index_path(cache_dir, project.root))
+    assert str(project.documents / f"{DOC}.json") not in index.entries  # copied a moment ago: racy

@@ -23,8 +23,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..defaults import MAX_JSON_BYTES
 from ..diagnostics.problems import Problem, errors
@@ -39,8 +39,8 @@ from ..reading.annotations import (
     only,
     read_document,
 )
-from ..reading.cache import Cache, document_key, stamp, text_digest
-from ..reading.corpus import documents_table, read_documents
+from ..reading.cache import Cache, document_key, stamp
+from ..reading.corpus import corpus_files, documents_table, read_documents
 from ..reading.files import gc_paused, read_bytes
 from ..reading.project import Project
 from .context import Context
@@ -62,6 +62,7 @@ class Shard:
     cache: str | None = None  # the cache to take unchanged documents from (``reading.cache.cache_path``)
     registries: str = ""  # a digest of the registries: a document's cached result holds while they are unchanged
     lints: bool = True  # search the candidate warnings
+    cached: tuple[tuple[str, str], ...] = ()  # (document, key): unchanged files (the stat index says), not read
 
 
 @dataclass
@@ -78,6 +79,8 @@ class ShardResult:
     warnings: dict[str, list[Problem]] | None = None  # candidate warnings by document (None: not searched)
     searched: set[str] = field(default_factory=set)  # the documents whose candidate warnings are known now
     extra: dict = field(default_factory=dict)  # what a caller's function adds (the build's ner rows)
+    fresh_rows: pa.Table | None = None  # the documents-table rows of ``fresh``, in its order, for the cache
+    stamps: dict = field(default_factory=dict)  # the files read now (``files.read_bytes``), for the stat index
 
 
 _MEMO: dict[tuple, tuple[Labels, Schemas]] = {}
@@ -154,19 +157,25 @@ def check_shard(shard: Shard) -> ShardResult:
     """Levels 1-5 and the candidate warnings of the shard's documents (see the module's docstring)."""
     ctx = context(shard.root, shard.embedded)
     project, schemas, locator = ctx.project, ctx.schemas, ctx.locator
+    store = _cache(shard.cache) if shard.cache is not None else None
+    unread = {d: k for d, k in shard.cached if k in store} if store is not None else {}  # (not read at all)
+    stamps: dict | None = {} if store is not None else None
     with gc_paused():  # parsed JSON makes no cycles
-        docs, problems = read_documents(project, schemas, locator, list(shard.corpus))          # 1 levels 1-2
-        store = _cache(shard.cache) if shard.cache is not None else None
-        digests = ({d.id: text_digest(d.text, orjson.dumps(d.meta, option=orjson.OPT_SORT_KEYS)) for d in docs}
-                   if store is not None else {})
+        docs, problems = read_documents(project, schemas, locator,                             # 1 levels 1-2
+                                        [d for d in shard.corpus if d not in unread], stamps)
+        read = {d.id for d in docs}
         records, keys, failed = [], [], set()
-        cached: dict[str, str] = {}
+        cached: dict[str, str] = dict(unread)
+        folder = str(project.corpus)
         for stem, path in shard.files:
+            if stem in unread:
+                continue
             raw, key = None, None
-            if stem in digests:
-                raw, _ = read_bytes(path, stem, MAX_JSON_BYTES)  # (a file that fails is explained below)
+            if store is not None and stem in read:
+                raw, _ = read_bytes(path, stem, MAX_JSON_BYTES, stamps)  # (a file that fails is explained below)
                 if raw is not None:
-                    key = document_key(raw, digests[stem] + shard.registries)
+                    key = document_key([stamps[path][4], *(stamps[f][4] for f in corpus_files(folder, stem))],
+                                       shard.registries)
                     if key in store:
                         cached[stem] = key
                         continue
@@ -178,22 +187,24 @@ def check_shard(shard: Shard) -> ShardResult:
             records.append(data)
             keys.append(key)
     fresh = pa.array(records, type=DOCUMENT)
-    if cached:
-        fresh_and_cached = pa.concat_arrays([fresh, store.records(list(cached.values()))])
-    else:
-        fresh_and_cached = fresh
+    read_rows = documents_table(docs)
+    documents = _by_id(pa.concat_tables([read_rows, store.rows_of(list(unread.values()))]) if unread else read_rows,
+                       "id")
+    everything = _by_id(pa.concat_arrays([fresh, store.records(list(cached.values()))]), "document") if cached \
+        else fresh
     have = registries(ctx)
-    tables = replace(flatten(fresh_and_cached, documents_table(docs)),                            # 2 tables
+    tables = replace(flatten(everything, documents),                                              # 2 tables
                      entities=pa.Table.from_pylist(have.entities or [], schema=ENTITY),
                      xdoc_events=pa.Table.from_pylist(have.xdoc_events or [], schema=XDOC_EVENT))
     read_now = {r["document"] for r in records}
     found = check_document_levels(ctx, tables, read_now, have)                                    # 3-5
     problems += [p for p in found if not (p.code.startswith("T") and _document_of(p) in shard.drifted)]
     # (a drifted text gives no span problems: its offsets are checked against the right text once fixed)
+    ids = read | set(unread)
     warnings, searched = None, set()
     if shard.lints:                                                                              # 4 candidates
         skip = failed | shard.drifted
-        search = {d.id for d in docs} - skip - set(cached)
+        search = ids - skip - set(cached)
         warnings = {}
         for p in candidates(ctx, only(tables, search)) if search else []:
             warnings.setdefault(_document_of(p), []).append(p)
@@ -206,11 +217,23 @@ def check_shard(shard: Shard) -> ShardResult:
                     warnings[stem] = [Problem(**w) for w in known]
         for stem in skip:
             warnings.pop(stem, None)
-        searched = {d.id for d in docs} - skip
-    passed = {d.id for d in docs} - {_document_of(p) for p in errors(found)}
+        searched = ids - skip
+    passed = read - {_document_of(p) for p in errors(found)}
     rows = [i for i, (r, k) in enumerate(zip(records, keys)) if k is not None and r["document"] in passed]
-    return ShardResult(tables, problems, failed, fresh.take(pa.array(rows, pa.int64())), [keys[i] for i in rows],
-                       cached, warnings, searched)
+    kept_fresh = fresh.take(pa.array(rows, pa.int64()))
+    fresh_rows = None
+    if store is not None:
+        position = {d: i for i, d in enumerate(read_rows.column("id").to_pylist())}
+        fresh_rows = read_rows.take(pa.array([position[d] for d in kept_fresh.field("document").to_pylist()],
+                                             pa.int64()))
+    return ShardResult(tables, problems, failed, kept_fresh, [keys[i] for i in rows], cached, warnings, searched,
+                       fresh_rows=fresh_rows, stamps=stamps or {})
+
+
+def _by_id(data, column: str):
+    """A table, or a struct array, in the order of its ``column`` (the documents' ids)."""
+    ids = data.column(column) if isinstance(data, pa.Table) else data.field(column)
+    return data.take(pc.sort_indices(ids))
 
 
 def _document_of(problem: Problem) -> str:

@@ -27,8 +27,8 @@ from ..reading.annotations import (
     merge,
     metadata_only,
 )
-from ..reading.cache import Cache, cache_path
-from ..reading.corpus import list_corpus
+from ..reading.cache import Cache, StatIndex, cache_path, document_key, index_path
+from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
 from . import runner
@@ -96,16 +96,17 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
     store = Cache(cache_path(project.cache_dir, project.schema)) if cache else None
-    plan = _plan(ctx, store, lints, jobs)
+    index = StatIndex(index_path(project.cache_dir, project.root)) if cache else None
+    digest = registry_digest(project) if store is not None else ""
+    plan = _plan(ctx, store, index, digest, lints, jobs)
     if plan.jobs > 1:
         runner.start_pool()  # (its imports overlap with the checks of the sources)
     sources = check_drift(project) if drift else []                                          # 1
     drifted = frozenset(Path(p.path).stem for p in sources if p.code == "D001")
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
-    digest = registry_digest(project) if store is not None else ""
     shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest) for s in plan.shards]
-    kept = _Kept(keep_tables or lints, store is not None)
+    kept = _Kept(keep_tables or lints, store is not None, plan.stamps)
     for result in runner.run(shard_function, shards, plan.jobs):                             # 3
         kept.add(result)
         if consume is not None:
@@ -117,7 +118,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         warnings = lint(ctx, tables, skip=kept.failed | drifted) + kept.warnings
         problems = apply_allow_list(ctx, problems + warnings, registries.allow)
     if store is not None:
-        kept.update_cache(store)
+        kept.update_cache(store, index)
     if paths:
         wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
@@ -140,8 +141,10 @@ class _Kept:
     """What this process keeps of the shards' results as they come: their problems, their tables
     (or only the documents' metadata), and what the cache will remember."""
 
-    def __init__(self, tables: bool, cache: bool) -> None:
+    def __init__(self, tables: bool, cache: bool, stamps: dict | None = None) -> None:
         self.keep_tables, self.keep_cache = tables, cache
+        self.stamps = dict(stamps or {})  # the stat index's entries: of the unread files, then of those read
+        self.fresh_rows: list[pa.Table] = []
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.failed: set[str] = set()
@@ -159,8 +162,10 @@ class _Kept:
         if self.keep_cache:
             self.kept_keys += r.kept.values()
             self.fresh_keys += r.fresh_keys
+            self.stamps |= r.stamps
             if len(r.fresh):
                 self.fresh.append(r.fresh)
+                self.fresh_rows.append(r.fresh_rows)
             if r.warnings is not None:
                 keys = r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
                 self.candidates |= {key: [_stored(p) for p in r.warnings.get(doc, [])]
@@ -169,11 +174,14 @@ class _Kept:
     def tables(self, registries: Registries) -> Tables:
         return merge(self.parts, registries.entities, registries.xdoc_events)
 
-    def update_cache(self, store: Cache) -> None:
+    def update_cache(self, store: Cache, index: StatIndex) -> None:
         """Remember the documents that passed levels 1-3 now, and the unchanged ones; forget the ones that
-        changed or left. Every document's candidate warnings are stored with it where they were searched."""
+        changed or left. Every document's candidate warnings are stored with it where they were searched;
+        the stat index, every document file's stat and digest."""
         store.save(self.kept_keys, self.fresh_keys, pa.concat_arrays(self.fresh) if self.fresh else
-                   pa.array([], DOCUMENT), self.candidates)
+                   pa.array([], DOCUMENT), pa.concat_tables(self.fresh_rows) if self.fresh_rows else
+                   DOCUMENT_COLUMNS.empty_table(), self.candidates)
+        index.save(self.stamps)
 
 
 @dataclass
@@ -181,11 +189,16 @@ class _Plan:
     shards: list[Shard]
     problems: list[Problem]  # of the folder listings
     jobs: int
+    stamps: dict  # the stat index's entries of the files that will not be read
 
 
-def _plan(ctx: Context, store: Cache | None, lints: bool, jobs: int | None) -> _Plan:
+def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries: str, lints: bool,
+          jobs: int | None) -> _Plan:
     """The folder listings (level 1 of the folders) and the shards of documents, in id order: each
-    corpus document with its annotation file, and the annotation files of documents not in corpus/."""
+    corpus document with its annotation file, and the annotation files of documents not in corpus/.
+    With the cache, a document whose three files the stat index knows unchanged, and whose key the
+    cache has, is taken from the cache without being read; the processes are counted for the
+    documents left to read."""
     project = ctx.project
     corpus, problems = list_corpus(project)
     files, found = list_documents(project, ctx.schemas)
@@ -201,13 +214,27 @@ def _plan(ctx: Context, store: Cache | None, lints: bool, jobs: int | None) -> _
                                     "document has no annotation file",
                                     f"annotate it in annotations/documents/{stem}.json"))
     ids = sorted(known | set(files))
+    unread, stamps = {}, {}
+    if store is not None and index is not None and index.entries:
+        folder, known_digest = str(project.corpus), index.digest
+        for stem in corpus:
+            if stem not in files:
+                continue
+            paths = (files[stem], *corpus_files(folder, stem))
+            digests = [known_digest(p) for p in paths]
+            if None not in digests and (key := document_key(digests, registries)) in store:
+                unread[stem] = key
+                for p in paths:
+                    stamps[p] = index.entries[p]
     shards = []
     for lo in range(0, len(ids), SHARD_DOCS):
         part = ids[lo:lo + SHARD_DOCS]
         shards.append(Shard(str(project.root), project.embedded, tuple(d for d in part if d in known),
                             tuple((d, files[d]) for d in part if d in files),
-                            cache=str(store.base) if store is not None else None, lints=lints))
-    return _Plan(shards, problems, runner.workers(jobs, len(shards), len(corpus)))
+                            cache=str(store.base) if store is not None else None, lints=lints,
+                            cached=tuple((d, unread[d]) for d in part if d in unread)))
+    to_read = len(corpus) - len(unread)
+    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), stamps)
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     """Asking for any file of a document asks for all of them: its annotation file, its text (where
     candidate warnings are filed) and its metadata."""

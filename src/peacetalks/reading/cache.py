@@ -5,12 +5,21 @@ What is cached is exactly what depends on one document's own files and the regis
 its annotation file passed levels 1-5 without an error (encoding, JSON, schema, spans
 against its text, references within it and to the registries, its tables), and its
 per-document warnings (``lints.CANDIDATE_CODES``: they read only its text and its own
-annotations; null until a run with warnings has searched it). The key of a document is
-the sha256 of its annotation file's bytes, its corpus text and metadata, and the
-registries' bytes; the cache files are named after a hash of the package version, the
-package's own code and every schema file, so that any change to the rules starts a fresh
-cache. What concerns the corpus as a whole (ids across documents, the registries, the
-corpus-level warnings) always runs over the whole corpus.
+annotations; null until a run with warnings has searched it). It also keeps the document's
+row of the documents table (its metadata and text), so that an unchanged document is not
+read at all. The key of a document is the sha256 of its three files' digests (annotation
+file, corpus text and metadata) and of the registries' bytes; the cache files are named
+after a hash of the package version, the package's own code and every schema file, so that
+any change to the rules starts a fresh cache. What concerns the corpus as a whole (ids
+across documents, the registries, the corpus-level warnings) always runs over the whole
+corpus.
+
+Which files are unchanged is known without reading them, as git's index knows it: the stat
+index (``StatIndex``, ``stat-<hash of the project's path>.arrow``) keeps each file's size,
+modification and change times, inode and the sha256 of its bytes when it was last read. A
+file whose stat is the same still has those bytes; one changed within two seconds of the
+index being written is not kept in it (its times could not tell a later change apart), and
+is read again next time.
 
 The cache is a few Arrow IPC files (``.peacetalks-cache/validated-<salt>-<n>.arrow``, or
 under ``$PEACETALKS_CACHE_DIR``) with a ``key`` column and the validated ``record``; a run
@@ -22,6 +31,8 @@ cache that cannot be written is skipped, never an error.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,21 +41,75 @@ import pyarrow.compute as pc
 from .. import __version__
 from ..defaults import MAX_SEGMENTS
 from ..model.layers import DOCUMENT
+from .corpus import DOCUMENT_COLUMNS
 from .files import atomic_write
 
 #: a cached warning of one document: its file (the document's text or annotation file), place, code,
 #: message and hint
 WARNING = pa.struct([("path", pa.string()), ("line", pa.int64()), ("column", pa.int64()), ("code", pa.string()),
                      ("message", pa.string()), ("hint", pa.string())])
-SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT), ("candidates", pa.list_(WARNING))])
+#: a document's row of the documents table: its metadata and text
+ROW = pa.struct(list(DOCUMENT_COLUMNS))
+SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT), ("row", ROW), ("candidates", pa.list_(WARNING))])
+#: the stat index: a file's path, size, modification and change times (ns), inode, and the sha256 of its bytes
+STATS = pa.schema([("path", pa.string()), ("size", pa.int64()), ("mtime", pa.int64()), ("ctime", pa.int64()),
+                   ("ino", pa.uint64()), ("sha256", pa.string())])
+#: a file changed less than this before the index is written is left out of it (see the module's docstring)
+RACY_NS = 2_000_000_000
 
 
-def document_key(annotation: bytes, text_digest: str) -> str:
-    return hashlib.sha256(annotation + b"\0" + text_digest.encode()).hexdigest()
+def document_key(digests, registries: str) -> str:
+    """A document's key: the digests of its annotation file, corpus text and metadata, and the registries'."""
+    return hashlib.sha256("\0".join([*digests, registries]).encode()).hexdigest()
 
 
-def text_digest(text: str, meta: bytes) -> str:
-    return hashlib.sha256(text.encode("utf-8") + b"\0" + meta).hexdigest()
+def index_path(folder: Path, root: Path) -> Path:
+    """The stat index of the project at ``root`` in the cache folder."""
+    return folder / f"stat-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.arrow"
+
+
+class StatIndex:
+    """The stat index at ``path`` (see the module's docstring): empty if missing or damaged."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, tuple] = {}
+        try:
+            with pa.memory_map(str(path)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            if table.schema.equals(STATS):
+                columns = [table.column(name).to_pylist() for name in STATS.names]
+                self.entries = {row[0]: row[1:] for row in zip(*columns)}
+        except Exception:  # noqa: BLE001 - a missing or damaged index: every file is read
+            pass
+
+    def digest(self, path: str) -> str | None:
+        """The sha256 of the file's bytes if its stat is the one recorded, else None (read it)."""
+        known = self.entries.get(path)
+        if known is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return known[4] if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == known[:4] else None
+
+    def save(self, entries: dict[str, tuple]) -> None:
+        """Write ``entries`` (path -> size, mtime, ctime, inode, sha256) as the index, but the racy ones."""
+        now = time.time_ns()
+        entries = {p: e for p, e in entries.items() if max(e[1], e[2]) < now - RACY_NS}
+        if entries == self.entries:
+            return
+        paths = sorted(entries)
+        columns = [paths] + [[entries[p][k] for p in paths] for k in range(5)]
+        table = pa.table(dict(zip(STATS.names, columns)), schema=STATS)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, STATS) as writer:
+            writer.write_table(table)
+        try:
+            atomic_write(self.path, sink.getvalue().to_pybytes())
+        except OSError:
+            pass  # a read-only checkout still validates, just without an index
 
 
 def _salt(schema_dir: Path) -> str:
@@ -121,45 +186,77 @@ class Cache:
     def __contains__(self, key: str) -> bool:
         return key in self.rows
 
+    def _gather(self, column: str, keys: list[str]) -> pa.Array:
+        """A column's values for these keys, in this order. The entries are kept in document order, so
+        a shard's unchanged documents are a few runs of consecutive rows: slices, copied once, where a
+        ``take`` of nested values costs per value."""
+        rows = [self.rows[k] for k in keys]
+        data = self.table.column(column)
+        pieces, start = [], 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                pieces += data.slice(rows[start], i - start).chunks
+                start = i
+        return pa.concat_arrays(pieces) if pieces else pa.array([], data.type)
+
     def records(self, keys: list[str]) -> pa.Array:
         """The cached validated records of these keys, in this order."""
+        return self._gather("record", keys) if keys else pa.array([], DOCUMENT)
+
+    def rows_of(self, keys: list[str]) -> pa.Table:
+        """The cached documents-table rows (metadata and text) of these keys, in this order."""
         if not keys:
-            return pa.array([], DOCUMENT)
-        rows = pa.array([self.rows[k] for k in keys], pa.int64())
-        return self.table.column("record").take(rows).combine_chunks()
+            return DOCUMENT_COLUMNS.empty_table()
+        return pa.Table.from_struct_array(self._gather("row", keys)).cast(DOCUMENT_COLUMNS)
+
+    def _unsearched(self) -> set[str]:
+        """The keys whose candidate warnings were never searched."""
+        never = pc.is_null(self.table.column("candidates"))
+        return set(pc.filter(self.table.column("key"), never).to_pylist()) if self.table.num_rows else set()
 
     def candidates(self, keys: list[str]) -> list[list[dict] | None]:
         """The cached candidate warnings of these keys (None where never searched)."""
         if not keys:
             return []
-        return self.table.column("candidates").take(pa.array([self.rows[k] for k in keys], pa.int64())).to_pylist()
+        return self._gather("candidates", keys).to_pylist()
 
-    def save(self, keep: list[str], new_keys: list[str], new_records: pa.Array,
+    def _rows_array(self, keys: list[str]) -> pa.Array:
+        return self._gather("row", keys) if keys else pa.array([], ROW)
+
+    def save(self, keep: list[str], new_keys: list[str], new_records: pa.Array, new_rows: pa.Table,
              candidates: dict[str, list[dict]] | None = None) -> None:
-        """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones.
+        """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones
+        (``new_rows``: their documents-table rows, in the order of ``new_keys``).
 
         ``candidates`` (by key) replaces the candidate warnings of kept or new entries.
         """
+        new_rows = (new_rows.cast(DOCUMENT_COLUMNS).to_struct_array().combine_chunks() if new_keys
+                    else pa.array([], ROW))
         candidates = candidates or {}
         kept = [k for k in keep if k in self.rows]
-        old = self.candidates(kept)
-        searched = [k for i, k in enumerate(kept) if old[i] is None and k in candidates]  # newly searched
+        unsearched = self._unsearched()
+        searched = [k for k in kept if k in unsearched and k in candidates]  # newly searched
         live = len(kept) + len(new_keys)
         if not new_keys and not searched and len(kept) == len(self.rows):
             return  # nothing changed
         compact = (self.table.num_rows + len(new_keys) > 2 * live or len(self.segments) + 1 >= MAX_SEGMENTS
                    or not self.segments)
         if compact:  # the live entries as one segment
+            old = self.candidates(kept)
             keys = kept + new_keys
             records = pa.concat_arrays([self.records(kept), new_records.cast(DOCUMENT)])
+            rows = pa.concat_arrays([self._rows_array(kept), new_rows])
             found = [candidates.get(k, old[i]) for i, k in enumerate(kept)] + [candidates.get(k) for k in new_keys]
         else:  # only what is new: the new entries, and the kept ones whose candidates are known now
             keys = searched + new_keys
             records = pa.concat_arrays([self.records(searched), new_records.cast(DOCUMENT)])
+            rows = pa.concat_arrays([self._rows_array(searched), new_rows])
             found = [candidates[k] for k in searched] + [candidates.get(k) for k in new_keys]
-        table = pa.table({"key": pa.array(keys, pa.string()), "record": records,
+        table = pa.table({"key": pa.array(keys, pa.string()), "record": records, "row": rows,
                           "candidates": pa.array(found, pa.list_(WARNING))}, schema=SCHEMA)
-        table = table.take(pc.sort_indices(table.column("key")))
+        table = table.take(pc.sort_indices(pa.table({"document": table.column("record").combine_chunks()
+                                                     .field("document"), "key": table.column("key")}),
+                                           [("document", "ascending"), ("key", "ascending")]))
         sink = pa.BufferOutputStream()
         with pa.ipc.new_file(sink, SCHEMA) as writer:
             writer.write_table(table)

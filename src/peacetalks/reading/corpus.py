@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..defaults import MAX_JSON_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import Locator
 from ..diagnostics.problems import Problem
 from ..model.schemas import Schemas
-from .files import listing, odd_entry, read_json_file, read_text_file
+from .files import listing, odd_entry, read_bytes, read_json_file, read_text_file
 from .project import Project
 
 DOCUMENT_COLUMNS = pa.schema([
@@ -66,21 +67,37 @@ def list_corpus(project: Project) -> tuple[list[str], list[Problem]]:
     return pairs, problems
 
 
-def read_documents(project: Project, schemas: Schemas, locator: Locator,
-                   ids: list[str]) -> tuple[list[Document], list[Problem]]:
+def corpus_files(folder: str, stem: str) -> tuple[str, str]:
+    """The paths of a corpus document's text and metadata in the corpus ``folder`` (``str(project.corpus)``),
+    as every reader names them."""
+    return f"{folder}/{stem}.txt", f"{folder}/{stem}.json"
+
+
+def read_documents(project: Project, schemas: Schemas, locator: Locator, ids: list[str],
+                   stamps: dict | None = None) -> tuple[list[Document], list[Problem]]:
     """These corpus documents (their pairs exist) through levels 1-2: the ones that pass, and the
-    problems of the others. The per-document part of reading the corpus."""
+    problems of the others. The per-document part of reading the corpus (``stamps``: see
+    ``files.read_bytes``)."""
     problems: list[Problem] = []
-    folder, prefix = str(project.corpus), project.rel(project.corpus)
-    documents = [doc for stem in ids if (doc := _load_one(schemas, locator, stem, folder, prefix, problems)) is not None]
+    prefix, folder = project.rel(project.corpus), str(project.corpus)
+    documents = [doc for stem in ids
+                 if (doc := _load_one(schemas, locator, stem, corpus_files(folder, stem), prefix, problems, stamps))
+                 is not None]
     return documents, problems
 
 
-def _load_one(schemas, locator, stem: str, folder: str, prefix: str, problems: list[Problem]) -> Document | None:
+def _load_one(schemas, locator, stem: str, paths: tuple[str, str], prefix: str, problems: list[Problem],
+              stamps: dict | None) -> Document | None:
     shown_meta, shown_txt = f"{prefix}/{stem}.json", f"{prefix}/{stem}.txt"
-    meta_path = f"{folder}/{stem}.json"
-    meta, found = read_json_file(meta_path, shown_meta, shallow=schemas.validator("corpus"))
-    text, found_txt = read_text_file(f"{folder}/{stem}.txt", shown_txt)
+    txt_path, meta_path = paths
+    meta, found = None, []
+    raw, found = read_bytes(meta_path, shown_meta, MAX_JSON_BYTES, stamps)
+    if raw is not None:
+        meta, found = read_json_file(meta_path, shown_meta, raw, shallow=schemas.validator("corpus"))
+    text, found_txt = None, []
+    raw, found_txt = read_bytes(txt_path, shown_txt, MAX_TEXT_BYTES, stamps)
+    if raw is not None:
+        text, found_txt = read_text_file(txt_path, shown_txt, MAX_TEXT_BYTES, raw)
     problems += found + found_txt
     if meta is None or text is None:
         return None

@@ -40,10 +40,14 @@ def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
 
 
-def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, list[Problem]]:
+def read_bytes(path: Path | str, shown: str, limit: int,
+               stamps: dict | None = None) -> tuple[bytes | None, list[Problem]]:
     """A regular file's bytes, or the problem that prevents reading it: not a regular file (a
     symbolic link, a folder, a device: F008), larger than ``limit`` (F005, checked before reading),
-    unreadable (F009). The one way every corpus input is read."""
+    unreadable (F009). The one way every corpus input is read.
+
+    ``stamps``: where to note what was read, ``str(path)`` -> (size, mtime, ctime, inode, sha256 of the
+    bytes), for the cache's stat index (``reading/cache.py``)."""
     try:
         f = open(path, "rb", buffering=0, opener=_no_follow)
     except OSError as e:
@@ -68,6 +72,8 @@ def read_bytes(path: Path | str, shown: str, limit: int) -> tuple[bytes | None, 
             data += f.read(max(0, limit + 1 - len(data))) or b""
     if len(data) > limit:
         return None, [Problem(shown, 1, 1, "F005", f"file is over the limit of {limit:,} bytes", None)]
+    if stamps is not None:
+        stamps[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, hashlib.sha256(data).hexdigest())
     return data, []
 
 
