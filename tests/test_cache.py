@@ -200,7 +200,23 @@ def test_the_stat_index_spares_reading_unchanged_files(project, cache_dir, monke
     warm = validate(project, cache=True)
     assert snapshot(warm) == snapshot(cold)
     assert calls == []  # no corpus text, metadata or annotation file read again
-    assert warm.tables.documents.column("text").to_pylist() == cold.tables.documents.column("text").to_pylist()
+    for name in ("documents", "mentions", "events", "arguments", "quotes", "flags"):  # the same rows in the same order
+        assert getattr(warm.tables, name).to_pylist() == getattr(cold.tables, name).to_pylist(), name
+
+
+def test_unchanged_and_changed_documents_interleave_in_document_order(project, cache_dir, no_racy_window):
+    """With a document in the middle changed, the tables hold every document in order, as a cold run's."""
+    import time
+    validate(project, cache=True)
+    time.sleep(0.05)
+    middle = sorted(project.documents.glob("*.json"))[len(list(project.documents.glob("*.json"))) // 2]
+    data = json.loads(middle.read_text("utf-8"))
+    data["flags"].append({"code": "truncated", "note": "changed"})
+    middle.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    warm, cold = validate(project, cache=True), validate(project)
+    assert snapshot(warm) == snapshot(cold)
+    for name in ("documents", "mentions", "events", "arguments", "quotes", "flags"):
+        assert getattr(warm.tables, name).to_pylist() == getattr(cold.tables, name).to_pylist(), name
 
 
 @pytest.mark.parametrize("which", ["annotation", "text", "metadata"])
@@ -229,3 +245,67 @@ def test_files_changed_just_before_the_index_is_written_are_left_out_of_it(proje
     validate(project, cache=True)
     index = StatIndex(index_path(cache_dir, project.root))
     assert str(project.documents / f"{DOC}.json") not in index.entries  # copied a moment ago: racy
+
+
+def _add_name(project):
+    """Annotate, in the first document, a capitalised word that other documents leave bare."""
+    import re
+    docs = sorted(project.documents.glob("*.json"))
+    first = docs[0]
+    data = json.loads(first.read_text("utf-8"))
+    text = (project.corpus / f"{first.stem}.txt").read_text("utf-8")
+    others = " ".join((project.corpus / f"{d.stem}.txt").read_text("utf-8") for d in docs[1:])
+    covered = [(m["start"], m["end"]) for m in data["mentions"]]
+    for m in re.finditer(r"\b[A-Z][a-z]{4,}\b", text):
+        if not any(s < m.end() and m.start() < e for s, e in covered) and re.search(rf"\b{m.group()}\b", others):
+            data["mentions"].append({"id": "m9999", "start": m.start(), "end": m.end(), "text": m.group(),
+                                     "type": data["mentions"][0]["type"], "level": "NAM",
+                                     "entity": data["mentions"][0].get("entity")})
+            first.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+            return m.group()
+    raise AssertionError("no bare capitalised word shared with other documents")
+
+
+def _drop_names(project):
+    """Remove every named mention of one name from the first document that has one used elsewhere."""
+    first = sorted(project.documents.glob("*.json"))[0]
+    data = json.loads(first.read_text("utf-8"))
+    name = next(m["text"] for m in data["mentions"] if m.get("level") == "NAM")
+    gone = {m["id"] for m in data["mentions"] if m["text"] == name}
+    data["mentions"] = [m for m in data["mentions"] if m["id"] not in gone]
+    data["events"] = [{**e, "arguments": [a for a in e["arguments"] if a["mention"] not in gone]} for e in data["events"]]
+    data["quotes"] = [{k: v for k, v in q.items() if not (k in ("speaker", "addressee") and v in gone)}
+                      for q in data["quotes"]]
+    first.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+    return name
+
+
+@pytest.mark.parametrize("edit", [_add_name, _drop_names], ids=["a name annotated", "a name dropped"])
+def test_corpus_level_warnings_after_a_change_are_the_cold_runs(project, cache_dir, no_racy_window, edit):
+    """W001/W007 search only the changed documents and those holding a name whose corpus entry changed;
+    what they report is what a search of every document reports (here: other documents' warnings
+    about the name appear, disappear or change their counts)."""
+    import time
+    before = validate(project, cache=True)
+    time.sleep(0.05)
+    name = edit(project)
+    warm, cold = validate(project, cache=True), validate(project)
+    assert [p.render() for p in warm.problems] == [p.render() for p in cold.problems]
+    bare = lambda r: {p.render() for p in r.problems if p.code in ("W001", "W007") and repr(name) in p.message}  # noqa: E731
+    assert bare(before) != bare(cold)  # the change did move other documents' warnings
+    again = validate(project, cache=True)  # and a run on the state the last one kept
+    assert [p.render() for p in again.problems] == [p.render() for p in cold.problems]
+
+
+def test_a_build_between_two_validations_leaves_no_stale_warning(project, cache_dir, no_racy_window, tmp_path):
+    """A build (no warnings) takes changed documents into the cache; the next validation still searches
+    them, since the warnings kept were found in their earlier files."""
+    import time
+
+    from peacetalks.release.build import build
+    validate(project, cache=True)
+    time.sleep(0.05)
+    _add_name(project)
+    build(project, tmp_path / "release", cache=True)
+    warm, cold = validate(project, cache=True), validate(project)
+    assert [p.render() for p in warm.problems] == [p.render() for p in cold.problems]

@@ -174,6 +174,6 @@ def test_bare_names_are_found_whatever_the_number_of_names(tmp_path):
     tables = merge([flatten(pa.array(records, DOCUMENT), documents_table(docs))], [], [])
     project = Project(tmp_path)
     ctx = Context(project, Labels(ROOT / "schema" / "labels.json"), None)
-    found = sorted((p.path.rsplit("/", 1)[-1], p.code, p.message.split(" at ")[0]) for p in lints_module._bare_names(ctx, tables))
+    found = sorted((p.path.rsplit("/", 1)[-1], p.code, p.message.split(" at ")[0]) for p in lints_module._bare_names(ctx, tables)[0])
     assert found == [("a.txt", "W001", "'Paris'"),  # the second 'Paris' in a (the one in the Agreement is covered)
                      ("b.txt", "W007", "'Paris Agreement'")]

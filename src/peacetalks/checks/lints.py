@@ -24,6 +24,7 @@ on single documents with the ``re`` engine.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -61,20 +62,35 @@ def candidates(ctx: Context, tables: Tables) -> list[Problem]:
             + guideline_lints.check(ctx, tables))
 
 
-def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset()) -> list[Problem]:
-    """The corpus-level warnings (the per-document ones are ``candidates``).
+@dataclass
+class BareNames:
+    """What W001/W007 found, to be reused: the corpus's names (``text``, ``type``, ``docs``) and each
+    document's warnings, with the key of the document's files they were found in."""
+
+    names: pl.DataFrame
+    found: dict[str, tuple[str | None, list[Problem]]]  # document -> (its key, its W001/W007 warnings)
+
+
+def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset(), previous: BareNames | None = None,
+         keys: dict[str, str | None] | None = None) -> tuple[list[Problem], BareNames]:
+    """The corpus-level warnings (the per-document ones are ``candidates``), and what W001/W007 found.
 
     ``skip``: documents whose annotations could not be read or whose text drifted; they get
     no warnings, and registry-wide warnings (W005) wait until every document is read, since
-    the entities a skipped document mentions are unknown."""
+    the entities a skipped document mentions are unknown. With ``previous`` (an earlier run's
+    ``BareNames``) and ``keys`` (each document's key now; None: not cacheable), W001/W007 search
+    only the documents whose key changed and those whose text holds a name whose corpus entry
+    changed (added, gone, another usual type or another number of documents): the others'
+    warnings are the earlier ones, as a search of every document would find them."""
     if skip:
         tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
     problems = []
     if not skip:
         problems += _unused_entities(ctx, tables)
-    problems += _bare_names(ctx, tables)
+    bare, state = _bare_names(ctx, tables, previous, keys)
+    problems += bare
     problems += _label_consistency(ctx, tables)
-    return problems
+    return problems, state
 
 
 def apply_allow_list(ctx: Context, problems: list[Problem], entries: list[dict]) -> list[Problem]:
@@ -160,21 +176,49 @@ def _word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
+def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
+                keys: dict[str, str | None] | None = None) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
     Polars finds the annotated names in every document text at once (``extract_many``, an
     Aho-Corasick automaton of all the names: one pass per text, whatever their number) and
     counts them; only pairs where a name occurs more often than it is annotated in that
     document (a few per document at most) are searched, with word boundaries and coverage.
+    With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``).
     """
+    keys = keys or {}
     mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]))
     names = mentions.filter(pl.col("level") == "NAM")
-    if names.is_empty():
-        return []
     texts = pl.from_arrow(tables.documents.select(["id", "text"])).rename({"id": "document", "text": "doc_text"})
-    corpus_names = names.group_by("text").agg(pl.col("type").mode().first().alias("type"),
-                                              pl.col("document").n_unique().alias("docs"))
+    corpus_names = names.group_by("text").agg(pl.col("type").mode().sort().first().alias("type"),
+                                              pl.col("document").n_unique().cast(pl.Int64).alias("docs")).sort("text")
+    reused: dict[str, list[Problem]] = {}
+    if previous is not None:
+        changed_names = pl.concat([corpus_names.join(previous.names, on=["text", "type", "docs"], how="anti"),
+                                   previous.names.join(corpus_names, on=["text", "type", "docs"], how="anti")]
+                                  )["text"].unique().to_list()
+        touched = set()
+        if changed_names:
+            touched = set(texts.filter(pl.col("doc_text").str.contains_any(changed_names))["document"].to_list())
+        for document in texts["document"].to_list():
+            before = previous.found.get(document)
+            if document not in touched and before is not None and before[0] is not None \
+                    and before[0] == keys.get(document):
+                reused[document] = before[1]
+        if reused:
+            texts = texts.filter(~pl.col("document").is_in(list(reused)))
+    found = _bare_in(ctx, mentions, names, texts, corpus_names)
+    problems = [p for document in sorted(set(found) | set(reused)) for p in found.get(document, reused.get(document, []))]
+    state = BareNames(corpus_names, {d: (keys.get(d), found.get(d, [])) for d in texts["document"].to_list()}
+                      | {d: (keys.get(d), ps) for d, ps in reused.items()})
+    return problems, state
+
+
+def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: pl.DataFrame,
+             corpus_names: pl.DataFrame) -> dict[str, list[Problem]]:
+    """W001 / W007 in the documents of ``texts``, against the corpus's names: by document."""
+    if names.is_empty() or texts.is_empty():
+        return {}
     in_doc = names.group_by("document", "text").agg(pl.len().alias("annotated"))
     # which names occur in which texts: one Aho-Corasick pass over each text for all the names at once
     # (the pairs that occur, not every document with every name: that grows as documents x names)
@@ -188,7 +232,7 @@ def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
                   .filter(pl.col("occurs") > pl.col("annotated"))
                   .select("document", "text", "type", "docs", "annotated"))
     if candidates.is_empty():
-        return []
+        return {}
     wanted = candidates.select("document").unique()
     covering = (mentions.filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
                 .join(wanted, on="document").group_by("document").agg(pl.col("start"), pl.col("end")))
@@ -207,7 +251,7 @@ def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
                 found.setdefault(document, []).append((at, end, type_, "W001" if annotated else "W007",
                                                        docs - (1 if annotated else 0)))
             at = text.find(name, at + 1)
-    problems = []
+    problems: dict[str, list[Problem]] = {}
     for document, hits in sorted(found.items()):
         text, last_end = text_of[document], -1
         shown = ctx.project.rel(ctx.project.corpus / f"{document}.txt")
@@ -217,9 +261,10 @@ def _bare_names(ctx: Context, tables: Tables) -> list[Problem]:
             last_end = end
             where = ("elsewhere in this document" if code == "W001"
                      else f"in {others} other document{'s' * (others != 1)}")
-            problems.append(Problem(shown, *text_position(text, start), code,
-                                    f"{text[start:end]!r} at {start}-{end} is annotated as {type_} {where} but not here",
-                                    f"add a mention for [{start}, {end}) to annotations/documents/{document}.json"))
+            problems.setdefault(document, []).append(Problem(
+                shown, *text_position(text, start), code,
+                f"{text[start:end]!r} at {start}-{end} is annotated as {type_} {where} but not here",
+                f"add a mention for [{start}, {end}) to annotations/documents/{document}.json"))
     return problems
 
 

@@ -12,7 +12,9 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..defaults import SHARD_DOCS
 from ..diagnostics.problems import Problem, errors, sort_problems
@@ -22,12 +24,24 @@ from ..model.schemas import Schemas
 from ..reading.annotations import (
     Registries,
     Tables,
+    flatten,
+    interleave,
     list_documents,
     load_registries,
     merge,
     metadata_only,
+    only,
 )
-from ..reading.cache import Cache, StatIndex, cache_path, document_key, index_path
+from ..reading.cache import (
+    Cache,
+    StatIndex,
+    cache_path,
+    document_key,
+    index_path,
+    lint_state_path,
+    load_lint_state,
+    save_lint_state,
+)
 from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
@@ -35,7 +49,7 @@ from . import runner
 from .context import Context, close_match
 from .level4_references import check_registries
 from .level5_tables import check_tables
-from .lints import apply_allow_list, lint
+from .lints import BareNames, apply_allow_list, candidates, lint
 from .shards import Shard, ShardResult, check_shard
 
 
@@ -107,22 +121,86 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     problems = check_seeds(project) + sources + registries.problems + plan.problems
     shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest) for s in plan.shards]
     kept = _Kept(keep_tables or lints, store is not None, plan.stamps)
+    unchanged = None
+    if store is not None and consume is None and shard_function is check_shard and plan.unread:
+        # only the documents to read go through their shards; the unchanged ones come from the cache at once
+        unchanged = _unchanged(ctx, store, plan.unread, drifted, lints, kept)
+        shards = [replace(s, corpus=tuple(d for d in s.corpus if d not in plan.unread),
+                          files=tuple(f for f in s.files if f[0] not in plan.unread), cached=()) for s in shards]
+        shards = [s for s in shards if s.corpus or s.files]
     for result in runner.run(shard_function, shards, plan.jobs):                             # 3
         kept.add(result)
         if consume is not None:
             consume(result)
     problems += kept.problems
     tables = kept.tables(registries)
+    if unchanged is not None:
+        tables = interleave(replace(unchanged, entities=tables.entities, xdoc_events=tables.xdoc_events), tables)
     problems += check_levels(ctx, tables, registries, problems)                             # 4
     if lints:                                                                              # 5
-        warnings = lint(ctx, tables, skip=kept.failed | drifted) + kept.warnings
-        problems = apply_allow_list(ctx, problems + warnings, registries.allow)
+        state = lint_state_path(store.base, project.root) if store is not None else None
+        previous = _load_names(state)
+        found, names = lint(ctx, tables, skip=kept.failed | drifted, previous=previous, keys=kept.doc_keys)
+        if state is not None and not (previous is not None and previous.found == names.found
+                                      and previous.names.equals(names.names)):
+            _save_names(state, names)
+        problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow)
     if store is not None:
         kept.update_cache(store, index)
     if paths:
         wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
         problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
     return Result(sort_problems(problems), tables, labels, project)
+
+
+def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: frozenset[str], lints: bool,
+               kept: "_Kept") -> Tables:
+    """The tables of the documents the cache holds unchanged (``unread``: document -> key), gathered and
+    flattened at once, in document order; their candidate warnings go to ``kept`` (searched now
+    where the cache never searched them), and their keys are kept in the cache."""
+    documents = sorted(unread)
+    keys = [unread[d] for d in documents]
+    tables = flatten(store.records(keys), store.rows_of(keys))
+    kept.kept_keys += keys
+    kept.doc_keys |= unread
+    if lints:
+        search = set()
+        for document, key, known in zip(documents, keys, store.candidates(keys)):
+            if document in drifted:
+                continue
+            if known is None:
+                search.add(document)
+            else:
+                kept.warnings += [Problem(**w) for w in known]
+        if search:
+            found: dict[str, list[Problem]] = {d: [] for d in search}
+            for p in candidates(ctx, only(tables, search)):
+                found[Path(p.path).stem].append(p)
+            for document, problems in found.items():
+                kept.warnings += problems
+                kept.candidates[unread[document]] = [_stored(p) for p in problems]
+    return tables
+
+
+def _load_names(path: Path | None) -> BareNames | None:
+    """What W001/W007 found in the last cached run (None: nothing kept, search every document)."""
+    kept = load_lint_state(path) if path is not None else None
+    if kept is None:
+        return None
+    names, found = kept
+    documents, keys = found.column("document").to_pylist(), found.column("key").to_pylist()
+    out = {d: (k, []) for d, k in zip(documents, keys)}
+    some = found.filter(pc.greater(pc.list_value_length(found.column("warnings")), 0))  # (most documents have none)
+    for d, warnings in zip(some.column("document").to_pylist(), some.column("warnings").to_pylist()):
+        out[d][1].extend(Problem(**w) for w in warnings)
+    return BareNames(pl.from_arrow(names), out)
+
+
+def _save_names(path: Path, state: BareNames) -> None:
+    documents = sorted(state.found)
+    found = pa.table({"document": documents, "key": [state.found[d][0] for d in documents],
+                      "warnings": [[_stored(p) for p in state.found[d][1]] for d in documents]})
+    save_lint_state(path, state.names.to_arrow(), found)
 
 
 def registry_digest(project: Project) -> str:
@@ -145,6 +223,7 @@ class _Kept:
         self.keep_tables, self.keep_cache = tables, cache
         self.stamps = dict(stamps or {})  # the stat index's entries: of the unread files, then of those read
         self.fresh_rows: list[pa.Table] = []
+        self.doc_keys: dict[str, str] = {}  # each document's key, where it has one (it passed and is cached)
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.failed: set[str] = set()
@@ -162,6 +241,7 @@ class _Kept:
         if self.keep_cache:
             self.kept_keys += r.kept.values()
             self.fresh_keys += r.fresh_keys
+            self.doc_keys |= r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
             self.stamps |= r.stamps
             if len(r.fresh):
                 self.fresh.append(r.fresh)
@@ -190,6 +270,7 @@ class _Plan:
     problems: list[Problem]  # of the folder listings
     jobs: int
     stamps: dict  # the stat index's entries of the files that will not be read
+    unread: dict[str, str]  # the documents the cache holds unchanged: document -> key
 
 
 def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries: str, lints: bool,
@@ -234,7 +315,7 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
                             cache=str(store.base) if store is not None else None, lints=lints,
                             cached=tuple((d, unread[d]) for d in part if d in unread)))
     to_read = len(corpus) - len(unread)
-    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), stamps)
+    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), stamps, unread)
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     """Asking for any file of a document asks for all of them: its annotation file, its text (where
     candidate warnings are filed) and its metadata."""

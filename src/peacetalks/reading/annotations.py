@@ -229,6 +229,44 @@ def metadata_only(tables: Tables) -> Tables:
                      for name in ("mentions", "events", "arguments", "quotes", "flags", "entities", "xdoc_events")})
 
 
+def _bisect(column: pa.ChunkedArray, value: str) -> int:
+    """How many values of a sorted string column are less than ``value``."""
+    lo, hi = 0, len(column)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if column[mid].as_py() < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def interleave(base: Tables, extra: Tables) -> Tables:
+    """``base`` with the documents of ``extra`` (none of base's) put in their places, both in document
+    order: what flattening them all in document order gives, as slices of the two (no copy). The
+    registries are base's."""
+    def table(name: str, key: str) -> pa.Table:
+        b, e = getattr(base, name), getattr(extra, name)
+        if not e.num_rows:
+            return b
+        if not b.num_rows:
+            return e.cast(b.schema)
+        b_keys, e_keys = b.column(key), e.column(key).to_pylist()
+        pieces, at, start = [], 0, 0
+        for i in range(1, len(e_keys) + 1):
+            if i == len(e_keys) or e_keys[i] != e_keys[start]:  # rows start..i-1 are one document's
+                place = _bisect(b_keys, e_keys[start])
+                pieces += [b.slice(at, place - at), e.slice(start, i - start).cast(b.schema)]
+                at, start = place, i
+        pieces.append(b.slice(at))
+        return pa.concat_tables(pieces)
+
+    return Tables(documents=table("documents", "id"), mentions=table("mentions", "document"),
+                  events=table("events", "document"), arguments=table("arguments", "document"),
+                  quotes=table("quotes", "document"), flags=table("flags", "document"),
+                  entities=base.entities, xdoc_events=base.xdoc_events)
+
+
 def merge(parts: list[Tables], entities: list[dict] | None, xdoc_events: list[dict] | None) -> Tables:
     """The tables of document shards (in document order) as one corpus, with the registries. Each
     table is one chunk, as if the corpus had been flattened at once: what is built from it does

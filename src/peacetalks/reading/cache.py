@@ -270,3 +270,47 @@ class Cache:
                     stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only checkout still validates, just without a cache
+
+
+#: what W001/W007 found in the last run (``checks.lints.BareNames``): the corpus's names, and each
+#: document's key and warnings
+NAMES = pa.schema([("text", pa.string()), ("type", pa.string()), ("docs", pa.int64())])
+FOUND = pa.schema([("document", pa.string()), ("key", pa.string()), ("warnings", pa.list_(WARNING))])
+
+
+def lint_state_path(base: Path, root: Path) -> Path:
+    """Where the corpus-level warnings of the project at ``root`` are kept beside the cache at ``base``."""
+    return base.parent / f"lints-{base.name.rsplit('-', 1)[-1]}-{index_path(base.parent, root).stem[5:]}.arrow"
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def load_lint_state(path: Path) -> tuple[pa.Table, pa.Table] | None:
+    """The names and found tables kept at ``path``, or None (missing or damaged: search everything)."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            found = pa.ipc.open_file(source).read_all()
+        names = pa.ipc.open_file(pa.BufferReader(found.schema.metadata[b"names"])).read_all()
+        if not found.schema.remove_metadata().equals(FOUND) or not names.schema.equals(NAMES):
+            return None
+        return names, found
+    except Exception:  # noqa: BLE001 - no state: the warnings are searched in every document
+        return None
+
+
+def save_lint_state(path: Path, names: pa.Table, found: pa.Table) -> None:
+    """Keep the names and found tables at ``path``: one file, written at once (the names ride in its
+    metadata), so that the two always belong together."""
+    table = found.cast(FOUND).replace_schema_metadata({b"names": _ipc(names.cast(NAMES))})
+    try:
+        atomic_write(path, _ipc(table))
+        for stale in path.parent.glob(f"lints-*-{path.name.rsplit('-', 1)[-1]}"):
+            if stale != path:
+                stale.unlink(missing_ok=True)  # another version of the rules
+    except OSError:
+        pass
