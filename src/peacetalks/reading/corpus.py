@@ -44,27 +44,25 @@ def list_corpus(project: Project) -> tuple[list[str], list[Problem]]:
         return [], [Problem(project.rel(project.corpus), 1, 1, "F009", "corpus/ folder is missing",
                             "run `peacetalks ingest` to produce it from seeds/")]
     folder, prefix = str(project.corpus), project.rel(project.corpus)
-    stems: dict[str, set[str]] = {}
+    texts, metas = set(), set()
     for name, is_file in listing(folder):
         if name.startswith(".") and name.endswith(".tmp"):
             continue
         stem, dot, suffix = name.rpartition(".")
-        if not is_file or not dot or not stem or f".{suffix}" not in (".txt", ".json"):
+        if is_file and dot and stem and suffix == "txt":
+            texts.add(stem)
+        elif is_file and dot and stem and suffix == "json":
+            metas.add(stem)
+        else:
             what = f"unexpected entry in corpus/: {odd_entry(f'{folder}/{name}')}" if not is_file else \
                 "unexpected file in corpus/"
             problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", what,
                                     "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
-            continue
-        stems.setdefault(stem, set()).add(f".{suffix}")
-    pairs = []
-    for stem, suffixes in sorted(stems.items()):
-        if suffixes != {".txt", ".json"}:
-            have, missing = (f"{stem}.txt", f"{stem}.json") if ".txt" in suffixes else (f"{stem}.json", f"{stem}.txt")
-            problems.append(Problem(f"{prefix}/{have}", 1, 1, "F009", f"{missing} is missing beside it",
-                                    "run `peacetalks ingest` to regenerate corpus/ from seeds/"))
-            continue
-        pairs.append(stem)
-    return pairs, problems
+    for stem in sorted(texts ^ metas):
+        have, missing = (f"{stem}.txt", f"{stem}.json") if stem in texts else (f"{stem}.json", f"{stem}.txt")
+        problems.append(Problem(f"{prefix}/{have}", 1, 1, "F009", f"{missing} is missing beside it",
+                                "run `peacetalks ingest` to regenerate corpus/ from seeds/"))
+    return sorted(texts & metas), problems
 
 
 def corpus_files(folder: str, stem: str) -> tuple[str, str]:
