@@ -31,6 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from ..checks.validate import Result
+from ..model.layers import LAYERS
 from ..reading.files import check_output, put_in_place, temp_dir_beside
 from ..release.stats import compute
 
@@ -399,7 +400,7 @@ def write_site(result: Result, out: Path) -> Path:
     """Write the site to ``out`` (replaced atomically) and return its index page."""
     t = result.tables
     docs = pl.from_arrow(t.documents).sort("id").to_dicts()
-    frames = {name: pl.from_arrow(getattr(t, name)) for name in ("mentions", "events", "arguments", "quotes", "flags")}
+    frames = {name: pl.from_arrow(getattr(t, name)) for name in (*LAYERS, "arguments")}  # (the layer table's layers)
     entities_df = pl.from_arrow(t.entities)
     xdoc_df = pl.from_arrow(t.xdoc_events)
     stats = compute(result, top=20)
@@ -412,8 +413,11 @@ def write_site(result: Result, out: Path) -> Path:
     xdoc = {r["id"]: r for r in xdoc_df.to_dicts()}
     labels = {lab.name: lab.title for key in ("EntityType", "TimexType") for lab in result.labels[key].labels}
     ctx = {"entities": entities, "xdoc": xdoc, "labels": labels}
-    rows = {d["id"]: {name: f.filter(pl.col("document") == d["id"]).sort("index" if "index" in f.columns else "document").to_dicts()
-                      for name, f in frames.items()} for d in docs}
+    by_document = {name: {key[0]: part for key, part in f.sort(
+        "document", *(["event_index"] if "event_index" in f.columns else []), "index", maintain_order=True).partition_by(
+        "document", as_dict=True, maintain_order=True).items()} if f.height else {} for name, f in frames.items()}
+    rows = {d["id"]: {name: parts[d["id"]].to_dicts() if d["id"] in parts else []
+                      for name, parts in by_document.items()} for d in docs}  # (one pass per layer, not per document)
     out = Path(out)
     check_output(out, is_site, "a site that `peacetalks view` wrote (it has no .peacetalks-site marker)")
     tmp = temp_dir_beside(out)
