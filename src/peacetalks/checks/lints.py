@@ -165,7 +165,7 @@ def _name_spans(ctx: Context, tables: Tables) -> list[Problem]:
 
 
 def _unused_entities(ctx: Context, tables: Tables) -> list[Problem]:
-    used = pl.from_arrow(tables.mentions.select(["entity"]))["entity"].drop_nulls().unique()
+    used = pl.from_arrow(tables.mentions.select(["entity"]), rechunk=False)["entity"].drop_nulls().unique()
     entities = pl.from_arrow(tables.entities).with_row_index("i")
     return [ctx.at_file(ctx.project.entities, f"/entities/{row['i']}", "W005",
                         f"entity {row['id']!r} has no mentions", "remove it, or annotate its mentions")
@@ -176,6 +176,8 @@ def _word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+# (the corpus-level searches take the tables as they are, in chunks where a cached run put the changed
+# documents among the unchanged ones: ``rechunk=False``, no copy of the corpus's texts)
 def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
                 keys: dict[str, str | None] | None = None) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
@@ -187,9 +189,9 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``).
     """
     keys = keys or {}
-    mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]))
+    mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]), rechunk=False)
     names = mentions.filter(pl.col("level") == "NAM")
-    texts = pl.from_arrow(tables.documents.select(["id", "text"])).rename({"id": "document", "text": "doc_text"})
+    texts = pl.from_arrow(tables.documents.select(["id", "text"]), rechunk=False).rename({"id": "document", "text": "doc_text"})
     corpus_names = names.group_by("text").agg(pl.col("type").mode().sort().first().alias("type"),
                                               pl.col("document").n_unique().cast(pl.Int64).alias("docs")).sort("text")
     reused: dict[str, list[Problem]] = {}
@@ -270,7 +272,7 @@ def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: p
 
 def _label_consistency(ctx: Context, tables: Tables) -> list[Problem]:
     """W008: a name with a different type here than in most of the corpus."""
-    names = pl.from_arrow(tables.mentions.select(["document", "index", "text", "type", "level"])).filter(
+    names = pl.from_arrow(tables.mentions.select(["document", "index", "text", "type", "level"]), rechunk=False).filter(
         pl.col("level") == "NAM")
     counts = names.group_by("text", "type").agg(pl.len().alias("n"))
     mixed = counts.filter(pl.col("text").is_in(
