@@ -79,6 +79,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import orjson
 import pyarrow.parquet as pq
@@ -125,9 +126,9 @@ LABEL_COLUMNS = {"ner": ("ner", "ner_tags", None), "types": ("documents", "menti
                  "codes": ("documents", "flags", "code")}
 
 
-def label_names(release: Path) -> dict[str, list[str]]:
-    """The ClassLabel names of every label column an export writes (``LABEL_COLUMNS``), from the
-    release's card, read once."""
+def label_names(release: Path) -> SimpleNamespace:
+    """The ClassLabel names of every label column an export writes (``LABEL_COLUMNS``: ``names.types``,
+    ``names.roles``, ...), from the release's card, read once."""
     card = DatasetCard.load(release / "README.md")
     infos = DatasetInfosDict.from_dataset_card_data(card.data)
     out = {}
@@ -135,7 +136,7 @@ def label_names(release: Path) -> dict[str, list[str]]:
         feature = infos[config].features[column]
         feature = getattr(feature, "feature", feature)
         out[key] = list((feature[field] if field else feature).names)
-    return out
+    return SimpleNamespace(**out)
 
 
 def _rows(release: Path, config: str, columns: list[str]):
@@ -154,9 +155,6 @@ def write_spacy(release: Path, out: Path) -> list[str]:
     from spacy.training import biluo_tags_to_spans, iob_to_biluo
 
     n = label_names(release)
-    tags = n["ner"]
-    types = n["types"]
-    levels = n["levels"]
     ner = _rows(release, "ner", ["document", "ner_tags"])
     pending = next(ner, None)
     docs = DocBin(store_user_data=True)
@@ -184,7 +182,7 @@ def write_spacy(release: Path, out: Path) -> list[str]:
         assert doc.text == text, row["id"]  # (the tokens and spacing are the text's own)
         bio = []
         while pending is not None and pending["document"] == row["id"]:
-            bio += [tags[k] for k in pending["ner_tags"]]
+            bio += [n.ner[k] for k in pending["ner_tags"]]
             pending = next(ner, None)
         if len(bio) != sum(is_token):
             raise ExportError(f"peacetalks export: document {row['id']}: the ner config's tokens are not the "
@@ -193,10 +191,10 @@ def write_spacy(release: Path, out: Path) -> list[str]:
         doc.ents = biluo_tags_to_spans(doc, iob_to_biluo([next(token_tags) if k else "O" for k in is_token]))
         mentions, meta = [], {}
         for m in row["mentions"]:
-            span = doc.char_span(m["start"], m["end"], label=types[m["type"]], alignment_mode="expand",
+            span = doc.char_span(m["start"], m["end"], label=n.types[m["type"]], alignment_mode="expand",
                                  kb_id=m["entity"] or "", span_id=m["id"])
             mentions.append(span)
-            meta[m["id"]] = {"level": levels[m["level"]] if m["level"] >= 0 else None, "entity": m["entity"],
+            meta[m["id"]] = {"level": n.levels[m["level"]] if m["level"] >= 0 else None, "entity": m["entity"],
                              "value": m["value"]}
         doc.spans["mentions"] = SpanGroup(doc, name="mentions", spans=mentions)
         doc.user_data["document"] = row["id"]
@@ -246,18 +244,17 @@ def brat_conf(release: Path) -> dict[str, str]:
     """annotation.conf, visual.conf and tools.conf from the release's label inventories (its card's
     ClassLabels); the types each role takes come from labels.json, where its inventories are the
     release's (else a role takes any entity)."""
-    names = n = label_names(release)
+    n = label_names(release)
     labels = Labels(package_schema_dir() / "labels.json")
-    roles_of = labels.event_roles if labels["EventType"].names == names["event_types"] and \
-        labels.mention_types == names["types"] else {}
-    entities = list(names["types"])
+    roles_of = labels.event_roles if labels["EventType"].names == n.event_types and \
+        labels.mention_types == n.types else {}
+    entities = list(n.types)
     speakers = "|".join(labels.entity_types) if roles_of else "<ENTITY>"
-    every_role = n["roles"]
     events = []
-    for event_type in names["event_types"]:
+    for event_type in n.event_types:
         roles = roles_of.get(event_type)
         args = (", ".join(f"{role}*:{'|'.join(types)}" for role, types in roles.items()) if roles
-                else ", ".join(f"{role}*:<ENTITY>" for role in every_role))
+                else ", ".join(f"{role}*:<ENTITY>" for role in n.roles))
         events.append(f"{_brat_type(event_type)}\t{args}".rstrip())
     annotation = "\n".join([
         "# written by peacetalks export brat from the release's label inventories",
@@ -269,11 +266,11 @@ def brat_conf(release: Path) -> dict[str, str]:
         "<OVERLAP>\tArg1:<ANY>, Arg2:<ANY>, <OVL-TYPE>:<ANY>", "",
         "[events]", *events, "",
         "[attributes]",
-        f"Level\tArg:{'|'.join(labels.entity_types) if roles_of else '<ENTITY>'}, Value:{'|'.join(names['levels'])}",
-        f"Realis\tArg:<EVENT>, Value:{'|'.join(names['realis'])}",
-        f"Modality\tArg:<EVENT>, Value:{'|'.join(names['modality'])}",
-        f"Kind\tArg:Quote, Value:{'|'.join(names['kinds'])}", ""])
-    visual = "\n".join(["[labels]", *(f"{_brat_type(x)} | {x}" for x in entities + names["event_types"]), "",
+        f"Level\tArg:{'|'.join(labels.entity_types) if roles_of else '<ENTITY>'}, Value:{'|'.join(n.levels)}",
+        f"Realis\tArg:<EVENT>, Value:{'|'.join(n.realis)}",
+        f"Modality\tArg:<EVENT>, Value:{'|'.join(n.modality)}",
+        f"Kind\tArg:Quote, Value:{'|'.join(n.kinds)}", ""])
+    visual = "\n".join(["[labels]", *(f"{_brat_type(x)} | {x}" for x in entities + n.event_types), "",
                          "[drawing]", "Quote\tbgColor:#ffffcc", "Cue\tbgColor:#ffcc99", "Flag\tbgColor:#ff9999",
                          "SPAN_DEFAULT\tfgColor:black, bgColor:lightgreen, borderColor:darken",
                          "ARC_DEFAULT\tcolor:black, arrowHead:triangle-5", ""])
@@ -289,23 +286,15 @@ def write_brat(release: Path, out: Path) -> list[str]:
     conf = brat_conf(release)
     for name, text in conf.items():
         (out / name).write_text(text, encoding="utf-8")
-    types = n["types"]
-    levels = n["levels"]
-    event_types = n["event_types"]
-    realis = n["realis"]
-    modality = n["modality"]
-    roles = n["roles"]
-    kinds = n["kinds"]
-    codes = n["codes"]
     wikidata = {r["id"]: (r["wikidata"], r["name"]) for r in _rows(release, "entities", ["id", "name", "wikidata"])
                 if r["wikidata"]}
     files = list(conf)
     for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
-        text, lines, n = row["text"], [], {"T": 0, "E": 0, "R": 0, "A": 0, "N": 0, "#": 0}
+        text, lines, counts = row["text"], [], {"T": 0, "E": 0, "R": 0, "A": 0, "N": 0, "#": 0}
 
         def new(kind: str) -> str:
-            n[kind] += 1
-            return f"{kind}{n[kind]}"
+            counts[kind] += 1
+            return f"{kind}{counts[kind]}"
 
         def span(label: str, start: int, end: int) -> str:
             t = new("T")
@@ -320,32 +309,32 @@ def write_brat(release: Path, out: Path) -> list[str]:
 
         mention_t = {}
         for m in row["mentions"]:
-            t = mention_t[m["id"]] = span(types[m["type"]], m["start"], m["end"])
+            t = mention_t[m["id"]] = span(n.types[m["type"]], m["start"], m["end"])
             if m["level"] >= 0:
-                lines.append(f"{new('A')}\tLevel {t} {levels[m['level']]}")
+                lines.append(f"{new('A')}\tLevel {t} {n.levels[m['level']]}")
             notes(t, id=m["id"], entity=m["entity"], value=m["value"])
             if m["entity"] in wikidata:
                 qid, name = wikidata[m["entity"]]
                 lines.append(f"{new('N')}\tReference {t} Wikidata:{qid}\t{name}")
         for e in row["events"]:
-            etype = _brat_type(event_types[e["type"]])
+            etype = _brat_type(n.event_types[e["type"]])
             trigger = span(etype, e["trigger_start"], e["trigger_end"])
             seen: dict[str, int] = {}
             args = []
             for a in e["arguments"]:
-                role = roles[a["role"]]
+                role = n.roles[a["role"]]
                 seen[role] = seen.get(role, 0) + 1
                 if a["mention"] in mention_t:
                     args.append(f"{role}{seen[role] if seen[role] > 1 else ''}:{mention_t[a['mention']]}")
             eid = new("E")
             lines.append(f"{eid}\t{etype}:{trigger}" + "".join(f" {x}" for x in args))
-            lines.append(f"{new('A')}\tRealis {eid} {realis[e['realis']]}")
+            lines.append(f"{new('A')}\tRealis {eid} {n.realis[e['realis']]}")
             if e["modality"] >= 0:
-                lines.append(f"{new('A')}\tModality {eid} {modality[e['modality']]}")
+                lines.append(f"{new('A')}\tModality {eid} {n.modality[e['modality']]}")
             notes(eid, id=e["id"], xdoc=e["xdoc"])
         for q in row["quotes"]:
             content = span("Quote", q["content_start"], q["content_end"])
-            lines.append(f"{new('A')}\tKind {content} {kinds[q['kind']]}")
+            lines.append(f"{new('A')}\tKind {content} {n.kinds[q['kind']]}")
             notes(content, id=q["id"])
             for relation, mention in (("Speaker", q["speaker"]), ("Addressee", q["addressee"])):
                 if mention in mention_t:
@@ -355,7 +344,7 @@ def write_brat(release: Path, out: Path) -> list[str]:
                 lines.append(f"{new('R')}\tHasCue Arg1:{content} Arg2:{cue}")
         for f in row["flags"]:
             if f["start"] is not None:
-                notes(span("Flag", f["start"], f["end"]), code=codes[f["code"]], note=f["note"])
+                notes(span("Flag", f["start"], f["end"]), code=n.codes[f["code"]], note=f["note"])
         (out / f"{row['id']}.txt").write_text(text, encoding="utf-8", newline="\n")
         (out / f"{row['id']}.ann").write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
         files += [f"{row['id']}.txt", f"{row['id']}.ann"]
@@ -445,14 +434,14 @@ def inception_layers(release: Path) -> list[dict]:
                 "lock_to_token_offset": False, "multiple_tokens": True, "linked_list_behavior": False,
                 "on_click_javascript_action": None, "traits": None}
 
-    entity_types = [t for t in n["types"] if t in labels.entity_types] or n["types"]
-    timex_types = [t for t in n["types"] if t not in entity_types]
+    entity_types = [t for t in n.types if t in labels.entity_types] or n.types
+    timex_types = [t for t in n.types if t not in entity_types]
     id_note = "the corpus id; leave it empty on a new annotation (peacetalks import gives the next free one)"
     return [
         layer(NE, "Named entity", "Entity mentions (GUIDELINES §2): names, nominals and pronouns", [
             feature("value", "the entity type", ("entity types", entity_types), required=True),
             feature("identifier", "the entity's Wikidata URL"),
-            feature("level", "the mention level", ("mention levels", n["levels"]), required=True),
+            feature("level", "the mention level", ("mention levels", n.levels), required=True),
             feature("entity", "the entity's id in annotations/entities.json (new ids are proposed on import)"),
             feature("mentionId", id_note)], built_in=True),
         layer(CUSTOM + "TimeExpression", "Time expression", "Time expressions (GUIDELINES §3)", [
@@ -461,24 +450,24 @@ def inception_layers(release: Path) -> list[dict]:
             feature("mentionId", id_note)]),
         layer(CUSTOM + "Cue", "Cue", "A quote's cue (said, according to)", []),
         layer(CUSTOM + "Event", "Event", "Events (GUIDELINES §4), on their trigger", [
-            feature("value", "the event type", ("event types", n["event_types"]), required=True),
-            feature("realis", "the event's realis", ("realis", n["realis"]), required=True),
-            feature("modality", "the modality of an event that is not actual", ("modality", n["modality"])),
+            feature("value", "the event type", ("event types", n.event_types), required=True),
+            feature("realis", "the event's realis", ("realis", n.realis), required=True),
+            feature("modality", "the modality of an event that is not actual", ("modality", n.modality)),
             feature("xdoc", "the id of a cross-document event (annotations/xdoc-events.json)"),
             feature("eventId", id_note),
             feature("arguments", "the event's arguments: a role per linked mention", kind="uima.tcas.Annotation",
                     multi="ARRAY", mode="WITH_ROLE", link=CUSTOM + "EventArgumentsLink", role="role",
                     target="target")]),
         layer(CUSTOM + "Quote", "Quote", "Attributed quotes (GUIDELINES §5), on their content", [
-            feature("kind", "direct, indirect or mixed", ("quote kinds", n["kinds"]), required=True),
+            feature("kind", "direct, indirect or mixed", ("quote kinds", n.kinds), required=True),
             feature("quoteId", id_note),
             feature("speaker", "the speaker's mention", kind=NE),
             feature("addressee", "the addressee's mention", kind=NE),
             feature("cue", "the quote's cue", kind=CUSTOM + "Cue")]),
         layer(CUSTOM + "Flag", "Flag", "A problem of the text at a span", [
-            feature("code", "the flag", ("flag codes", n["codes"]), required=True), feature("note", "why")]),
+            feature("code", "the flag", ("flag codes", n.codes), required=True), feature("note", "why")]),
         layer(CUSTOM + "DocumentFlag", "Document flag", "A problem of the whole text", [
-            feature("code", "the flag", ("flag codes", n["codes"]), required=True), feature("note", "why")],
+            feature("code", "the flag", ("flag codes", n.codes), required=True), feature("note", "why")],
             kind="document-metadata"),
     ]
 
@@ -492,13 +481,6 @@ def write_inception(release: Path, out: Path) -> list[str]:
         raise ExportError("peacetalks export: the inception format needs dkpro-cassis: "
                           "pip install 'peacetalks-corpus[export]'") from None
     ts = inception_typesystem()
-    types = n["types"]
-    levels = n["levels"]
-    event_types = n["event_types"]
-    realis = n["realis"]
-    modality = n["modality"]
-    roles = n["roles"]
-    kinds = n["kinds"]
     wikidata = {r["id"]: r["wikidata"] for r in _rows(release, "entities", ["id", "wikidata"]) if r["wikidata"]}
     Entity, Timex, Event = ts.get_type(NE), ts.get_type(CUSTOM + "TimeExpression"), ts.get_type(CUSTOM + "Event")
     Link, Quote, Cue = ts.get_type(CUSTOM + "EventArgumentsLink"), ts.get_type(CUSTOM + "Quote"), ts.get_type(CUSTOM + "Cue")
@@ -506,7 +488,6 @@ def write_inception(release: Path, out: Path) -> list[str]:
     files = ["TypeSystem.xml", "layers.json"]
     ts.to_xml(out / "TypeSystem.xml")
     (out / "layers.json").write_bytes(dump_json(inception_layers(release)))
-    codes = n["codes"]
     Flag, DocumentFlag = ts.get_type(CUSTOM + "Flag"), ts.get_type(CUSTOM + "DocumentFlag")
     for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
         cas = Cas(typesystem=ts)
@@ -515,32 +496,32 @@ def write_inception(release: Path, out: Path) -> list[str]:
         for m in row["mentions"]:
             if m["entity"] is not None:
                 qid = wikidata.get(m["entity"])
-                a = Entity(begin=m["start"], end=m["end"], value=types[m["type"]],
+                a = Entity(begin=m["start"], end=m["end"], value=n.types[m["type"]],
                            identifier=f"https://www.wikidata.org/wiki/{qid}" if qid else None,
-                           level=levels[m["level"]] if m["level"] >= 0 else None, entity=m["entity"], mentionId=m["id"])
+                           level=n.levels[m["level"]] if m["level"] >= 0 else None, entity=m["entity"], mentionId=m["id"])
             else:
-                a = Timex(begin=m["start"], end=m["end"], value=types[m["type"]], normalized=m["value"],
+                a = Timex(begin=m["start"], end=m["end"], value=n.types[m["type"]], normalized=m["value"],
                           mentionId=m["id"])
             cas.add(a)
             mentions[m["id"]] = a
         for e in row["events"]:
-            links = [Link(role=roles[x["role"]], target=mentions[x["mention"]])
+            links = [Link(role=n.roles[x["role"]], target=mentions[x["mention"]])
                      for x in e["arguments"] if x["mention"] in mentions]
-            cas.add(Event(begin=e["trigger_start"], end=e["trigger_end"], value=event_types[e["type"]],
-                          realis=realis[e["realis"]], modality=modality[e["modality"]] if e["modality"] >= 0 else None,
+            cas.add(Event(begin=e["trigger_start"], end=e["trigger_end"], value=n.event_types[e["type"]],
+                          realis=n.realis[e["realis"]], modality=n.modality[e["modality"]] if e["modality"] >= 0 else None,
                           xdoc=e["xdoc"], eventId=e["id"], arguments=FSArray(elements=links)))
         for q in row["quotes"]:
             cue = None
             if q["cue_start"] is not None:
                 cue = Cue(begin=q["cue_start"], end=q["cue_end"])
                 cas.add(cue)
-            cas.add(Quote(begin=q["content_start"], end=q["content_end"], kind=kinds[q["kind"]], quoteId=q["id"],
+            cas.add(Quote(begin=q["content_start"], end=q["content_end"], kind=n.kinds[q["kind"]], quoteId=q["id"],
                           speaker=mentions.get(q["speaker"]), addressee=mentions.get(q["addressee"]), cue=cue))
         for f in row["flags"]:
             if f["start"] is None:
-                cas.add(DocumentFlag(code=codes[f["code"]], note=f["note"]))
+                cas.add(DocumentFlag(code=n.codes[f["code"]], note=f["note"]))
             else:
-                cas.add(Flag(begin=f["start"], end=f["end"], code=codes[f["code"]], note=f["note"]))
+                cas.add(Flag(begin=f["start"], end=f["end"], code=n.codes[f["code"]], note=f["note"]))
         cas.to_xmi(out / f"{row['id']}.xmi", pretty_print=True)  # (one annotation per line: import names lines)
         files.append(f"{row['id']}.xmi")
     return files
@@ -559,12 +540,12 @@ def labeling_config(release: Path) -> str:
     n = label_names(release)
     from xml.sax.saxutils import quoteattr
     labels = Labels(package_schema_dir() / "labels.json")
-    types, events, roles = n["types"], n["event_types"], n["roles"]
+    types, events, roles = n.types, n.event_types, n.roles
     shown = {"entity": [t for t in types if t in labels.entity_types] or types,
              "time": [t for t in types if t not in labels.entity_types], "event": events,
              "Quote": ["Quote"], "Flag": ["Flag"]}
-    choices = {"level": n["levels"], "realis": n["realis"], "modality": n["modality"], "kind": n["kinds"],
-               "code": n["codes"]}
+    choices = {"level": n.levels, "realis": n.realis, "modality": n.modality, "kind": n.kinds,
+               "code": n.codes}
     lines = ['<View>', '  <Labels name="label" toName="text">',
              *(f'    <Label value={quoteattr(t)}/>' for t in [*types, *events, "Quote", "Cue", "Flag"]),
              '  </Labels>', '  <Relations>',
@@ -585,14 +566,6 @@ def labeling_config(release: Path) -> str:
 def write_label_studio(release: Path, out: Path) -> list[str]:
     """``tasks.json`` and ``labeling-config.xml`` (see the module's docstring)."""
     n = label_names(release)
-    types = n["types"]
-    levels = n["levels"]
-    event_types = n["event_types"]
-    realis = n["realis"]
-    modality = n["modality"]
-    roles = n["roles"]
-    kinds = n["kinds"]
-    codes = n["codes"]
     version = orjson.loads((release / "manifest.json").read_bytes())["version"]
     tasks = []
     for row in _rows(release, "documents", ["id", "text", "mentions", "events", "quotes", "flags"]):
@@ -613,15 +586,15 @@ def write_label_studio(release: Path, out: Path) -> list[str]:
             result.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [label]})
 
         for m in row["mentions"]:
-            region(m["id"], m["start"], m["end"], types[m["type"]], level=levels[m["level"]] if m["level"] >= 0
+            region(m["id"], m["start"], m["end"], n.types[m["type"]], level=n.levels[m["level"]] if m["level"] >= 0
                    else None, entity=m["entity"], value=m["value"])
         for e in row["events"]:
-            region(e["id"], e["trigger_start"], e["trigger_end"], event_types[e["type"]], realis=realis[e["realis"]],
-                   modality=modality[e["modality"]] if e["modality"] >= 0 else None, xdoc=e["xdoc"])
+            region(e["id"], e["trigger_start"], e["trigger_end"], n.event_types[e["type"]], realis=n.realis[e["realis"]],
+                   modality=n.modality[e["modality"]] if e["modality"] >= 0 else None, xdoc=e["xdoc"])
             for a in e["arguments"]:
-                relation(e["id"], a["mention"], roles[a["role"]])
+                relation(e["id"], a["mention"], n.roles[a["role"]])
         for q in row["quotes"]:
-            region(q["id"], q["content_start"], q["content_end"], "Quote", kind=kinds[q["kind"]])
+            region(q["id"], q["content_start"], q["content_end"], "Quote", kind=n.kinds[q["kind"]])
             if q["cue_start"] is not None:
                 region(f"{q['id']}-cue", q["cue_start"], q["cue_end"], "Cue")
                 relation(q["id"], f"{q['id']}-cue", "HasCue")
@@ -630,9 +603,9 @@ def write_label_studio(release: Path, out: Path) -> list[str]:
                     relation(q["id"], q[name], name.capitalize())
         for k, f in enumerate(row["flags"]):
             if f["start"] is not None:
-                region(f"flag{k + 1}", f["start"], f["end"], "Flag", code=codes[f["code"]], note=f["note"])
+                region(f"flag{k + 1}", f["start"], f["end"], "Flag", code=n.codes[f["code"]], note=f["note"])
         data = {"text": text, "document": row["id"]}
-        whole = [{"code": codes[f["code"]], "note": f["note"]} for f in row["flags"] if f["start"] is None]
+        whole = [{"code": n.codes[f["code"]], "note": f["note"]} for f in row["flags"] if f["start"] is None]
         if whole:  # flags about the whole document have no region: they travel with the task's data
             data["flags"] = whole
         tasks.append({"data": data,

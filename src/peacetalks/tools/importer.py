@@ -105,16 +105,14 @@ _N = re.compile(r"^(N\d+)\tReference ([TE]\d+) ([^:\s]+):(\S+)\t?.*$")
 
 def read_brat(path: Path, document: str, labels: Labels, project: Project) -> Found:
     """``<ID>.ann`` and ``<ID>.txt`` (see the module's docstring)."""
-    ann = path / f"{document}.ann" if path.is_dir() else path
-    found = Found(_shown(project, ann), document_flags=False)
-    if _missing(found, ann, "brat folder"):
+    ann, found, data = _tool_file(project, path, f"{document}.ann", "brat folder", document_flags=False)
+    if not os.path.lexists(ann):  # (an unreadable .ann is reported with its .txt's problems)
         return found
-    data, problems = read_bytes(ann, found.shown, MAX_TOOL_BYTES)
     txt = ann.with_suffix(".txt")
     text, text_problems = (read_text_file(txt, _shown(project, txt)) if os.path.lexists(txt)
                            else (None, [Problem(_shown(project, txt), 1, 1, "I005", f"no {txt.name} beside "
                                                 f"{ann.name}: brat keeps a document's text there", None)]))
-    found.problems += problems + text_problems
+    found.problems += text_problems
     if data is None or text is None:
         return found
     found.text = text
@@ -275,12 +273,7 @@ _REGION_ID = re.compile(r"(?=.*[A-Z])(?=.*[a-z].*[a-z])[A-Za-z0-9_-]{10}")
 
 def read_label_studio(path: Path, document: str, labels: Labels, project: Project) -> Found:
     """The task of ``document`` in a Label Studio JSON export (see the module's docstring)."""
-    file = path / "tasks.json" if path.is_dir() else path
-    found = Found(_shown(project, file))
-    if _missing(found, file, "Label Studio export"):
-        return found
-    data, problems = read_bytes(file, found.shown, MAX_TOOL_BYTES)
-    found.problems += problems
+    file, found, data = _tool_file(project, path, "tasks.json", "Label Studio export")
     if data is None:
         return found
     try:
@@ -452,12 +445,7 @@ def read_inception(path: Path, document: str, labels: Labels, project: Project) 
     except ImportError:
         raise ImportRefused("the inception format needs dkpro-cassis: pip install 'peacetalks-corpus[export]'") \
             from None
-    file = path / f"{document}.xmi" if path.is_dir() else path
-    found = Found(_shown(project, file))
-    if _missing(found, file, "INCEpTION export"):
-        return found
-    data, problems = read_bytes(file, found.shown, MAX_TOOL_BYTES)
-    found.problems += problems
+    file, found, data = _tool_file(project, path, f"{document}.xmi", "INCEpTION export")
     if data is None:
         return found
     beside = file.parent / "TypeSystem.xml"
@@ -542,13 +530,19 @@ READERS = {"brat": read_brat, "label-studio": read_label_studio, "inception": re
 # ------------------------------------------------------------------ from the tool's reading to the file
 
 
-def _missing(found: Found, file: Path, what: str) -> bool:
-    """I005 when the folder has no file of the document."""
-    if os.path.lexists(file):
-        return False
-    found.problem((1, 1), "I005", f"no {file.name} in the {what} {file.parent}",
-                  "give the folder the tool exported the document to, or the document's file itself")
-    return True
+def _tool_file(project: Project, path: Path, name: str, what: str,
+               document_flags: bool = True) -> tuple[Path, Found, bytes | None]:
+    """The tool's file (``path`` itself, or ``name`` in the folder ``path``), its ``Found`` and its bytes
+    (None: unreadable or missing, with its problem: I005 when the folder has no file of the document)."""
+    file = path / name if path.is_dir() else path
+    found = Found(_shown(project, file), document_flags=document_flags)
+    if not os.path.lexists(file):
+        found.problem((1, 1), "I005", f"no {file.name} in the {what} {file.parent}",
+                      "give the folder the tool exported the document to, or the document's file itself")
+        return file, found, None
+    data, problems = read_bytes(file, found.shown, MAX_TOOL_BYTES)
+    found.problems += problems
+    return file, found, data
 
 
 def _shown(project: Project, path: Path) -> str:
