@@ -62,13 +62,24 @@ def candidates(ctx: Context, tables: Tables) -> list[Problem]:
             + guideline_lints.check(ctx, tables))
 
 
+#: the fields of a warning kept between runs (``BareNames.found``), as ``Problem`` takes them
+WARNING_FIELDS = ("path", "line", "column", "code", "message", "hint")
+_FOUND = {"document": pl.Utf8, "key": pl.Utf8,
+          "warnings": pl.List(pl.Struct({"path": pl.Utf8, "line": pl.Int64, "column": pl.Int64, "code": pl.Utf8,
+                                         "message": pl.Utf8, "hint": pl.Utf8}))}
+
+
 @dataclass
 class BareNames:
-    """What W001/W007 found, to be reused: the corpus's names (``text``, ``type``, ``docs``) and each
-    document's warnings, with the key of the document's files they were found in."""
+    """What W001/W007 found, to be reused: the corpus's names (``text``, ``type``, ``docs``) and, one row
+    per document in id order, the key of the document's files they were searched in (null: not
+    cacheable) and its W001/W007 warnings (``found``: ``document``, ``key``, ``warnings``)."""
 
     names: pl.DataFrame
-    found: dict[str, tuple[str | None, list[Problem]]]  # document -> (its key, its W001/W007 warnings)
+    found: pl.DataFrame
+
+    def same(self, other: "BareNames") -> bool:
+        return self.names.equals(other.names) and self.found.equals(other.found)
 
 
 def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset(), previous: BareNames | None = None,
@@ -186,34 +197,36 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     Aho-Corasick automaton of all the names: one pass per text, whatever their number) and
     counts them; only pairs where a name occurs more often than it is annotated in that
     document (a few per document at most) are searched, with word boundaries and coverage.
-    With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``).
+    With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``):
+    the others' warnings are joined from ``previous.found`` on (document, key), a table operation.
     """
-    keys = keys or {}
     mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]), rechunk=False)
     names = mentions.filter(pl.col("level") == "NAM")
     texts = pl.from_arrow(tables.documents.select(["id", "text"]), rechunk=False).rename({"id": "document", "text": "doc_text"})
     corpus_names = names.group_by("text").agg(pl.col("type").mode().sort().first().alias("type"),
                                               pl.col("document").n_unique().cast(pl.Int64).alias("docs")).sort("text")
-    reused: dict[str, list[Problem]] = {}
+    now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
+                       schema={"document": pl.Utf8, "key": pl.Utf8})
+    reused = pl.DataFrame(schema=_FOUND)
     if previous is not None:
         changed_names = pl.concat([corpus_names.join(previous.names, on=["text", "type", "docs"], how="anti"),
                                    previous.names.join(corpus_names, on=["text", "type", "docs"], how="anti")]
                                   )["text"].unique().to_list()
-        touched = set()
+        reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
         if changed_names:
-            touched = set(texts.filter(pl.col("doc_text").str.contains_any(changed_names))["document"].to_list())
-        for document in texts["document"].to_list():
-            before = previous.found.get(document)
-            if document not in touched and before is not None and before[0] is not None \
-                    and before[0] == keys.get(document):
-                reused[document] = before[1]
-        if reused:
-            texts = texts.filter(~pl.col("document").is_in(list(reused)))
+            touched = texts.filter(pl.col("doc_text").str.contains_any(changed_names)).select("document")
+            reused = reused.join(touched, on="document", how="anti")
+        texts = texts.join(reused, on="document", how="anti", maintain_order="left")
     found = _bare_in(ctx, mentions, names, texts, corpus_names)
-    problems = [p for document in sorted(set(found) | set(reused)) for p in found.get(document, reused.get(document, []))]
-    state = BareNames(corpus_names, {d: (keys.get(d), found.get(d, [])) for d in texts["document"].to_list()}
-                      | {d: (keys.get(d), ps) for d, ps in reused.items()})
-    return problems, state
+    searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left", maintain_order="left")
+    fresh = searched.with_columns(pl.Series("warnings", [[{f: getattr(p, f) for f in WARNING_FIELDS}
+                                                           for p in found.get(d, [])] for d in searched["document"]],
+                                            dtype=_FOUND["warnings"]))
+    state = pl.concat([reused, fresh.select(list(_FOUND))]).sort("document")
+    problems = [p for document in sorted(found) for p in found[document]]
+    kept = reused.filter(pl.col("warnings").list.len() > 0)["warnings"].explode().to_list() if reused.height else []
+    problems += [Problem(**w) for w in kept]
+    return problems, BareNames(corpus_names, state)
 
 
 def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: pl.DataFrame,
@@ -221,7 +234,8 @@ def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: p
     """W001 / W007 in the documents of ``texts``, against the corpus's names: by document."""
     if names.is_empty() or texts.is_empty():
         return {}
-    in_doc = names.group_by("document", "text").agg(pl.len().alias("annotated"))
+    in_doc = names.join(texts.select("document"), on="document", how="semi").group_by("document", "text").agg(
+        pl.len().alias("annotated"))
     # which names occur in which texts: one Aho-Corasick pass over each text for all the names at once
     # (the pairs that occur, not every document with every name: that grows as documents x names)
     present = (texts.with_columns(pl.col("doc_text").str.extract_many(corpus_names["text"].implode(), overlapping=True)
@@ -236,8 +250,8 @@ def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: p
     if candidates.is_empty():
         return {}
     wanted = candidates.select("document").unique()
-    covering = (mentions.filter(pl.col("level").is_null() | (pl.col("level") == "NAM"))
-                .join(wanted, on="document").group_by("document").agg(pl.col("start"), pl.col("end")))
+    covering = (mentions.join(wanted, on="document", how="semi")
+                .filter(pl.col("level").is_null() | (pl.col("level") == "NAM")).group_by("document").agg(pl.col("start"), pl.col("end")))
     spans = {row[0]: (np.asarray(row[1], dtype=np.int64), np.asarray(row[2], dtype=np.int64))
              for row in covering.iter_rows()}
     text_of = dict(texts.join(wanted, on="document").iter_rows())

@@ -9,10 +9,10 @@ joins, tables with pandera. Only the rows that fail are turned back into file po
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,6 +44,7 @@ from ..reading.cache import (
     save_lint_state,
 )
 from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
+from ..reading.files import listing
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
 from . import runner
@@ -121,7 +122,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
     shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest) for s in plan.shards]
-    kept = _Kept(keep_tables or lints, store is not None, plan.stamps)
+    kept = _Kept(keep_tables or lints, store is not None, plan.index_rows)
     unchanged = None
     if store is not None and consume is None and shard_function is check_shard and plan.unread:
         # only the documents to read go through their shards; the unchanged ones come from the cache at once
@@ -142,8 +143,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         state = lint_state_path(store.base, project.root) if store is not None else None
         previous = _load_names(state)
         found, names = lint(ctx, tables, skip=kept.failed | drifted, previous=previous, keys=kept.doc_keys)
-        if state is not None and not (previous is not None and previous.found == names.found
-                                      and previous.names.equals(names.names)):
+        if state is not None and not (previous is not None and previous.same(names)):
             _save_names(state, names)
         problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow)
     if store is not None:
@@ -165,14 +165,14 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
     kept.kept_keys += keys
     kept.doc_keys |= unread
     if lints:
-        search = set()
-        for document, key, known in zip(documents, keys, store.candidates(keys)):
-            if document in drifted:
-                continue
-            if known is None:
-                search.add(document)
-            else:
-                kept.warnings += [Problem(**w) for w in known]
+        known = store.candidates_array(keys)  # (null where never searched; most lists are empty)
+        never = np.flatnonzero(pc.is_null(known).to_numpy(zero_copy_only=False))
+        some = np.flatnonzero(pc.fill_null(pc.greater(pc.list_value_length(known), 0), False).to_numpy(
+            zero_copy_only=False))
+        for i, found in zip(some.tolist(), known.take(pa.array(some, pa.int64())).to_pylist()):
+            if documents[i] not in drifted:
+                kept.warnings += [Problem(**w) for w in found]
+        search = {documents[i] for i in never.tolist()} - drifted
         if search:
             found: dict[str, list[Problem]] = {d: [] for d in search}
             for p in candidates(ctx, only(tables, search)):
@@ -189,19 +189,11 @@ def _load_names(path: Path | None) -> BareNames | None:
     if kept is None:
         return None
     names, found = kept
-    documents, keys = found.column("document").to_pylist(), found.column("key").to_pylist()
-    out = {d: (k, []) for d, k in zip(documents, keys)}
-    some = found.filter(pc.greater(pc.list_value_length(found.column("warnings")), 0))  # (most documents have none)
-    for d, warnings in zip(some.column("document").to_pylist(), some.column("warnings").to_pylist()):
-        out[d][1].extend(Problem(**w) for w in warnings)
-    return BareNames(pl.from_arrow(names), out)
+    return BareNames(pl.from_arrow(names), pl.from_arrow(found))
 
 
 def _save_names(path: Path, state: BareNames) -> None:
-    documents = sorted(state.found)
-    found = pa.table({"document": documents, "key": [state.found[d][0] for d in documents],
-                      "warnings": [[_stored(p) for p in state.found[d][1]] for d in documents]})
-    save_lint_state(path, state.names.to_arrow(), found)
+    save_lint_state(path, state.names.to_arrow(), state.found.to_arrow())
 
 
 def registry_digest(project: Project) -> str:
@@ -220,9 +212,10 @@ class _Kept:
     """What this process keeps of the shards' results as they come: their problems, their tables
     (or only the documents' metadata), and what the cache will remember."""
 
-    def __init__(self, tables: bool, cache: bool, stamps: dict | None = None) -> None:
+    def __init__(self, tables: bool, cache: bool, index_rows: np.ndarray | None = None) -> None:
         self.keep_tables, self.keep_cache = tables, cache
-        self.stamps = dict(stamps or {})  # the stat index's entries: of the unread files, then of those read
+        self.index_rows = index_rows if index_rows is not None else np.zeros(0, np.int64)  # of the unread files
+        self.stamps: dict[str, tuple] = {}  # the stat index's entries of the files read
         self.fresh_rows: list[pa.Table] = []
         self.doc_keys: dict[str, str] = {}  # each document's key, where it has one (it passed and is cached)
         self.problems: list[Problem] = []
@@ -262,7 +255,7 @@ class _Kept:
         store.save(self.kept_keys, self.fresh_keys, pa.concat_arrays(self.fresh) if self.fresh else
                    pa.array([], DOCUMENT), pa.concat_tables(self.fresh_rows) if self.fresh_rows else
                    DOCUMENT_COLUMNS.empty_table(), self.candidates)
-        index.save(self.stamps)
+        index.save(self.index_rows, self.stamps)
 
 
 @dataclass
@@ -270,7 +263,7 @@ class _Plan:
     shards: list[Shard]
     problems: list[Problem]  # of the folder listings
     jobs: int
-    stamps: dict  # the stat index's entries of the files that will not be read
+    index_rows: np.ndarray  # the stat index's rows of the files that will not be read
     unread: dict[str, str]  # the documents the cache holds unchanged: document -> key
 
 
@@ -282,53 +275,51 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
     cache has, is taken from the cache without being read; the processes are counted for the
     documents left to read."""
     project = ctx.project
-    corpus, problems = list_corpus(project)
-    files, found = list_documents(project, ctx.schemas)
+    lister = index.listing if index is not None else listing
+    corpus, problems = list_corpus(project, lister)
+    files, found = list_documents(project, ctx.schemas, lister)
     problems += found
     known = set(corpus)
-    for stem in files:
-        if stem not in known:
-            problems.append(ctx.at(stem, "/document", "R002", f"document {stem!r} is not in corpus/",
-                                   close_match(stem, known, "document")))
-    for stem in corpus:
-        if stem not in files:
-            problems.append(Problem(project.rel(project.corpus / f"{stem}.txt"), 1, 1, "W006",
-                                    "document has no annotation file",
-                                    f"annotate it in annotations/documents/{stem}.json"))
-    ids = sorted(known | set(files))
-    unread, stamps = {}, {}
-    if store is not None and index is not None and index.entries:
-        folder, entries, stat = str(project.corpus), index.entries, os.stat
-        for stem in corpus:
-            if stem not in files:
-                continue
-            paths = (files[stem], *corpus_files(folder, stem))
-            digests = []
-            for p in paths:  # (the stat index's test, inlined: this loop runs for every file of the corpus)
-                entry = entries.get(p)
-                if entry is None:
-                    break
-                try:
-                    st = stat(p)
-                except OSError:
-                    break
-                if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[:4]:
-                    break
-                digests.append(entry[4])
-            else:
-                if (key := document_key(digests, registries)) in store:
-                    unread[stem] = key
-                    for p in paths:
-                        stamps[p] = entries[p]
+    for stem in sorted(files.keys() - known):
+        problems.append(ctx.at(stem, "/document", "R002", f"document {stem!r} is not in corpus/",
+                               close_match(stem, known, "document")))
+    bare = known - files.keys()
+    for stem in sorted(bare):
+        problems.append(Problem(project.rel(project.corpus / f"{stem}.txt"), 1, 1, "W006",
+                                "document has no annotation file",
+                                f"annotate it in annotations/documents/{stem}.json"))
+    paired = len(files) == len(corpus) and not bare  # (as usual: every corpus document has its file, and no other)
+    ids = corpus if paired else sorted(known | files.keys())
+    unread: dict[str, str] = {}
+    rows = np.zeros(0, np.int64)
+    if store is not None and index is not None and len(index):
+        folder = str(project.corpus)
+        docs = corpus if paired else [stem for stem in corpus if stem in files]
+        texts, metas = zip(*(corpus_files(folder, stem) for stem in docs)) if docs else ((), ())
+        same, at = index.unchanged([files[stem] for stem in docs] + list(texts) + list(metas))
+        n = len(docs)
+        whole = np.flatnonzero(same.reshape(3, n).all(axis=0))  # documents whose three files are unchanged
+        at = at.reshape(3, n)[:, whole].T  # (their annotation file's, text's and metadata's rows)
+        digests = index.digests(at.ravel())
+        taken = []
+        for j, i in enumerate(whole.tolist()):
+            if (key := document_key(digests[3 * j:3 * j + 3], registries)) in store:
+                unread[docs[i]] = key
+                taken.append(j)
+        rows = at[taken].ravel()
     shards = []
     for lo in range(0, len(ids), SHARD_DOCS):
         part = ids[lo:lo + SHARD_DOCS]
-        shards.append(Shard(str(project.root), project.embedded, tuple(d for d in part if d in known),
-                            tuple((d, files[d]) for d in part if d in files),
+        shards.append(Shard(str(project.root), project.embedded,
+                            tuple(part) if paired else tuple(d for d in part if d in known),
+                            tuple((d, files[d]) for d in part) if paired else tuple((d, files[d]) for d in part
+                                                                                    if d in files),
                             cache=str(store.base) if store is not None else None, lints=lints,
                             cached=tuple((d, unread[d]) for d in part if d in unread)))
     to_read = len(corpus) - len(unread)
-    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), stamps, unread)
+    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), rows, unread)
+
+
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     """Asking for any file of a document asks for all of them: its annotation file, its text (where
     candidate warnings are filed) and its metadata."""

@@ -88,16 +88,16 @@ def load_registries(project: Project, schemas: Schemas, locator: Locator) -> Reg
     return out
 
 
-def list_documents(project: Project, schemas: Schemas) -> tuple[dict[str, str], list[Problem]]:
+def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[dict[str, str], list[Problem]]:
     """The annotation files of annotations/documents/ (document id -> path, in id order) and the
     problems of the folder listing (F007 unsafe names, F008 stray entries): the corpus-level part
-    of level 1. Reading each file is ``read_document``."""
+    of level 1. Reading each file is ``read_document``; ``lister``: as ``corpus.list_corpus``'s."""
     files: dict[str, str] = {}
     p: list[Problem] = []
     if not project.documents.is_dir():
         return files, p
     folder, prefix = str(project.documents), project.rel(project.documents)
-    for name, is_file in listing(folder):
+    for name, is_file in lister(folder):
         if name.startswith("."):
             continue
         shown = f"{prefix}/{name}"

@@ -35,6 +35,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -42,7 +44,7 @@ from .. import __version__
 from ..defaults import MAX_SEGMENTS
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS
-from .files import atomic_write
+from .files import atomic_write, listing
 
 #: a cached warning of one document: its file (the document's text or annotation file), place, code,
 #: message and hint
@@ -69,47 +71,124 @@ def index_path(folder: Path, root: Path) -> Path:
 
 
 class StatIndex:
-    """The stat index at ``path`` (see the module's docstring): empty if missing or damaged."""
+    """The stat index at ``path`` (see the module's docstring): empty if missing or damaged.
+
+    It is an Arrow table, one row per file in path order, compared with the files' stats a whole
+    column at a time (``unchanged``). It also keeps the listings of the corpus folders with each
+    folder's own stat: a folder whose stat is unchanged has the same entries (creating, removing
+    or renaming an entry changes it), so it is not listed again (``listing``).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: dict[str, tuple] = {}
+        self.table = STATS.empty_table()
+        self.listings: dict[str, tuple[list, list]] = {}  # folder -> (its stat, its entries)
+        self._used: dict[str, tuple[list, list]] = {}  # the listings of this run, for ``save``
+        self._metadata: dict[bytes, bytes] = {}  # the listings as stored
         try:
             with pa.memory_map(str(path)) as source:
                 table = pa.ipc.open_file(source).read_all()
+            metadata = table.schema.metadata or {}
+            table = table.replace_schema_metadata(None)
             if table.schema.equals(STATS):
-                columns = [table.column(name).to_pylist() for name in STATS.names]
-                self.entries = {row[0]: row[1:] for row in zip(*columns)}
+                self.table = table
+                if b"listings" in metadata:
+                    self.listings = _listings(orjson.loads(metadata[b"folders"]), metadata[b"listings"])
+                    self._metadata = {k: metadata[k] for k in (b"folders", b"listings")}
         except Exception:  # noqa: BLE001 - a missing or damaged index: every file is read
             pass
 
-    def digest(self, path: str) -> str | None:
-        """The sha256 of the file's bytes if its stat is the one recorded, else None (read it)."""
-        known = self.entries.get(path)
-        if known is None:
-            return None
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        return known[4] if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == known[:4] else None
+    def __len__(self) -> int:
+        return self.table.num_rows
 
-    def save(self, entries: dict[str, tuple]) -> None:
-        """Write ``entries`` (path -> size, mtime, ctime, inode, sha256) as the index, but the racy ones."""
-        now = time.time_ns()
-        entries = {p: e for p, e in entries.items() if max(e[1], e[2]) < now - RACY_NS}
-        if entries == self.entries:
+    def __contains__(self, path: str) -> bool:
+        return pc.is_in(pa.array([path]), value_set=self.table.column("path"))[0].as_py()
+
+    def unchanged(self, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Which of these files have the stat the index recorded (so still the bytes it digested),
+        and their rows in the index (-1 where not indexed). One ``stat`` per file; the comparison
+        runs on whole columns."""
+        rows = pc.index_in(pa.array(paths, pa.string()), value_set=self.table.column("path"))
+        rows = rows.fill_null(-1).to_numpy().astype(np.int64)
+        now = np.array([_stat(p) for p in paths], dtype=np.int64).reshape(len(paths), 4)
+        known = rows >= 0
+        if not known.any():
+            return known, rows
+        at = np.where(known, rows, 0)
+        recorded = np.stack([self.table.column(c).to_numpy().astype(np.int64)[at]
+                             for c in ("size", "mtime", "ctime", "ino")], axis=1)
+        return known & (now == recorded).all(axis=1), rows
+
+    def digests(self, rows: np.ndarray) -> list[str]:
+        """The sha256 digests recorded in these rows."""
+        return self.table.column("sha256").take(pa.array(rows, pa.int64())).to_pylist()
+
+    def listing(self, folder: str) -> list[tuple[str, bool]]:
+        """``files.listing(folder)``, from the index while the folder's stat is the one recorded."""
+        stat = _stat(folder)
+        known = self.listings.get(folder)
+        if known is not None and list(known[0]) == list(stat) and stat[0] >= 0:
+            entries = known[1]
+        else:
+            entries = listing(folder)
+        self._used[folder] = (list(stat), entries)
+        return entries
+
+    def save(self, rows: np.ndarray, entries: dict[str, tuple]) -> None:
+        """Write the index: the rows ``rows`` of this one (files not read again) and ``entries`` (path ->
+        size, mtime, ctime, inode, sha256: the files read now), but the racy ones; and the listings
+        this run used, but those of folders changed just before."""
+        limit = time.time_ns() - RACY_NS
+        paths = [p for p, e in entries.items() if max(e[1], e[2]) < limit]
+        fresh = pa.table(dict(zip(STATS.names, [paths] + [[entries[p][k] for p in paths] for k in range(5)])),
+                         schema=STATS)
+        rows = np.sort(rows)
+        whole = len(rows) == len(self.table) and (not len(rows) or rows[-1] == len(rows) - 1)
+        kept = self.table if whole else self.table.take(pa.array(rows, pa.int64()))
+        if len(kept):
+            recent = pc.greater_equal(pc.max_element_wise(kept.column("mtime"), kept.column("ctime")), limit)
+            if pc.any(recent).as_py():
+                kept = kept.filter(pc.invert(recent))
+        table = pa.concat_tables([kept, fresh]) if len(fresh) else kept  # (in no order: it is looked up by hash)
+        listings = {folder: (stat, entries) for folder, (stat, entries) in sorted(self._used.items())
+                    if stat[0] >= 0 and max(stat[1], stat[2]) < limit}
+        if table.equals(self.table) and listings == self.listings:
             return
-        paths = sorted(entries)
-        columns = [paths] + [[entries[p][k] for p in paths] for k in range(5)]
-        table = pa.table(dict(zip(STATS.names, columns)), schema=STATS)
+        if listings == self.listings and self._metadata:
+            metadata = self._metadata
+        else:
+            names = [(folder, name, is_file) for folder, (_, entries) in listings.items() for name, is_file in entries]
+            folders, names, regular = zip(*names) if names else ((), (), ())
+            entries = pa.table({"folder": pa.array(folders, pa.string()), "name": pa.array(names, pa.string()),
+                                "is_file": pa.array(regular, pa.bool_())})
+            metadata = {b"folders": orjson.dumps({f: s for f, (s, _) in listings.items()}), b"listings": _ipc(entries)}
+        table = table.combine_chunks().replace_schema_metadata(metadata)
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_file(sink, STATS) as writer:
+        with pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         try:
-            atomic_write(self.path, sink.getvalue().to_pybytes())
+            atomic_write(self.path, sink.getvalue().to_pybytes(), durable=False)
         except OSError:
             pass  # a read-only checkout still validates, just without an index
+
+
+def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, list]]:
+    """The folder listings kept in an index (its ``folders`` and ``listings`` metadata)."""
+    table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
+    folders, names, regular = (table.column(c).to_pylist() for c in ("folder", "name", "is_file"))
+    out: dict[str, tuple[list, list]] = {folder: (list(stat), []) for folder, stat in stats.items()}
+    for folder, name, is_file in zip(folders, names, regular):
+        out[folder][1].append((name, is_file))
+    return out
+
+
+def _stat(path: str) -> tuple[int, int, int, int]:
+    """What the index compares of a file: size, modification and change times (ns), inode; -1s if it is gone."""
+    try:
+        s = os.stat(path)
+    except OSError:
+        return (-1, -1, -1, -1)
+    return (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
 
 
 def _salt(schema_dir: Path) -> str:
@@ -214,6 +293,10 @@ class Cache:
         never = pc.is_null(self.table.column("candidates"))
         return set(pc.filter(self.table.column("key"), never).to_pylist()) if self.table.num_rows else set()
 
+    def candidates_array(self, keys: list[str]) -> pa.Array:
+        """The cached candidate warnings of these keys, as Arrow lists (null where never searched)."""
+        return self._gather("candidates", keys) if keys else pa.array([], pa.list_(WARNING))
+
     def candidates(self, keys: list[str]) -> list[list[dict] | None]:
         """The cached candidate warnings of these keys (None where never searched)."""
         if not keys:
@@ -264,7 +347,7 @@ class Cache:
         try:
             others = list(self.base.parent.glob("validated-*.arrow")) if self.base.parent.is_dir() else []
             target = self.base.parent / f"{self.base.name}-{number}.arrow"
-            atomic_write(target, sink.getvalue().to_pybytes())
+            atomic_write(target, sink.getvalue().to_pybytes(), durable=False)
             for stale in others:  # caches of older rules or code; after a compaction, the old segments
                 if not stale.name.startswith(self.base.name + "-") or (compact and stale != target):
                     stale.unlink(missing_ok=True)
@@ -298,7 +381,7 @@ def load_lint_state(path: Path) -> tuple[pa.Table, pa.Table] | None:
         names = pa.ipc.open_file(pa.BufferReader(found.schema.metadata[b"names"])).read_all()
         if not found.schema.remove_metadata().equals(FOUND) or not names.schema.equals(NAMES):
             return None
-        return names, found
+        return names, found.replace_schema_metadata(None)
     except Exception:  # noqa: BLE001 - no state: the warnings are searched in every document
         return None
 
@@ -308,7 +391,7 @@ def save_lint_state(path: Path, names: pa.Table, found: pa.Table) -> None:
     metadata), so that the two always belong together."""
     table = found.cast(FOUND).replace_schema_metadata({b"names": _ipc(names.cast(NAMES))})
     try:
-        atomic_write(path, _ipc(table))
+        atomic_write(path, _ipc(table), durable=False)
         for stale in path.parent.glob(f"lints-*-{path.name.rsplit('-', 1)[-1]}"):
             if stale != path:
                 stale.unlink(missing_ok=True)  # another version of the rules

@@ -36,16 +36,17 @@ class Document:
     text: str
 
 
-def list_corpus(project: Project) -> tuple[list[str], list[Problem]]:
+def list_corpus(project: Project, lister=listing) -> tuple[list[str], list[Problem]]:
     """The ids of corpus/'s <id>.txt and <id>.json pairs, in id order, and the problems of the folder
-    listing (a stray entry, a half pair): the corpus-level part of level 1."""
+    listing (a stray entry, a half pair): the corpus-level part of level 1. ``lister``: what lists a
+    folder (``files.listing``, or the stat index's, which knows unchanged folders)."""
     problems: list[Problem] = []
     if not project.corpus.is_dir():
         return [], [Problem(project.rel(project.corpus), 1, 1, "F009", "corpus/ folder is missing",
                             "run `peacetalks ingest` to produce it from seeds/")]
     folder, prefix = str(project.corpus), project.rel(project.corpus)
     texts, metas = set(), set()
-    for name, is_file in listing(folder):
+    for name, is_file in lister(folder):
         if name.startswith(".") and name.endswith(".tmp"):
             continue
         stem, dot, suffix = name.rpartition(".")
