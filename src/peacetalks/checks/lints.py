@@ -202,7 +202,7 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     """
     mentions = pl.from_arrow(tables.mentions.select(["document", "start", "end", "text", "type", "level"]), rechunk=False)
     names = mentions.filter(pl.col("level") == "NAM")
-    texts = pl.from_arrow(tables.documents.select(["id", "text"]), rechunk=False).rename({"id": "document", "text": "doc_text"})
+    documents = tables.documents.select(["id", "text"])
     corpus_names = names.group_by("text").agg(pl.col("type").mode().sort().first().alias("type"),
                                               pl.col("document").n_unique().cast(pl.Int64).alias("docs")).sort("text")
     now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
@@ -214,9 +214,12 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
                                   )["text"].unique().to_list()
         reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
         if changed_names:
-            touched = texts.filter(pl.col("doc_text").str.contains_any(changed_names)).select("document")
+            touched = _texts(documents).filter(pl.col("doc_text").str.contains_any(changed_names)).select("document")
             reused = reused.join(touched, on="document", how="anti")
-        texts = texts.join(reused, on="document", how="anti", maintain_order="left")
+        if reused.height:  # (only the texts to search go to polars: converting them copies them)
+            documents = documents.filter(pc.invert(pc.is_in(documents.column("id"),
+                                                            value_set=reused["document"].to_arrow())))
+    texts = _texts(documents)
     found = _bare_in(ctx, mentions, names, texts, corpus_names)
     searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left", maintain_order="left")
     fresh = searched.with_columns(pl.Series("warnings", [[{f: getattr(p, f) for f in WARNING_FIELDS}
@@ -227,6 +230,11 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     kept = reused.filter(pl.col("warnings").list.len() > 0)["warnings"].explode().to_list() if reused.height else []
     problems += [Problem(**w) for w in kept]
     return problems, BareNames(corpus_names, state)
+
+
+def _texts(documents) -> pl.DataFrame:
+    """The documents' ids and texts as polars columns ``document`` and ``doc_text``."""
+    return pl.from_arrow(documents, rechunk=False).rename({"id": "document", "text": "doc_text"})
 
 
 def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: pl.DataFrame,

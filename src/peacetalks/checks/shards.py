@@ -190,7 +190,7 @@ def check_shard(shard: Shard) -> ShardResult:
     read_rows = documents_table(docs)
     documents = _by_id(pa.concat_tables([read_rows, store.rows_of(list(unread.values()))]) if unread else read_rows,
                        "id")
-    everything = _by_id(pa.concat_arrays([fresh, store.records(list(cached.values()))]), "document") if cached \
+    everything = _by_id(pa.concat_arrays([fresh, *store.records(list(cached.values())).chunks]), "document") if cached \
         else fresh
     have = registries(ctx)
     tables = replace(flatten(everything, documents),                                              # 2 tables

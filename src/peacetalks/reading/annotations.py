@@ -180,8 +180,8 @@ def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
     """The items of a list column as a table, with their parent's key and their index."""
     values = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    offsets = lists.offsets.to_numpy()
-    index = np.arange(len(values), dtype=np.int64) - offsets[parents]
+    offsets = lists.offsets.to_numpy()  # (of a slice: not shifted to 0)
+    index = np.arange(len(values), dtype=np.int64) - (offsets[parents] - offsets[0])
     table = pa.Table.from_struct_array(values) if len(values) else pa.Table.from_batches([], schema=pa.schema(list(values.type)))
     table = table.flatten()
     table = table.rename_columns([c.replace(".", "_") for c in table.column_names])
@@ -189,9 +189,23 @@ def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
         0, "_parent", pa.array(parents, pa.int64())).add_column(0, "document", parent_keys.take(pa.array(parents, pa.int64())))
 
 
-def flatten(records: pa.Array, documents: pa.Table) -> Tables:
+def flatten(records: pa.Array | pa.ChunkedArray, documents: pa.Table) -> Tables:
     """Annotation records (of ``documents``, by document id; others are left out) as one table per
-    layer; the registries are left empty (``merge`` adds them)."""
+    layer; the registries are left empty (``merge`` adds them). Records in chunks that are already
+    in document order (the cache's slices) are flattened chunk by chunk, without a copy of them."""
+    if isinstance(records, pa.ChunkedArray):
+        ids = pc.struct_field(records, [0]).combine_chunks() if records.num_chunks else pa.array([], pa.string())
+        if records.num_chunks > 1 and len(ids) and pc.all(pc.is_in(ids, value_set=documents.column("id"))).as_py() \
+                and pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
+            parts = [_flatten(chunk, documents) for chunk in records.chunks]
+            return Tables(documents=documents, **{name: pa.concat_tables([getattr(t, name) for t in parts])
+                                                  for name in ("mentions", "events", "arguments", "quotes", "flags")},
+                          entities=ENTITY.empty_table(), xdoc_events=XDOC_EVENT.empty_table())
+        records = records.combine_chunks() if records.num_chunks else pa.array([], DOCUMENT)
+    return _flatten(records, documents)
+
+
+def _flatten(records: pa.Array, documents: pa.Table) -> Tables:
     docs = records
     known = pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks())
     if not pc.all(known).as_py():

@@ -175,10 +175,10 @@ class StatIndex:
 def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, list]]:
     """The folder listings kept in an index (its ``folders`` and ``listings`` metadata)."""
     table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
-    folders, names, regular = (table.column(c).to_pylist() for c in ("folder", "name", "is_file"))
-    out: dict[str, tuple[list, list]] = {folder: (list(stat), []) for folder, stat in stats.items()}
-    for folder, name, is_file in zip(folders, names, regular):
-        out[folder][1].append((name, is_file))
+    out: dict[str, tuple[list, list]] = {}
+    for folder, stat in stats.items():
+        rows = table.filter(pc.equal(table.column("folder"), folder))
+        out[folder] = (list(stat), list(zip(rows.column("name").to_pylist(), rows.column("is_file").to_pylist())))
     return out
 
 
@@ -265,10 +265,11 @@ class Cache:
     def __contains__(self, key: str) -> bool:
         return key in self.rows
 
-    def _gather(self, column: str, keys: list[str]) -> pa.Array:
+    def _gather(self, column: str, keys: list[str]) -> pa.ChunkedArray:
         """A column's values for these keys, in this order. The entries are kept in document order, so
-        a shard's unchanged documents are a few runs of consecutive rows: slices, copied once, where a
-        ``take`` of nested values costs per value."""
+        the unchanged documents are a few runs of consecutive rows: slices of the memory-mapped
+        segments, one chunk each, not copied (a ``take`` of nested values costs per value, and a copy
+        would read every page of the cache)."""
         rows = [self.rows[k] for k in keys]
         data = self.table.column(column)
         pieces, start = [], 0
@@ -276,17 +277,18 @@ class Cache:
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
                 pieces += data.slice(rows[start], i - start).chunks
                 start = i
-        return pa.concat_arrays(pieces) if pieces else pa.array([], data.type)
+        return pa.chunked_array(pieces, data.type)
 
-    def records(self, keys: list[str]) -> pa.Array:
-        """The cached validated records of these keys, in this order."""
-        return self._gather("record", keys) if keys else pa.array([], DOCUMENT)
+    def records(self, keys: list[str]) -> pa.ChunkedArray:
+        """The cached validated records of these keys, in this order (``_gather``)."""
+        return self._gather("record", keys) if keys else pa.chunked_array([], DOCUMENT)
 
     def rows_of(self, keys: list[str]) -> pa.Table:
-        """The cached documents-table rows (metadata and text) of these keys, in this order."""
+        """The cached documents-table rows (metadata and text) of these keys, in this order (``_gather``)."""
         if not keys:
             return DOCUMENT_COLUMNS.empty_table()
-        return pa.Table.from_struct_array(self._gather("row", keys)).cast(DOCUMENT_COLUMNS)
+        rows = self._gather("row", keys)
+        return pa.table([pc.struct_field(rows, [i]) for i in range(len(ROW))], schema=DOCUMENT_COLUMNS)
 
     def _unsearched(self) -> set[str]:
         """The keys whose candidate warnings were never searched."""
@@ -304,7 +306,7 @@ class Cache:
         return self._gather("candidates", keys).to_pylist()
 
     def _rows_array(self, keys: list[str]) -> pa.Array:
-        return self._gather("row", keys) if keys else pa.array([], ROW)
+        return self._gather("row", keys).combine_chunks() if keys else pa.array([], ROW)
 
     def save(self, keep: list[str], new_keys: list[str], new_records: pa.Array, new_rows: pa.Table,
              candidates: dict[str, list[dict]] | None = None) -> None:
@@ -327,12 +329,12 @@ class Cache:
         if compact:  # the live entries as one segment
             old = self.candidates(kept)
             keys = kept + new_keys
-            records = pa.concat_arrays([self.records(kept), new_records.cast(DOCUMENT)])
+            records = pa.concat_arrays([*self.records(kept).chunks, new_records.cast(DOCUMENT)])
             rows = pa.concat_arrays([self._rows_array(kept), new_rows])
             found = [candidates.get(k, old[i]) for i, k in enumerate(kept)] + [candidates.get(k) for k in new_keys]
         else:  # only what is new: the new entries, and the kept ones whose candidates are known now
             keys = searched + new_keys
-            records = pa.concat_arrays([self.records(searched), new_records.cast(DOCUMENT)])
+            records = pa.concat_arrays([*self.records(searched).chunks, new_records.cast(DOCUMENT)])
             rows = pa.concat_arrays([self._rows_array(searched), new_rows])
             found = [candidates[k] for k in searched] + [candidates.get(k) for k in new_keys]
         table = pa.table({"key": pa.array(keys, pa.string()), "record": records, "row": rows,
