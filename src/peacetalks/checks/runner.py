@@ -113,43 +113,44 @@ def start_pool() -> None:
         forkserver.ensure_running()
 
 
+def _started() -> int:
+    """A worker's first task: answered once the worker has started (its imports done)."""
+    return os.getpid()
+
+
 def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> Iterator[R]:
     """The same calls in ``jobs`` worker processes and this one; results in the shards' order.
 
-    The workers are given one shard each at a time. Whenever the next result in order is not
-    ready (the workers are still starting, or busy), this process runs the next shard not yet
-    given out itself, so it is never idle while there is work. At most ``IN_FLIGHT`` shards per
-    worker are begun ahead of the next result, so that the results held at once do not grow
-    with the corpus. An exception in a worker is raised here, as it would be in ``run_serial``.
-    If a worker dies (killed, out of memory), the shards not yet yielded run in this process:
-    the answer is the same, only slower.
+    A shard is given to a worker only when one is idle: a worker starts by answering ``_started``
+    (the fork server's imports take a second or two), so no shard waits for a worker to start.
+    Whenever the next result in order is not ready (the workers are starting, or busy), this
+    process runs the next shard not yet given out itself, so it is never idle while there is work.
+    At most ``IN_FLIGHT`` shards per worker are begun ahead of the next result, so that the
+    results held at once do not grow with the corpus. An exception in a worker is raised here, as
+    it would be in ``run_serial``. If a worker dies (killed, out of memory), the shards not yet
+    yielded run in this process: the answer is the same, only slower.
     """
     n, window = len(shards), IN_FLIGHT * jobs
     done = 0  # results yielded
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+            # starting the workers waits for the fork server's imports: they are asked to start from another
+            # thread, while this one checks the first shards itself
+            started: list = []
+            starter = threading.Thread(target=lambda: started.extend(pool.submit(_started) for _ in range(jobs)),
+                                       daemon=True)
+            starter.start()
             running: dict = {}  # shard number -> future
             ready: dict = {}  # shard number -> result
-            # starting the workers waits for the fork server's imports: the first shards are given to
-            # them from another thread, while this one checks the next shards itself
-            given = min(jobs, n)
-            starter = threading.Thread(target=lambda: running.update(
-                {i: pool.submit(function, shards[i]) for i in range(given)}), daemon=True)
-            starter.start()
+            given = 0
             try:
-                while starter.is_alive() and given < n and given - done < window:
-                    ready[given] = function(shards[given])
-                    given += 1
-                starter.join()
-                for i in range(min(jobs, n)):  # (a shard the starter could not give out: done here)
-                    if i not in running and i not in ready:
-                        ready[i] = function(shards[i])
                 while done < n:
                     for i in [i for i, f in running.items() if f.done()]:
                         ready[i] = running.pop(i).result()
-                    while len(running) < jobs and given < n and given - done < window:
+                    idle = sum(f.done() for f in list(started)) - len(running)
+                    while idle > 0 and given < n and given - done < window:
                         running[given] = pool.submit(function, shards[given])
-                        given += 1
+                        given, idle = given + 1, idle - 1
                     if done in ready:
                         result = ready.pop(done)
                         done += 1
@@ -158,7 +159,8 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
                         ready[given] = function(shards[given])
                         given += 1
                     else:
-                        wait(running.values(), return_when=FIRST_COMPLETED)
+                        wait([*running.values(), *(f for f in list(started) if not f.done())],
+                             return_when=FIRST_COMPLETED)
             finally:
                 starter.join()
                 for future in running.values():
