@@ -53,3 +53,40 @@ def test_the_release_features_of_each_layer_come_from_the_table():
             names = [n for key in inventory.split("|") for n in labels[key].names]
             assert item[column].names == names, (layer.name, column)
     assert list(feats["events"])[1:] == list(item_features(LAYER["events"], labels))
+
+
+def test_each_layer_config_and_its_lookups_come_from_the_table(tmp_path):
+    """A layer with ``config`` has a release config of its entries (document, the entry, its lookups'
+    columns), in CONFIGS; each lookup column holds the looked-up value (a registry's, or another layer's
+    entry of the same document)."""
+    import pyarrow.parquet as pq
+
+    from peacetalks.model.labels import Labels
+    from peacetalks.release.build import build
+    from peacetalks.release.layout import CONFIGS, parquet_path
+    from peacetalks.release.rows import features, item_features
+    labels = Labels(ROOT / "schema" / "labels.json")
+    feats = features(labels)
+    assert list(feats) == list(CONFIGS)
+    for layer in LAYER_TABLE:
+        assert (layer.name in CONFIGS) == layer.config, layer.name
+        if layer.config:
+            assert list(feats[layer.name]) == ["document", *item_features(layer, labels),
+                                               *(k.column for k in layer.lookups)]
+    release = build(Project(ROOT), tmp_path / "release").path
+    result = validate(Project(ROOT), lints=False)
+    tables = {name: getattr(result.tables, name).to_pylist()
+              for name in ("mentions", "events", "quotes", "flags", "entities", "xdoc_events")}
+    for layer in LAYER_TABLE:
+        if not layer.config or not layer.lookups:
+            continue
+        rows = pq.read_table(release / parquet_path(layer.name)).to_pylist()
+        assert len(rows) == len(tables[layer.name]) and rows
+        for k in layer.lookups:
+            if k.table in LAYER:  # within the entry's document
+                found = {(r["document"], r[k.key]): r[k.value] for r in tables[k.table]}
+                want = [found.get((r["document"], r[k.via])) for r in tables[layer.name]]
+            else:
+                found = {r[k.key]: r[k.value] for r in tables[k.table]}
+                want = [found.get(r[k.via]) for r in tables[layer.name]]
+            assert [r[k.column] for r in rows] == want, (layer.name, k.column)

@@ -45,6 +45,19 @@ class SpanPart:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A column a layer's release config adds to each entry, looked up in another table: ``value`` of
+    the row of ``table`` (a registry, or a layer: then within the entry's document) whose ``key`` is
+    the entry's ``via`` (null where there is none)."""
+
+    column: str
+    via: str
+    table: str
+    value: str
+    key: str = "id"
+
+
+@dataclass(frozen=True)
 class Layer:
     """One annotation layer of a document file, as every stage sees it.
 
@@ -54,7 +67,9 @@ class Layer:
     ``spans`` its span parts, the first of which sorts the entries and is the span ``fmt``
     checks for a taken place (``taken``); ``labels`` its columns that take a label inventory;
     ``identity`` / ``compared`` / ``label`` what ``diff`` matches entries on, compares, and
-    counts changes by (columns of the comparable frames of ``release/versions.py``).
+    counts changes by (columns of the comparable frames of ``release/versions.py``). ``config``: the
+    release has a config of the layer's entries, one row each (every layer is nested in the
+    ``documents`` config), with the columns of its ``lookups`` added.
     """
 
     name: str
@@ -68,22 +83,26 @@ class Layer:
     compared: tuple[str, ...]
     label: str
     taken: bool = True
+    config: bool = True
+    lookups: tuple[Lookup, ...] = ()
 
 
 #: The layers, in the order a document's annotation file lists them.
 LAYER_TABLE: tuple[Layer, ...] = (
     Layer("flags", "flag", FLAG, ("code", "note", "span"), None, (SpanPart("span", "span_", ""),),
-          {"code": "FlagCode"}, ("document", "code", "start", "end"), ("note",), "code", taken=False),
+          {"code": "FlagCode"}, ("document", "code", "start", "end"), ("note",), "code", taken=False, config=False),
     Layer("mentions", "mention", MENTION, ("id", "start", "end", "text", "type", "level", "entity", "value"), "m",
           (SpanPart(None, ""),), {"type": "EntityType|TimexType", "level": "MentionLevel"},
-          ("document", "start", "end"), ("text", "type", "level", "entity", "value"), "type"),
+          ("document", "start", "end"), ("text", "type", "level", "entity", "value"), "type",
+          lookups=(Lookup("wikidata", "entity", "entities", "wikidata"),)),
     Layer("events", "event", EVENT, ("id", "trigger", "type", "realis", "modality", "arguments", "xdoc"), "e",
           (SpanPart("trigger", "trigger_"),), {"type": "EventType", "realis": "Realis", "modality": "Modality"},
           ("document", "trigger_start", "trigger_end"),
           ("trigger_text", "type", "realis", "modality", "xdoc", "arguments"), "type"),
     Layer("quotes", "quote", QUOTE, ("id", "kind", "content", "cue", "speaker", "addressee"), "q",
           (SpanPart("content", "content_"), SpanPart("cue", "cue_")), {"kind": "QuoteKind"},
-          ("document", "content_start", "content_end", "speaker_span"), ("kind", "cue", "content_text"), "kind"),
+          ("document", "content_start", "content_end", "speaker_span"), ("kind", "cue", "content_text"), "kind",
+          lookups=(Lookup("speaker_entity", "speaker", "mentions", "entity"),)),
 )
 LAYER = {layer.name: layer for layer in LAYER_TABLE}
 LAYERS = tuple(LAYER)  # ("flags", "mentions", "events", "quotes")

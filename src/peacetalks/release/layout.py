@@ -6,7 +6,15 @@ and diff that read it back.
 
 from __future__ import annotations
 
-CONFIGS = ("documents", "mentions", "entities", "events", "quotes", "ner")
+from ..model.layers import LAYER_TABLE
+
+#: the configs, in the order of the card and the manifest: the documents (every layer nested), one config
+#: per layer that has one (``Layer.config``, in the layer table's order) with the registry's ``entities``
+#: (their mention counts) right after the mentions, and the conll2003-style ``ner`` view
+CONFIGS = ("documents",
+           *(c for layer in LAYER_TABLE if layer.config
+             for c in ((layer.name, "entities") if layer.name == "mentions" else (layer.name,))),
+           "ner")
 DEFAULT_CONFIG = "documents"
 SPLIT = "train"
 

@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Features, List, Value
 
 from ..model.labels import Labels
-from ..model.layers import LAYER_TABLE, Layer, SpanPart
+from ..model.layers import LAYER_TABLE, Layer, Lookup, SpanPart
 from ..reading.annotations import Tables
+from .layout import CONFIGS
 from .parquet import conform
 
 
@@ -46,16 +47,16 @@ def features(labels: Labels) -> dict[str, Features]:
     s, i = Value("string"), Value("int64")
     item = {layer.name: item_features(layer, labels) for layer in LAYER_TABLE}
     meta = {"title": s, "date": s, "outlet": s, "author": s, "url": s}
-    return {
+    out = {
         "documents": Features({"id": s, **meta, "text": s, **{name: List(f) for name, f in item.items()}}),
-        "mentions": Features({"document": s, **item["mentions"], "wikidata": s}),
         "entities": Features({"id": s, "name": s, "type": ClassLabel(names=labels.entity_types), "wikidata": s,
                               "wikidata_verified": Value("bool"), "aliases": List(s), "mentions": i, "documents": i}),
-        "events": Features({"document": s, **item["events"]}),
-        "quotes": Features({"document": s, **item["quotes"], "speaker_entity": s}),
         "ner": Features({"id": s, "document": s, "sentence": i, "tokens": List(s),
                          "ner_tags": List(ClassLabel(names=labels.ner_tags))}),
     }
+    out |= {layer.name: Features({"document": s, **item[layer.name], **{k.column: s for k in layer.lookups}})
+            for layer in LAYER_TABLE if layer.config}
+    return {config: out[config] for config in CONFIGS}
 
 
 def verified(entities: pl.DataFrame) -> pl.Expr:
@@ -81,7 +82,6 @@ def shard_rows(t: Tables, labels: Labels, ner: pa.Table) -> dict[str, pa.Table]:
     """The rows of the documents in ``t`` (a shard, with the registries) in every config but ``entities``,
     in a stable order (documents by id, annotations by their index), cast to the features."""
     feats = features(labels)
-    entities = pl.from_arrow(t.entities)
     # every layer's table with its labels as ClassLabel ids and its spans under their release names
     layers = {}
     for layer in LAYER_TABLE:
@@ -110,22 +110,30 @@ def shard_rows(t: Tables, labels: Labels, ner: pa.Table) -> dict[str, pa.Table]:
         documents = documents.append_column(layer.name, _nest(parents, document_numbers(getattr(t, layer.name), ids),
                                                               nested[layer.name].select(columns)))
 
-    mentions, quotes = layers["mentions"], layers["quotes"]
-    mention_entity = mentions.select("document", pl.col("id").alias("speaker"), pl.col("entity").alias("speaker_entity"))
-    frames = {
-        "documents": documents,
-        "mentions": mentions.join(entities.select(pl.col("id").alias("entity"), "wikidata"), on="entity",
-                                  how="left", maintain_order="left").select(list(feats["mentions"].keys())),
-        "events": nested["events"],  # (an Arrow table already)
-        "quotes": quotes.join(mention_entity, on=["document", "speaker"], how="left", maintain_order="left")
-                        .select(list(feats["quotes"].keys())),
-        "ner": ner,
-    }
+    frames = {"documents": documents, "ner": ner}
+    for layer in LAYER_TABLE:  # each layer's own config: its entries, with the columns its lookups add
+        if layer.config:
+            frame = nested[layer.name]
+            for k in layer.lookups:
+                frame = _look_up(frame, k, layers.get(k.table), t)
+            frames[layer.name] = frame
     tables = {}
     for name, frame in frames.items():
         arrow = frame.select(list(feats[name].keys()))
         tables[name] = _as_from_ipc(_cast(arrow if isinstance(arrow, pa.Table) else arrow.to_arrow(), feats[name]))
     return tables
+
+
+def _look_up(frame: pa.Table, lookup: Lookup, layer: pl.DataFrame | None, t: Tables) -> pa.Table:
+    """``frame`` with the column of ``lookup``: from another layer's entries of the same document
+    (``layer``), or from a registry of ``t``."""
+    if layer is not None:
+        source, on = layer.select("document", pl.col(lookup.key).alias(lookup.via),
+                                  pl.col(lookup.value).alias(lookup.column)), ["document", lookup.via]
+    else:
+        source, on = pl.from_arrow(getattr(t, lookup.table)).select(
+            pl.col(lookup.key).alias(lookup.via), pl.col(lookup.value).alias(lookup.column)), [lookup.via]
+    return pl.from_arrow(frame).join(source, on=on, how="left", maintain_order="left").to_arrow()
 
 
 def entity_rows(registry: pa.Table, counts: pl.DataFrame, labels: Labels) -> pa.Table:
