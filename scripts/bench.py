@@ -196,24 +196,31 @@ def _tree(root: int) -> list[int]:
 
 class TreePeak:
     """The peak memory of this process and its descendants together (summed PSS, see ``_pss_mib``),
-    sampled every 20 ms while a step runs."""
+    sampled every 20 ms while a step runs, by a process of its own (``--sample-tree``): a thread here
+    would change how the build starts its workers (``checks/runner.py`` forks them from a process
+    with no thread of its own only)."""
 
     def __init__(self) -> None:
-        import threading
-        self.peak = 0.0
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._done.is_set():
-            self.peak = max(self.peak, _pss_mib(_tree(os.getpid())))
-            self._done.wait(0.02)
+        self._sampler = subprocess.Popen([sys.executable, __file__, "--sample-tree", str(os.getpid())],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._sampler.stdout.readline()  # (it has started)
 
     def stop(self) -> float:
-        self._done.set()
-        self._thread.join()
-        return max(self.peak, _pss_mib(_tree(os.getpid())))
+        out, _ = self._sampler.communicate("stop\n")
+        return float(out)
+
+
+def sample_tree(pid: int) -> None:
+    """``TreePeak``'s sampler: the peak PSS of ``pid`` and its descendants (this process left out),
+    printed when a line arrives on stdin."""
+    import select
+    peak = 0.0
+    print("started", flush=True)
+    while True:
+        peak = max(peak, _pss_mib([p for p in _tree(pid) if p != os.getpid()]))
+        if select.select([sys.stdin], [], [], 0.02)[0]:
+            break
+    print(max(peak, _pss_mib([p for p in _tree(pid) if p != os.getpid()])), flush=True)
 
 
 def phase(name: str, work: str, queue) -> None:
@@ -328,7 +335,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--keep", help="keep the generated corpora and releases under this folder")
     ap.add_argument("--repeat", type=int, default=3, help="runs of validate, build and floor (medians are printed)")
+    ap.add_argument("--sample-tree", type=int, help=argparse.SUPPRESS)  # (TreePeak's sampler process)
     args = ap.parse_args()
+    if args.sample_tree:
+        return sample_tree(args.sample_tree)
     rows = []
     for n in args.sizes:
         rows.append(measure(n, args.keep, args.repeat))

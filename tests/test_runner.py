@@ -27,9 +27,9 @@ def test_serial_and_parallel_give_the_same_results_in_order(jobs):
 
 def test_parallel_runs_in_the_workers_and_here():
     """Workers take shards once started; this process takes the next one whenever the next result is not
-    ready (so it runs the first ones while the workers start)."""
+    ready."""
     got = list(runner.run_parallel(_pid, range(60), 2))  # (6 s of work: the workers start within it)
-    assert got[0] == os.getpid()
+    assert os.getpid() in got
     assert len(set(got) - {os.getpid()}) >= 1  # (at least one worker took part)
 
 
@@ -108,3 +108,55 @@ def test_workers_that_cannot_start_leave_every_shard_here(monkeypatch):
     monkeypatch.setattr(runner, "ProcessPoolExecutor", Flaky)
     monkeypatch.setattr("threading.excepthook", lambda args: None)  # (the starter's failure is expected here)
     assert list(runner.run_parallel(abs, list(range(-10, 0)), 2)) == list(range(10, 0, -1))
+
+
+HELPER = '''
+import multiprocessing, os, time
+
+def parent(x):
+    """The process that forked the one running this shard (None: the first process ran it)."""
+    time.sleep(0.1)
+    return os.getppid() if multiprocessing.parent_process() is not None else None
+'''
+
+
+def _run_script(tmp_path, body: str) -> str:
+    import subprocess
+    import sys
+    (tmp_path / "helper.py").write_text(HELPER, "utf-8")
+    script = tmp_path / "script.py"
+    script.write_text("import os, sys, threading, time\nimport peacetalks.release.build\n"
+                      "from peacetalks.checks import runner\nfrom helper import parent\n" + body, "utf-8")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="forks from this process only where threads can be listed")
+def test_a_clean_process_forks_its_workers_itself(tmp_path):
+    """A process with only the threads its imports started (a `peacetalks build` command) forks its
+    workers directly: their parent is this process, not a fork server."""
+    out = _run_script(tmp_path, "print(runner._fork_is_safe())\n"
+                                "print(sorted(set(runner.run(parent, range(60), 2)) - {None}) == [os.getpid()])\n")
+    assert out.split() == ["True", "True"]
+
+
+@pytest.mark.parametrize("setup", [
+    "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()",  # a thread of the caller's
+    "import polars as pl\npl.DataFrame({'a': list(range(10))}).group_by('a').agg(pl.len())",  # polars' pool started
+], ids=["python thread", "polars pool"])
+def test_a_process_with_other_threads_takes_its_workers_from_the_fork_server(tmp_path, setup):
+    """A thread that is not one its imports started could hold a lock at the fork (a caller's thread,
+    polars' compute pool once a query ran): the workers then come from the fork server, and the
+    results are the same."""
+    out = _run_script(tmp_path, setup + "\nprint(runner._fork_is_safe())\n"
+                      "got = list(runner.run(parent, range(100), 2))\n"
+                      "print(len(got) == 100 and os.getpid() not in got and len(set(got) - {None}) >= 1)\n")
+    assert out.split() == ["False", "True"]
+
+
+def test_this_test_process_is_not_clean():
+    """(The test process has run polars queries: its pools would not survive a fork.)"""
+    import polars as pl
+    pl.DataFrame({"a": list(range(10))}).group_by("a").agg(pl.len())
+    assert not runner._fork_is_safe()

@@ -4,19 +4,29 @@
 it ran in this process (``run_serial``) or in a standard ``concurrent.futures`` process pool
 (``run_parallel``): the same function, the same records back. Small corpora stay in this
 process, where starting workers would cost more than it saves.
+
+Where the workers come from: a fork server (a small process that imports the package once
+and forks each worker from itself: never this process's threads and memory), except when this
+process is itself as clean as a fork server, as a ``peacetalks build`` or ``validate`` command is
+when its workers start: then they are forked from it directly (``_fork_is_safe``), which spares
+the fork server's start (its imports: ~2 s of one core, measured by scripts/bench.py at 10,000
+documents).
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import multiprocessing.context
 import os
 import sys
 import threading
 import types
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TypeVar
 
 try:
@@ -28,6 +38,12 @@ from ..defaults import IN_FLIGHT, PARALLEL_FROM
 
 #: what the fork server imports once, before it forks workers: the build's shard function and all it uses
 PRELOAD = ("peacetalks.release.preload",)
+#: the threads a process has from importing the package alone, as the fork server has them too: the
+#: main thread and numpy's OpenBLAS threads ("python"), the jemalloc background threads of pyarrow and
+#: polars, and polars' spill-file cleaner. Each library keeps its own state right across a fork. Any
+#: other thread (polars' compute pool or its async runtime once a query ran, a thread of the caller's)
+#: could hold a lock at the fork that a worker would then wait for forever: the fork server is used.
+IMPORT_THREADS = frozenset({"python", "jemalloc_bg_thd", "polars-ooc-clea"})
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -107,10 +123,45 @@ def _pool_context():
     return _SpawnContext()
 
 
+def _threads() -> set[str] | None:
+    """The names of this process's threads (None where the system does not tell)."""
+    try:
+        return {Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")}
+    except OSError:
+        return None
+
+
+def _fork_is_safe() -> bool:
+    """Whether workers may be forked from this process: on Linux, with no thread but those its imports
+    started (``IMPORT_THREADS``) and no Python thread but this one."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() != 1:
+        return False
+    names = _threads()
+    return names is not None and names <= IMPORT_THREADS
+
+
+def _warm() -> None:
+    """Import what the workers run, as the fork server would (this process needs it too)."""
+    for module in PRELOAD:
+        importlib.import_module(module)
+
+
 def start_pool() -> None:
-    """Start the fork server now, so that its imports overlap with this process's own work."""
-    if isinstance(_pool_context(), multiprocessing.context.ForkServerContext):
+    """Prepare the workers' start now, so that it overlaps with this process's own work: warm this
+    process if they will be forked from it, else start the fork server (its imports)."""
+    if _fork_is_safe():
+        _warm()
+    elif isinstance(_pool_context(), multiprocessing.context.ForkServerContext):
         forkserver.ensure_running()
+
+
+def _fork_context():
+    """Fork from this process, if it is safe now (after warming it), else None."""
+    if not _fork_is_safe():
+        return None
+    _warm()
+    return multiprocessing.get_context("fork") if _fork_is_safe() else None
 
 
 def _started() -> int:
@@ -133,12 +184,20 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
     n, window = len(shards), IN_FLIGHT * jobs
     done = 0  # results yielded
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+        fork = _fork_context()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=fork or _pool_context()) as pool:
+            started: list = []
+            if fork is not None:  # every worker is forked at the first submit, from this thread, now
+                with warnings.catch_warnings():  # (Python 3.12+ warns of any thread: see IMPORT_THREADS)
+                    warnings.filterwarnings("ignore", r".*multi-threaded.*fork", DeprecationWarning)
+                    try:
+                        started += [pool.submit(_started) for _ in range(jobs)]
+                    except (OSError, RuntimeError):  # (no process or thread could be started: all done here)
+                        pass
             # starting the workers waits for the fork server's imports: they are asked to start from another
             # thread, while this one checks the first shards itself
-            started: list = []
-            starter = threading.Thread(target=lambda: started.extend(pool.submit(_started) for _ in range(jobs)),
-                                       daemon=True)
+            starter = threading.Thread(target=lambda: started.extend(pool.submit(_started) for _ in range(jobs))
+                                       if fork is None else None, daemon=True)
             starter.start()
             running: dict = {}  # shard number -> future
             ready: dict = {}  # shard number -> result
