@@ -90,3 +90,14 @@ def test_each_layer_config_and_its_lookups_come_from_the_table(tmp_path):
                 found = {r[k.key]: r[k.value] for r in tables[k.table]}
                 want = [found.get(r[k.via]) for r in tables[layer.name]]
             assert [r[k.column] for r in rows] == want, (layer.name, k.column)
+
+
+def test_the_per_document_tables_are_the_layers_and_their_entries_lists():
+    """``Tables`` holds the documents, one table per layer and per list inside a layer's entries (from the
+    layer table), and the registries; reading, merging and slicing go over them all."""
+    import dataclasses
+
+    from peacetalks.reading.annotations import CHILDREN, DOCUMENT_TABLES, Tables
+    assert set(DOCUMENT_TABLES) == set(LAYERS) | {child for _, child, _ in CHILDREN}
+    assert {f.name for f in dataclasses.fields(Tables)} == {"documents", *DOCUMENT_TABLES, "entities", "xdoc_events"}
+    assert ("events", "arguments", "event_index") in CHILDREN

@@ -15,7 +15,7 @@ placed back at its line and column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +164,20 @@ class Tables:
     xdoc_events: pa.Table
 
 
+#: the tables of a layer's entries' own lists (an event's arguments): (layer, list and table name, the
+#: column of the entry's index in its layer: ``event_index``)
+CHILDREN = tuple((layer.name, f.name, f"{layer.item}_index") for layer in LAYER_TABLE for f in layer.struct
+                 if pa.types.is_list(f.type))
+#: the per-document tables of ``Tables``: one per layer, one per list inside a layer's entries
+DOCUMENT_TABLES = (*LAYERS, *(child for _, child, _ in CHILDREN))
+
+
+def _replace(tables: "Tables", make, documents=None) -> "Tables":
+    """``tables`` with each per-document table ``make(name, table)`` (and ``documents``, if given)."""
+    return replace(tables, documents=tables.documents if documents is None else documents,
+                   **{name: make(name, getattr(tables, name)) for name in DOCUMENT_TABLES})
+
+
 def only(tables: "Tables", documents: set[str]) -> "Tables":
     """The same tables restricted to some documents (registries unchanged)."""
     keep = pa.array(sorted(documents), pa.string())
@@ -171,9 +185,7 @@ def only(tables: "Tables", documents: set[str]) -> "Tables":
     def f(table: pa.Table, column: str = "document") -> pa.Table:
         return table.filter(pc.is_in(table.column(column), value_set=keep))
 
-    return Tables(documents=f(tables.documents, "id"), mentions=f(tables.mentions), events=f(tables.events),
-                  arguments=f(tables.arguments), quotes=f(tables.quotes), flags=f(tables.flags),
-                  entities=tables.entities, xdoc_events=tables.xdoc_events)
+    return _replace(tables, lambda name, table: f(table), f(tables.documents, "id"))
 
 
 def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
@@ -198,9 +210,7 @@ def flatten(records: pa.Array | pa.ChunkedArray, documents: pa.Table) -> Tables:
         if records.num_chunks > 1 and len(ids) and pc.all(pc.is_in(ids, value_set=documents.column("id"))).as_py() \
                 and pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
             parts = [_flatten(chunk, documents) for chunk in records.chunks]
-            return Tables(documents=documents, **{name: pa.concat_tables([getattr(t, name) for t in parts])
-                                                  for name in ("mentions", "events", "arguments", "quotes", "flags")},
-                          entities=ENTITY.empty_table(), xdoc_events=XDOC_EVENT.empty_table())
+            return _replace(parts[0], lambda name, _: pa.concat_tables([getattr(t, name) for t in parts]))
         records = records.combine_chunks() if records.num_chunks else pa.array([], DOCUMENT)
     return _flatten(records, documents)
 
@@ -219,28 +229,25 @@ def _flatten(records: pa.Array, documents: pa.Table) -> Tables:
     else:
         keys = pa.array([], pa.string())
         tables = {layer.name: _explode(pa.array([], pa.list_(layer.struct)), keys) for layer in LAYER_TABLE}
-    events = tables["events"]
-    args = _explode(events.column("arguments").combine_chunks(), events.column("index").combine_chunks())
-    args = args.rename_columns(["event_index" if c == "document" else c for c in args.column_names])
-    args = args.add_column(0, "document", events.column("document").take(args.column("_parent")))
-    return Tables(
-        documents=documents,
-        mentions=tables["mentions"].drop_columns(["_parent"]),
-        events=events.drop_columns(["_parent", "arguments"]),
-        arguments=args.drop_columns(["_parent"]),
-        quotes=tables["quotes"].drop_columns(["_parent"]),
-        flags=tables["flags"].drop_columns(["_parent"]),
-        entities=ENTITY.empty_table(),
-        xdoc_events=XDOC_EVENT.empty_table(),
-    )
+    out = {}
+    for layer in LAYER_TABLE:
+        table = tables[layer.name]
+        for _, child, index in (c for c in CHILDREN if c[0] == layer.name):
+            items = _explode(table.column(child).combine_chunks(), table.column("index").combine_chunks())
+            items = items.rename_columns([index if c == "document" else c for c in items.column_names])
+            items = items.add_column(0, "document", table.column("document").take(items.column("_parent")))
+            out[child] = items.drop_columns(["_parent"])
+            table = table.drop_columns([child])
+        out[layer.name] = table.drop_columns(["_parent"])
+    return Tables(documents=documents, **out, entities=ENTITY.empty_table(), xdoc_events=XDOC_EVENT.empty_table())
 
 
 def metadata_only(tables: Tables) -> Tables:
     """The documents' metadata (no text) and no annotations: what a streaming build keeps of a shard."""
     documents = tables.documents
-    return Tables(documents=documents.drop_columns(["text"]) if "text" in documents.column_names else documents,
-                  **{name: getattr(tables, name).schema.empty_table()
-                     for name in ("mentions", "events", "arguments", "quotes", "flags", "entities", "xdoc_events")})
+    return replace(_replace(tables, lambda name, table: table.schema.empty_table(),
+                            documents.drop_columns(["text"]) if "text" in documents.column_names else documents),
+                   entities=tables.entities.schema.empty_table(), xdoc_events=tables.xdoc_events.schema.empty_table())
 
 
 def _bisect(column: pa.ChunkedArray, value: str) -> int:
@@ -275,10 +282,7 @@ def interleave(base: Tables, extra: Tables) -> Tables:
         pieces.append(b.slice(at))
         return pa.concat_tables(pieces)
 
-    return Tables(documents=table("documents", "id"), mentions=table("mentions", "document"),
-                  events=table("events", "document"), arguments=table("arguments", "document"),
-                  quotes=table("quotes", "document"), flags=table("flags", "document"),
-                  entities=base.entities, xdoc_events=base.xdoc_events)
+    return _replace(base, lambda name, _: table(name, "document"), table("documents", "id"))
 
 
 def merge(parts: list[Tables], entities: list[dict] | None, xdoc_events: list[dict] | None) -> Tables:
@@ -291,7 +295,6 @@ def merge(parts: list[Tables], entities: list[dict] | None, xdoc_events: list[di
 
     if not parts:
         parts = [flatten(pa.array([], DOCUMENT), DOCUMENT_COLUMNS.empty_table())]
-    return Tables(documents=cat("documents"), mentions=cat("mentions"), events=cat("events"),
-                  arguments=cat("arguments"), quotes=cat("quotes"), flags=cat("flags"),
-                  entities=pa.Table.from_pylist(entities or [], schema=ENTITY),
-                  xdoc_events=pa.Table.from_pylist(xdoc_events or [], schema=XDOC_EVENT))
+    return replace(_replace(parts[0], lambda name, _: cat(name), cat("documents")),
+                   entities=pa.Table.from_pylist(entities or [], schema=ENTITY),
+                   xdoc_events=pa.Table.from_pylist(xdoc_events or [], schema=XDOC_EVENT))
