@@ -34,6 +34,7 @@ from ..defaults import LINT_BATCH_DOCS
 from ..diagnostics.locate import text_position
 from ..diagnostics.problems import Problem
 from ..reading.annotations import Tables, only
+from ..reading.cache import FOUND, stored_warning
 from . import guideline_lints
 from .context import Context
 
@@ -62,11 +63,8 @@ def candidates(ctx: Context, tables: Tables) -> list[Problem]:
             + guideline_lints.check(ctx, tables))
 
 
-#: the fields of a warning kept between runs (``BareNames.found``), as ``Problem`` takes them
-WARNING_FIELDS = ("path", "line", "column", "code", "message", "hint")
-_FOUND = {"document": pl.Utf8, "key": pl.Utf8,
-          "warnings": pl.List(pl.Struct({"path": pl.Utf8, "line": pl.Int64, "column": pl.Int64, "code": pl.Utf8,
-                                         "message": pl.Utf8, "hint": pl.Utf8}))}
+#: ``BareNames.found`` as polars columns: the cache's table of it (``reading.cache.FOUND``)
+_FOUND = pl.from_arrow(FOUND.empty_table()).schema
 
 
 @dataclass
@@ -222,8 +220,8 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     texts = _texts(documents)
     found = _bare_in(ctx, mentions, names, texts, corpus_names)
     searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left", maintain_order="left")
-    fresh = searched.with_columns(pl.Series("warnings", [[{f: getattr(p, f) for f in WARNING_FIELDS}
-                                                           for p in found.get(d, [])] for d in searched["document"]],
+    fresh = searched.with_columns(pl.Series("warnings", [[stored_warning(p) for p in found.get(d, [])]
+                                                           for d in searched["document"]],
                                             dtype=_FOUND["warnings"]))
     state = pl.concat([reused, fresh.select(list(_FOUND))]).sort("document")
     problems = [p for document in sorted(found) for p in found[document]]

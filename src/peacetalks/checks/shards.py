@@ -41,7 +41,7 @@ from ..reading.annotations import (
 )
 from ..reading.cache import Cache, document_key, stamp
 from ..reading.corpus import corpus_files, documents_table, read_documents
-from ..reading.files import gc_paused, read_bytes
+from ..reading.files import gc_paused, read_bytes, stat_key
 from ..reading.project import Project
 from .context import Context
 from .level3_spans import check_spans
@@ -92,8 +92,7 @@ def _stamp(paths) -> tuple:
     out = []
     for path in paths:
         try:
-            s = os.stat(path)
-            out.append((str(path), s.st_mtime_ns, s.st_size, s.st_ino))
+            out.append((str(path), *stat_key(os.stat(path))))
         except OSError:
             out.append((str(path),))
     return tuple(out)

@@ -42,6 +42,7 @@ from ..reading.cache import (
     lint_state_path,
     load_lint_state,
     save_lint_state,
+    stored_warning,
 )
 from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
 from ..reading.files import listing
@@ -179,7 +180,7 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
                 found[Path(p.path).stem].append(p)
             for document, problems in found.items():
                 kept.warnings += problems
-                kept.candidates[unread[document]] = [_stored(p) for p in problems]
+                kept.candidates[unread[document]] = [stored_warning(p) for p in problems]
     return tables
 
 
@@ -242,7 +243,7 @@ class _Kept:
                 self.fresh_rows.append(r.fresh_rows)
             if r.warnings is not None:
                 keys = r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
-                self.candidates |= {key: [_stored(p) for p in r.warnings.get(doc, [])]
+                self.candidates |= {key: [stored_warning(p) for p in r.warnings.get(doc, [])]
                                     for doc, key in keys.items() if doc in r.searched}
 
     def tables(self, registries: Registries) -> Tables:
@@ -333,6 +334,3 @@ def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
                     project.rel(project.corpus / f"{stem}.json")]
     return out
 
-
-def _stored(p: Problem) -> dict:
-    return {"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message, "hint": p.hint}

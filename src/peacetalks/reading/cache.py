@@ -44,12 +44,19 @@ from .. import __version__
 from ..defaults import MAX_SEGMENTS
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS
-from .files import atomic_write, listing
+from .files import atomic_write, listing, stat_key
 
 #: a cached warning of one document: its file (the document's text or annotation file), place, code,
 #: message and hint
 WARNING = pa.struct([("path", pa.string()), ("line", pa.int64()), ("column", pa.int64()), ("code", pa.string()),
                      ("message", pa.string()), ("hint", pa.string())])
+
+
+def stored_warning(problem) -> dict:
+    """A warning (a ``Problem``) as the cache keeps it (``WARNING``); ``Problem(**stored)`` makes it again."""
+    return {f.name: getattr(problem, f.name) for f in WARNING}
+
+
 #: a document's row of the documents table: its metadata and text
 ROW = pa.struct(list(DOCUMENT_COLUMNS))
 SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT), ("row", ROW), ("candidates", pa.list_(WARNING))])
@@ -73,8 +80,8 @@ def index_path(folder: Path, root: Path) -> Path:
 class StatIndex:
     """The stat index at ``path`` (see the module's docstring): empty if missing or damaged.
 
-    It is an Arrow table, one row per file in path order, compared with the files' stats a whole
-    column at a time (``unchanged``). It also keeps the listings of the corpus folders with each
+    It is an Arrow table, one row per file (in no order: rows are found by hash), compared with the
+    files' stats a whole column at a time (``unchanged``). It also keeps the listings of the corpus folders with each
     folder's own stat: a folder whose stat is unchanged has the same entries (creating, removing
     or renaming an entry changes it), so it is not listed again (``listing``).
     """
@@ -152,9 +159,10 @@ class StatIndex:
         table = pa.concat_tables([kept, fresh]) if len(fresh) else kept  # (in no order: it is looked up by hash)
         listings = {folder: (stat, entries) for folder, (stat, entries) in sorted(self._used.items())
                     if stat[0] >= 0 and max(stat[1], stat[2]) < limit}
-        if table.equals(self.table) and listings == self.listings:
+        same_listings = listings == self.listings
+        if same_listings and table.equals(self.table):
             return
-        if listings == self.listings and self._metadata:
+        if same_listings and self._metadata:
             metadata = self._metadata
         else:
             names = [(folder, name, is_file) for folder, (_, entries) in listings.items() for name, is_file in entries]
@@ -183,12 +191,11 @@ def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, list]]:
 
 
 def _stat(path: str) -> tuple[int, int, int, int]:
-    """What the index compares of a file: size, modification and change times (ns), inode; -1s if it is gone."""
+    """What the index compares of a file (``files.stat_key``); -1s if it is gone."""
     try:
-        s = os.stat(path)
+        return stat_key(os.stat(path))
     except OSError:
         return (-1, -1, -1, -1)
-    return (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
 
 
 def _salt(schema_dir: Path) -> str:

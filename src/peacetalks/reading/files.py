@@ -21,6 +21,11 @@ from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem
 
 
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What says a file is unchanged, as git's index says it: size, modification and change times (ns), inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def listing(folder: str) -> list[tuple[str, bool]]:
     """The entries of a folder by name, with whether each is a regular file (a symbolic link, even to
     a file, is not: inputs are regular files inside the project). Names as strings: no Path per file."""
@@ -73,7 +78,7 @@ def read_bytes(path: Path | str, shown: str, limit: int,
     if len(data) > limit:
         return None, [Problem(shown, 1, 1, "F005", f"file is over the limit of {limit:,} bytes", None)]
     if stamps is not None:
-        stamps[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, hashlib.sha256(data).hexdigest())
+        stamps[str(path)] = (*stat_key(st), hashlib.sha256(data).hexdigest())
     return data, []
 
 
