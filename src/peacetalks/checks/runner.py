@@ -186,19 +186,22 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
     try:
         fork = _fork_context()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=fork or _pool_context()) as pool:
-            started: list = []
+            started: list = []  # each worker's answer to ``_started``
+
+            def start() -> None:
+                started.extend(pool.submit(_started) for _ in range(jobs))
+
+            starter = None
             if fork is not None:  # every worker is forked at the first submit, from this thread, now
                 with warnings.catch_warnings():  # (Python 3.12+ warns of any thread: see IMPORT_THREADS)
                     warnings.filterwarnings("ignore", r".*multi-threaded.*fork", DeprecationWarning)
                     try:
-                        started += [pool.submit(_started) for _ in range(jobs)]
+                        start()
                     except (OSError, RuntimeError):  # (no process or thread could be started: all done here)
                         pass
-            # starting the workers waits for the fork server's imports: they are asked to start from another
-            # thread, while this one checks the first shards itself
-            starter = threading.Thread(target=lambda: started.extend(pool.submit(_started) for _ in range(jobs))
-                                       if fork is None else None, daemon=True)
-            starter.start()
+            else:  # the fork server's imports take a second or two: the workers are asked to start from
+                starter = threading.Thread(target=start, daemon=True)  # another thread, while this one
+                starter.start()  # checks the first shards itself
             running: dict = {}  # shard number -> future
             ready: dict = {}  # shard number -> result
             given = 0
@@ -221,7 +224,8 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
                         wait([*running.values(), *(f for f in list(started) if not f.done())],
                              return_when=FIRST_COMPLETED)
             finally:
-                starter.join()
+                if starter is not None:
+                    starter.join()
                 for future in running.values():
                     future.cancel()
     except BrokenProcessPool:
