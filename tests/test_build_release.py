@@ -242,3 +242,24 @@ def test_size_categories_follow_the_hub_buckets():
     from peacetalks.release.card import size_category
     assert [size_category(n) for n in (0, 999, 1000, 9999, 10_000, 150_000, 2_000_000)] == [
         "n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M"]
+
+
+def test_the_card_size_does_not_depend_on_how_the_arrays_were_made():
+    """``ipc_size`` (the card's num_bytes): an all-valid bitmap, kept by one way of making an array and
+    not by another, changes ``Table.nbytes`` but not the size the card gives; a pickled copy, as a
+    worker's rows arrive, has the same size; real content changes it."""
+    import pickle
+
+    import pyarrow as pa
+
+    from peacetalks.release.parquet import ipc_size
+    plain = pa.table({"a": pa.array([1, 2, 3]), "s": pa.array(["x", "yy", "zzz"])})
+    validity = pa.py_buffer(bytes([0b111]))
+    with_bitmap = pa.table({"a": pa.Array.from_buffers(pa.int64(), 3, [validity, plain["a"].chunk(0).buffers()[1]]),
+                            "s": plain["s"]})
+    assert with_bitmap.equals(plain)
+    assert with_bitmap.nbytes != plain.nbytes  # (the reason for ipc_size)
+    assert ipc_size(with_bitmap) == ipc_size(plain) == ipc_size(pickle.loads(pickle.dumps(plain)))
+    longer = pa.table({"a": pa.array(range(100)), "s": pa.array(["word"] * 100)})
+    assert ipc_size(longer.slice(0, 50)) < ipc_size(longer)
+    assert ipc_size(pa.table({"a": pa.array([1, None, 3]), "s": plain["s"]})) > ipc_size(plain)

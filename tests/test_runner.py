@@ -25,12 +25,21 @@ def test_serial_and_parallel_give_the_same_results_in_order(jobs):
     assert list(runner.run(abs, shards, jobs)) == [abs(x) for x in shards]
 
 
-def test_parallel_runs_in_the_workers_and_here():
-    """Workers take shards once started; this process takes the next one whenever the next result is not
-    ready."""
+@pytest.mark.parametrize("forked", [True, False])
+def test_parallel_runs_in_the_workers_once_they_run(monkeypatch, forked):
+    """Workers take shards once started; this process takes the next one only while a worker is not
+    running yet (the fork server's workers take a second or two), never once they all run: the cores
+    are theirs then. Forked workers run at once, so this process takes none."""
+    if not forked:
+        monkeypatch.setattr(runner, "_fork_is_safe", lambda: False)
+    elif not runner._fork_is_safe():
+        pytest.skip("this test process has threads: its workers come from the fork server")
     got = list(runner.run_parallel(_pid, range(60), 2))  # (6 s of work: the workers start within it)
-    assert os.getpid() in got
-    assert len(set(got) - {os.getpid()}) >= 1  # (at least one worker took part)
+    workers = set(got) - {os.getpid()}
+    assert len(workers) == 2
+    assert os.getpid() not in got[-30:]
+    if forked:
+        assert os.getpid() not in got
 
 
 def test_no_shard_waits_for_a_worker_to_start(monkeypatch):

@@ -34,7 +34,7 @@ try:
 except ImportError:  # (no fork server on this platform: workers are spawned)
     forkserver = None
 
-from ..defaults import IN_FLIGHT, PARALLEL_FROM
+from ..defaults import FORKED_START_S, IN_FLIGHT, PARALLEL_FROM, QUEUED_PER_WORKER
 
 #: what the fork server imports once, before it forks workers: the build's shard function and all it uses
 PRELOAD = ("peacetalks.release.preload",)
@@ -199,6 +199,9 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
                         start()
                     except (OSError, RuntimeError):  # (no process or thread could be started: all done here)
                         pass
+                # forked workers answer at once: wait for them, so that the first shards go to them
+                # rather than all waiting while this process checks one
+                wait(started, timeout=FORKED_START_S)
             else:  # the fork server's imports take a second or two: the workers are asked to start from
                 starter = threading.Thread(target=start, daemon=True)  # another thread, while this one
                 starter.start()  # checks the first shards itself
@@ -209,15 +212,19 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
                 while done < n:
                     for i in [i for i, f in running.items() if f.done()]:
                         ready[i] = running.pop(i).result()
-                    idle = sum(f.done() for f in list(started)) - len(running)
-                    while idle > 0 and given < n and given - done < window:
+                    # each started worker has a shard queued behind the one it runs, so that it starts the
+                    # next as soon as it sends a result (not once this process has received it)
+                    free = QUEUED_PER_WORKER * sum(f.done() for f in list(started)) - len(running)
+                    while free > 0 and given < n and given - done < window:
                         running[given] = pool.submit(function, shards[given])
-                        given, idle = given + 1, idle - 1
+                        given, free = given + 1, free - 1
                     if done in ready:
                         result = ready.pop(done)
                         done += 1
                         yield result
-                    elif given < n and given - done < window:  # nothing ready: work here too
+                    elif given < n and given - done < window and sum(f.done() for f in list(started)) < jobs:
+                        # nothing ready and a worker not running (still starting, or it could not start):
+                        # work here meanwhile; once every worker runs, the cores are theirs
                         ready[given] = function(shards[given])
                         given += 1
                     else:

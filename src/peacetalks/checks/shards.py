@@ -36,6 +36,7 @@ from ..reading.annotations import (
     Tables,
     flatten,
     load_registries,
+    metadata_only,
     only,
     read_document,
 )
@@ -63,6 +64,8 @@ class Shard:
     registries: str = ""  # a digest of the registries: a document's cached result holds while they are unchanged
     lints: bool = True  # search the candidate warnings
     cached: tuple[tuple[str, str], ...] = ()  # (document, key): unchanged files (the stat index says), not read
+    keep_tables: bool = True  # the caller keeps the tables; else only the documents' metadata come back (a
+    # worker's result crosses a pipe: sending a shard's texts and annotations cost ~0.1 s of both processes)
 
 
 @dataclass
@@ -165,7 +168,7 @@ def check_shard(shard: Shard) -> ShardResult:
         read = {d.id for d in docs}
         records, keys, failed = [], [], set()
         cached: dict[str, str] = dict(unread)
-        folder = str(project.corpus)
+        folder, prefix = str(project.corpus), project.rel(project.documents)
         for stem, path in shard.files:
             if stem in unread:
                 continue
@@ -178,14 +181,17 @@ def check_shard(shard: Shard) -> ShardResult:
                     if key in store:
                         cached[stem] = key
                         continue
-            data, found = read_document(project, schemas, locator, stem, path, raw)
+            data, found = read_document(project, schemas, locator, stem, path, raw, prefix)
             problems += found
             if data is None:
                 failed.add(stem)
                 continue
             records.append(data)
             keys.append(key)
-    fresh = pa.array(records, type=DOCUMENT)
+        # to Arrow, and the parsed JSON dropped, before the collector runs again: it would walk every object of it
+        fresh = pa.array(records, type=DOCUMENT)
+        record_ids = [r["document"] for r in records]
+        del records
     read_rows = documents_table(docs)
     documents = _by_id(pa.concat_tables([read_rows, store.rows_of(list(unread.values()))]) if unread else read_rows,
                        "id")
@@ -195,7 +201,7 @@ def check_shard(shard: Shard) -> ShardResult:
     tables = replace(flatten(everything, documents),                                              # 2 tables
                      entities=pa.Table.from_pylist(have.entities or [], schema=ENTITY),
                      xdoc_events=pa.Table.from_pylist(have.xdoc_events or [], schema=XDOC_EVENT))
-    read_now = {r["document"] for r in records}
+    read_now = set(record_ids)
     found = check_document_levels(ctx, tables, read_now, have)                                    # 3-5
     problems += [p for p in found if not (p.code.startswith("T") and _document_of(p) in shard.drifted)]
     # (a drifted text gives no span problems: its offsets are checked against the right text once fixed)
@@ -218,14 +224,14 @@ def check_shard(shard: Shard) -> ShardResult:
             warnings.pop(stem, None)
         searched = ids - skip
     passed = read - {_document_of(p) for p in errors(found)}
-    rows = [i for i, (r, k) in enumerate(zip(records, keys)) if k is not None and r["document"] in passed]
+    rows = [i for i, (d, k) in enumerate(zip(record_ids, keys)) if k is not None and d in passed]
     kept_fresh = fresh.take(pa.array(rows, pa.int64()))
     fresh_rows = None
     if store is not None:
         position = {d: i for i, d in enumerate(read_rows.column("id").to_pylist())}
         fresh_rows = read_rows.take(pa.array([position[d] for d in kept_fresh.field("document").to_pylist()],
                                              pa.int64()))
-    return ShardResult(tables, problems, failed, kept_fresh, [keys[i] for i in rows], cached, warnings, searched,
+    return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, kept_fresh, [keys[i] for i in rows], cached, warnings, searched,
                        fresh_rows=fresh_rows, stamps=stamps or {})
 
 

@@ -122,7 +122,8 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     drifted = frozenset(Path(p.path).stem for p in sources if p.code == "D001")
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
-    shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest) for s in plan.shards]
+    shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest, keep_tables=keep_tables or lints)
+              for s in plan.shards]
     kept = _Kept(keep_tables or lints, store is not None, plan.index_rows)
     unchanged = None
     if store is not None and consume is None and shard_function is check_shard and plan.unread:

@@ -123,10 +123,11 @@ def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[
 
 
 def read_document(project: Project, schemas: Schemas, locator: Locator, stem: str, path: str,
-                  raw: bytes | None = None) -> tuple[dict | None, list[Problem]]:
+                  raw: bytes | None = None, prefix: str | None = None) -> tuple[dict | None, list[Problem]]:
     """One annotation file through levels 1-2: its content, or None and its problems (``raw``: its
-    bytes, already read). The per-document part of reading the annotations."""
-    shown = f"{project.rel(project.documents)}/{stem}.json"
+    bytes, already read; ``prefix``: ``project.rel(project.documents)``, for a caller that reads many).
+    The per-document part of reading the annotations."""
+    shown = f"{project.rel(project.documents) if prefix is None else prefix}/{stem}.json"
     data, p = read_json_file(path, shown, raw, shallow=schemas.validator("annotations"))
     if data is None:
         return None, p

@@ -37,10 +37,19 @@ def write_parquet(table: pa.Table, path: Path | str) -> None:
     pq.write_table(table, str(path), **SETTINGS)
 
 
+def ipc_size(table: pa.Table) -> int:
+    """The bytes of a table in Arrow's IPC format, uncompressed (the card's ``num_bytes``): its size
+    in memory once read, without the all-valid bitmaps that ``Table.nbytes`` counts or not
+    depending on how the arrays were made (in this process, or pickled from a worker), and
+    computed without copying (Arrow serialises to a counting stream)."""
+    return sum(pa.ipc.get_record_batch_size(batch) for batch in table.to_batches())
+
+
 class ConfigWriter:
     """The release's Parquet files, written a part at a time: each ``write`` is one row group, so
     that no process holds a whole config. Files with the same parts in the same order are the
-    same bytes. ``rows`` and ``nbytes`` (the Arrow size of what was written) per config."""
+    same bytes. ``rows`` and ``nbytes`` per config: the size of what was written in Arrow's IPC
+    format (``ipc_size``)."""
 
     def __init__(self, paths: dict[str, Path], schemas: dict[str, pa.Schema]) -> None:
         self.paths, self.schemas = paths, schemas
@@ -54,7 +63,7 @@ class ConfigWriter:
             self._writers[config] = pq.ParquetWriter(str(self.paths[config]), self.schemas[config], **SETTINGS)
         self._writers[config].write_table(table, row_group_size=max(1, table.num_rows))
         self.rows[config] += table.num_rows
-        self.nbytes[config] += table.nbytes
+        self.nbytes[config] += ipc_size(table)
 
     def close(self) -> None:
         """Finish every file (a config that got no part is written empty)."""

@@ -120,7 +120,7 @@ def shard_rows(t: Tables, labels: Labels, ner: pa.Table) -> dict[str, pa.Table]:
     tables = {}
     for name, frame in frames.items():
         arrow = frame.select(list(feats[name].keys()))
-        tables[name] = _as_from_ipc(_cast(arrow if isinstance(arrow, pa.Table) else arrow.to_arrow(), feats[name]))
+        tables[name] = _cast(arrow if isinstance(arrow, pa.Table) else arrow.to_arrow(), feats[name])
     return tables
 
 
@@ -145,7 +145,7 @@ def entity_rows(registry: pa.Table, counts: pl.DataFrame, labels: Labels) -> pa.
                     .with_columns(pl.col("mentions", "documents").fill_null(0), verified(entities)),
                     {"type": labels.entity_types})
     feats = features(labels)["entities"]
-    return _as_from_ipc(_cast(frame.select(list(feats.keys())).to_arrow(), feats))
+    return _cast(frame.select(list(feats.keys())).to_arrow(), feats)
 
 
 def _names(labels: Labels, key: str) -> list[str]:
@@ -158,15 +158,6 @@ def _nest(parents: np.ndarray, children: np.ndarray, values: pa.Table) -> pa.Lis
     offsets = np.searchsorted(children, np.append(parents, np.iinfo(np.int64).max)).astype(np.int32)
     struct = pa.StructArray.from_arrays([c.combine_chunks() for c in values.columns], values.column_names)
     return pa.ListArray.from_arrays(pa.array(offsets), struct)
-
-
-def _as_from_ipc(table: pa.Table) -> pa.Table:
-    """The table as it reads back from an Arrow IPC file: the same buffers (no all-valid bitmaps)
-    whichever process made its rows, so that its size in the card does not depend on that."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return pa.ipc.open_file(sink.getvalue()).read_all()
 
 
 def _cast(table: pa.Table, feats: Features) -> pa.Table:

@@ -10,12 +10,14 @@ dropped then.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..checks.shards import Shard, ShardResult, check_shard, context
 from ..model.labels import Labels
-from ..reading.annotations import Tables
+from ..reading.annotations import Tables, metadata_only
 from .ner import flat_spans, ner_rows, tokenise
 from .rows import document_numbers, shard_rows
 from .stats import partial
@@ -24,10 +26,12 @@ from .stats import partial
 def build_shard(shard: Shard) -> ShardResult:
     """``check_shard``; then the shard's rows of every config but ``entities`` in ``extra["rows"]``, and
     its partial statistics in ``extra["partial"]``."""
-    result = check_shard(shard)
+    result = check_shard(replace(shard, keep_tables=True))
     labels = context(shard.root, shard.embedded).labels
     result.extra["rows"] = shard_rows(result.tables, labels, shard_ner(result.tables, labels))
     result.extra["partial"] = partial(result.tables)
+    if not shard.keep_tables:
+        result.tables = metadata_only(result.tables)
     return result
 
 
