@@ -263,3 +263,22 @@ def test_the_card_size_does_not_depend_on_how_the_arrays_were_made():
     longer = pa.table({"a": pa.array(range(100)), "s": pa.array(["word"] * 100)})
     assert ipc_size(longer.slice(0, 50)) < ipc_size(longer)
     assert ipc_size(pa.table({"a": pa.array([1, None, 3]), "s": plain["s"]})) > ipc_size(plain)
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_rows_handed_over_by_the_workers_leave_nothing_behind(project, tmp_path, monkeypatch, small_shards,
+                                                                   broken):
+    """Workers hand each shard's rows over as Arrow files in a temporary folder of the build's own; it is
+    gone after the build, whether it wrote the release or refused it."""
+    import tempfile
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    if broken:
+        last = sorted(project.documents.glob("*.json"))[-1]
+        last.write_text(last.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
+        with pytest.raises(BuildError):
+            build(project, tmp_path / "rel", jobs=2)
+    else:
+        assert build(project, tmp_path / "rel", jobs=2).counts["documents"] >= 1
+    assert list(scratch.iterdir()) == []

@@ -35,10 +35,22 @@ SHARD_DOCS = 1000
 #: shards per worker queued or finished and waiting to be merged (checks/runner.py): enough to keep
 #: every worker busy while the first process merges, few enough that held results stay bounded
 IN_FLIGHT = 2
+#: annotation files parsed before they are turned into Arrow and their Python objects freed
+#: (checks/shards.py): a whole shard at once held ~100 MB of them, mapped and unmapped again by
+#: every shard (page faults: a quarter of the workers' time went to the kernel)
+ARROW_BATCH_DOCS = 50
 #: shards given to a started worker at once (checks/runner.py): the one it runs and the next, so that it
 #: never waits for this process to receive a result before it gets another (~0.2 s per shard at 10,000
 #: documents when it did)
 QUEUED_PER_WORKER = 2
+#: a worker's memory (checks/runner.py, glibc's malloc only): allocations up to this size come from its
+#: heap, and up to WORKER_TRIM_THRESHOLD of freed memory stays there for the next shard. By default
+#: glibc maps blocks from 128 KiB up separately and hands them back when freed, so that every shard
+#: faulted its memory in again: at 10,000 documents the workers took ~245,000 page faults, a fifth of
+#: their time in the kernel; with these, ~120,000, and the build used 6.0 instead of 6.5 s of CPU
+#: (scripts/bench.py's corpus, 2 cores). 32 MiB is the most glibc accepts.
+WORKER_MMAP_THRESHOLD = 32 * 1024 * 1024
+WORKER_TRIM_THRESHOLD = 256 * 1024 * 1024
 #: segment files of the validation cache before they are compacted into one (reading/cache.py): each
 #: run that checked something appends one; reading a cache costs a little per segment
 MAX_SEGMENTS = 16

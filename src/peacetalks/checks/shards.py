@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..defaults import MAX_JSON_BYTES
+from ..defaults import ARROW_BATCH_DOCS, MAX_JSON_BYTES
 from ..diagnostics.problems import Problem, errors
 from ..model.labels import Labels
 from ..model.layers import DOCUMENT, ENTITY, XDOC_EVENT
@@ -166,7 +166,7 @@ def check_shard(shard: Shard) -> ShardResult:
         docs, problems = read_documents(project, schemas, locator,                             # 1 levels 1-2
                                         [d for d in shard.corpus if d not in unread], stamps)
         read = {d.id for d in docs}
-        records, keys, failed = [], [], set()
+        records, keys, failed, converted, record_ids = [], [], set(), [], []
         cached: dict[str, str] = dict(unread)
         folder, prefix = str(project.corpus), project.rel(project.documents)
         for stem, path in shard.files:
@@ -188,10 +188,15 @@ def check_shard(shard: Shard) -> ShardResult:
                 continue
             records.append(data)
             keys.append(key)
-        # to Arrow, and the parsed JSON dropped, before the collector runs again: it would walk every object of it
-        fresh = pa.array(records, type=DOCUMENT)
-        record_ids = [r["document"] for r in records]
+            record_ids.append(stem)
+            if len(records) == ARROW_BATCH_DOCS:
+                converted.append(pa.array(records, type=DOCUMENT))
+                records.clear()
+        # to Arrow a few documents at a time, the parsed JSON dropped as it goes: the memory of the next
+        # ones is the same (few page faults), and the collector, once on again, has none of it to walk
+        converted.append(pa.array(records, type=DOCUMENT))
         del records
+    fresh = pa.concat_arrays(converted) if len(converted) > 1 else converted[0]
     read_rows = documents_table(docs)
     documents = _by_id(pa.concat_tables([read_rows, store.rows_of(list(unread.values()))]) if unread else read_rows,
                        "id")

@@ -13,7 +13,9 @@ The same inputs give byte-identical files: rows in a fixed order, no timestamps.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -37,7 +39,7 @@ from ..reading.project import Project
 from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
 from .layout import CONFIGS, SPLIT, parquet_path
 from .ledger import LedgerError, build_version, check_version
-from .parquet import ConfigWriter
+from .parquet import ConfigWriter, unspool
 from .rows import entity_rows, features
 from .shards import build_shard
 from .stats import Summary, combine
@@ -90,6 +92,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
     out = (out or project.workdir / "release" / version).resolve()
     check_output(out, is_release, "a peacetalks release (it has no peacetalks manifest.json)")
     tmp = temp_dir_beside(out)
+    spooled = Path(tempfile.mkdtemp(prefix="peacetalks-rows-"))  # (each shard's rows, until they are written)
     try:
         labels = Labels(project.schema / "labels.json")
         feats = features(labels)
@@ -99,15 +102,16 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
 
         def consume(shard) -> None:  # each shard's rows, as it comes
             nonlocal tokens
-            for config, table in shard.extra.pop("rows").items():
+            for config, table in unspool(shard.extra.pop("rows")).items():
                 writer.write(config, table)
                 if config == "ner":
                     tokens += int(pc.sum(pc.list_value_length(table.column("tokens"))).as_py() or 0)
             parts.append(shard.extra.pop("partial"))
             shard.tables = None  # (kept no longer than needed)
 
-        result = validate(project, cache=cache, lints=False, jobs=jobs, shard_function=build_shard,   # 2
-                          consume=consume, keep_tables=site)
+        result = validate(project, cache=cache, lints=False, jobs=jobs,                              # 2
+                          shard_function=partial(build_shard, spool_to=str(spooled)), consume=consume,
+                          keep_tables=site)
         if not result.ok:
             n = len(result.errors)
             raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
@@ -129,6 +133,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
                     "with --out (--force replaces this release).")
         put_in_place(tmp, out)
     finally:
+        shutil.rmtree(spooled, ignore_errors=True)
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Release(out, version, counts)

@@ -19,16 +19,19 @@ from ..checks.shards import Shard, ShardResult, check_shard, context
 from ..model.labels import Labels
 from ..reading.annotations import Tables, metadata_only
 from .ner import flat_spans, ner_rows, tokenise
+from .parquet import spool
 from .rows import document_numbers, shard_rows
 from .stats import partial
 
 
-def build_shard(shard: Shard) -> ShardResult:
+def build_shard(shard: Shard, spool_to: str | None = None) -> ShardResult:
     """``check_shard``; then the shard's rows of every config but ``entities`` in ``extra["rows"]``, and
-    its partial statistics in ``extra["partial"]``."""
+    its partial statistics in ``extra["partial"]``. With ``spool_to`` (a folder), the rows are Arrow IPC
+    files there (``parquet.spool``) and ``extra["rows"]`` holds their paths."""
     result = check_shard(replace(shard, keep_tables=True))
     labels = context(shard.root, shard.embedded).labels
-    result.extra["rows"] = shard_rows(result.tables, labels, shard_ner(result.tables, labels))
+    rows = shard_rows(result.tables, labels, shard_ner(result.tables, labels))
+    result.extra["rows"] = rows if spool_to is None else spool(rows, spool_to)
     result.extra["partial"] = partial(result.tables)
     if not shard.keep_tables:
         result.tables = metadata_only(result.tables)
