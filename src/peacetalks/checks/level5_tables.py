@@ -7,21 +7,18 @@ found no error (a document's tables on each shard, the corpus tables over the co
 their failures would repeat here.
 
 pandera runs each check as a query of its own (some 300 per shard of 1,000 documents, most of
-the level's time). ``passes`` first asks every check of a schema in one query, with pandera's own
-check functions; only a table it cannot clear goes through pandera, which finds and reports
-the failure cases. It clears a table only when pandera would pass it (tests hold the two to
-the same verdict).
+the level's time). ``passes`` first asks every rule of a table (``model/tables.py``) in one
+polars query; only a table it cannot clear goes through pandera, which finds and reports the
+failure cases. It clears a table only when pandera would pass it (tests hold the two to the
+same verdict), and pandera is not even imported while every table passes.
 """
 
 from __future__ import annotations
 
-import pandera.polars as pdr
 import polars as pl
-from pandera.api.polars.types import PolarsData
-from pandera.backends.polars import builtin_checks  # noqa: F401 - registers the polars versions of the checks
 
 from ..diagnostics.problems import Problem
-from ..model.tables import table_schemas
+from ..model.tables import Table, table_rules, table_schemas
 from ..reading.annotations import Tables
 from .context import Context
 
@@ -35,7 +32,7 @@ CORPUS_TABLES = ("documents", "entities", "xdoc_events")
 def check_tables(ctx: Context, tables: Tables, corpus: bool) -> list[Problem]:
     """The corpus tables (``corpus``), or the per-document tables of the documents in ``tables``."""
     problems = []
-    for name, schema in table_schemas(ctx.labels).items():
+    for name, rules in table_rules(ctx.labels).items():
         if (name in CORPUS_TABLES) != corpus:
             continue
         table = getattr(tables, name)
@@ -43,59 +40,49 @@ def check_tables(ctx: Context, tables: Tables, corpus: bool) -> list[Problem]:
                               else table)
         if "index" in frame.columns:
             frame = frame.rename({"index": "position"})
-        if passes(schema, frame):
-            continue
-        try:
-            schema.validate(frame, lazy=True)
-        except pdr.errors.SchemaErrors as err:
-            cases = err.failure_cases
-            for case in cases.iter_rows(named=True):
-                problems.append(_table_problem(ctx, name, frame, case, schema.unique))
-        except Exception as err:  # noqa: BLE001 - a check that cannot run is reported, never a traceback
-            problems.append(Problem(ctx.project.rel(ctx.project.annotations), 1, 1, "C001",
-                                    f"{name} table: the table checks could not run ({type(err).__name__}: {err})",
-                                    "please report this with the files of your change"))
+        if not passes(rules, frame):
+            problems += _pandera_problems(ctx, name, frame, rules)
     return problems
 
 
-def passes(schema: pdr.DataFrameSchema, frame: pl.DataFrame) -> bool:
-    """Whether pandera's ``schema.validate(frame)`` certainly finds nothing, in one query.
+def _pandera_problems(ctx: Context, name: str, frame: pl.DataFrame, rules: Table) -> list[Problem]:
+    """What pandera finds wrong with a table ``passes`` did not clear (nothing, if it finds nothing)."""
+    import pandera.errors  # (only for a table that did not pass: see the module's docstring)
+    try:
+        table_schemas(ctx.labels)[name].validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        return [_table_problem(ctx, name, frame, case, list(rules.unique))
+                for case in err.failure_cases.iter_rows(named=True)]
+    except Exception as err:  # noqa: BLE001 - a check that cannot run is reported, never a traceback
+        return [Problem(ctx.project.rel(ctx.project.annotations), 1, 1, "C001",
+                        f"{name} table: the table checks could not run ({type(err).__name__}: {err})",
+                        "please report this with the files of your change")]
+    return []
 
-    True only for a frame with exactly the schema's columns and dtypes (nothing to coerce),
-    whose every column check, dataframe check, non-null and uniqueness constraint holds on
-    every row: each check runs through its own function, as pandera runs it (``ignore_na``
-    included), all in one collect. False where any of that fails, and for any schema feature
-    this does not model (element-wise or grouped checks, regex columns, parsers): pandera decides.
+
+def passes(rules: Table, frame: pl.DataFrame) -> bool:
+    """Whether pandera's schema of ``rules`` certainly finds nothing wrong with ``frame``, in one query.
+
+    True only for a frame with exactly the table's columns and dtypes (nothing to coerce), whose
+    every column check (a null passes it, as pandera's ``ignore_na``), row rule, non-null column
+    and uniqueness constraint holds on every row. Anything else is for pandera to decide.
     """
-    if schema.dtype is not None or schema.parsers or schema.add_missing_columns or schema.drop_invalid_rows \
-            or set(frame.columns) != set(schema.columns):
+    if set(frame.columns) != set(rules.columns) or any(frame.schema[n] != c.dtype for n, c in rules.columns.items()):
         return False
-    lazy, outputs, constraints = frame.lazy(), [], []
-    checks = [(None, check) for check in schema.checks]
-    for name, column in schema.columns.items():
-        if column.regex or column.parsers or column.drop_invalid_rows or frame.schema[name] != column.dtype.type:
-            return False
-        if frame.schema[name].is_float():  # (pandera counts NaN as null in a non-nullable column; none here)
-            return False
+    if any(frame.schema[n].is_float() for n in rules.columns):  # (pandera counts NaN as null: none here)
+        return False
+    asked = [rule.expr.fill_null(True).all() for rule in rules.rules]
+    for name, column in rules.columns.items():
         if not column.nullable:
-            constraints.append(pl.col(name).is_not_null().all())
+            asked.append(pl.col(name).is_not_null().all())
         if column.unique:
-            constraints.append(pl.col(name).is_unique().all())
-        checks += [(name, check) for check in column.checks]
-    if schema.unique:
-        constraints.append(pl.struct(schema.unique).is_unique().all())
-    for i, (key, check) in enumerate(checks):
-        if check.element_wise or check.groupby is not None or check._check_fn is None:
-            return False
-        out = check._check_fn(PolarsData(lazy, key or "*"), **check._check_kwargs)
-        if isinstance(out, bool):
-            if not out:
-                return False
-            continue
-        ok = pl.all().or_(pl.all().is_null()) if check.ignore_na else pl.all().fill_null(False)
-        outputs.append(out.select(ok.all().name.prefix(f"{i}:")))
-    constraints = [c.alias(f"constraint {i}") for i, c in enumerate(constraints or [pl.lit(True)])]
-    verdicts = pl.concat([lazy.select(constraints), *outputs], how="horizontal").collect()
+            asked.append(pl.col(name).is_unique().all())
+        asked += [check.expr(name).fill_null(True).all() for check in column.checks]
+    if rules.unique:
+        asked.append(pl.struct(list(rules.unique)).is_unique().all())
+    if not asked:
+        return True
+    verdicts = frame.select([a.alias(str(i)) for i, a in enumerate(asked)])
     return verdicts.height == 1 and all(v is True for v in verdicts.row(0))
 
 
