@@ -134,8 +134,9 @@ def check_document_levels(ctx: Context, tables: Tables, checked: set[str], have:
     problems = check_spans(ctx, t)                                                                 # 3 spans
     problems += check_references(ctx, t, have.entities is not None, have.xdoc_events is not None)  # 4 references
     problems += check_time_values(ctx, t)
-    clean = _ids(t) - {_document_of(p) for p in errors(problems)}
-    problems += check_tables(ctx, only(t, clean), corpus=False)                                    # 5 tables
+    failed = {_document_of(p) for p in errors(problems)}
+    clean = only(t, _ids(t) - failed) if failed else t
+    problems += check_tables(ctx, clean, corpus=False)                                             # 5 tables
     return problems
 
 

@@ -15,6 +15,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from ..defaults import CARD_ROWS
 from ..model.labels import Labels
+from ..model.layers import LAYER_TABLE
 from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
 from .stats import Summary
 from .stats import markdown as stats_markdown
@@ -103,6 +104,11 @@ def agreement_section(agreement: dict | None) -> str:
             + _table(["layer", "A", "B", "span F1 exact", "span F1 overlap", "labels", "links"], rows))
 
 
+#: the layers counted per document in the card: those with a config of their own, then the others
+SHOWN_LAYERS = (*(layer.name for layer in LAYER_TABLE if layer.config), *(layer.name for layer in LAYER_TABLE
+                                                                           if not layer.config))
+
+
 def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, int]], feats: dict[str, Features],
                 counts: dict, layers: dict, version: str, agreement: dict | None = None) -> str:
     """The card's text, from the corpus statistics (``stats.combine``) and the configs' sizes
@@ -131,23 +137,23 @@ def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, in
         for et, rs in labels.event_roles.items()])
     layer_rows = _table(["layer", "provenance", "description"],
                         [[name, info["provenance"], info["description"]] for name, info in layers.get("layers", {}).items()])
-    doc_rows = _table(["document", "title", "date", "outlet", "mentions", "events", "quotes", "flags"], [
-        [d["id"], d["title"] or "–", d["date"] or "–", d["outlet"] or "–"]
-        + [d[layer] for layer in ("mentions", "events", "quotes", "flags")] for d in shown_docs])
+    doc_rows = _table(["document", "title", "date", "outlet", *SHOWN_LAYERS], [
+        [d["id"], d["title"] or "–", d["date"] or "–", d["outlet"] or "–"] + [d[layer] for layer in SHOWN_LAYERS]
+        for d in shown_docs])
     if n_docs > CARD_ROWS:
         doc_rows += f"\n\nThe first {CARD_ROWS} of {n_docs} documents; the `documents` config lists them all."
     flag_text = "\n".join(f"- `{f['document']}` **{f['code']}**: {f['note']}" for f in flags) or "- none recorded"
     if n_flags > CARD_ROWS:
         flag_text += f"\n- … and {n_flags - CARD_ROWS} more, in the `flags` of the `documents` config"
     unannotated = docs.filter(pl.col("mentions") == 0)["id"].to_list()
+    one_row = {  # what one row of each config is: a layer's own config says it in the layer table
+        "documents": "an article with its nested " + ", ".join(SHOWN_LAYERS[:-1]) + " and " + SHOWN_LAYERS[-1],
+        "entities": "a registry entity with aliases and mention counts",
+        "ner": "a sentence: tokens and BIO ner_tags (conll2003 style)",
+        **{layer.name: layer.row for layer in LAYER_TABLE if layer.config}}
     config_rows = _table(["config", "rows", "one row is"], [
-        ["documents (default)", counts["documents"], "an article with its nested mentions, events, quotes and flags"],
-        ["mentions", counts["mentions"], "an entity mention or time expression, with entity id and Wikidata id"],
-        ["entities", counts["entities"], "a registry entity with aliases and mention counts"],
-        ["events", counts["events"], "an event mention with trigger, type, realis, arguments and cross-document id"],
-        ["quotes", counts["quotes"], "an attributed statement with content, cue, speaker mention and speaker entity"],
-        ["ner", counts["sentences"], "a sentence: tokens and BIO ner_tags (conll2003 style)"],
-    ])
+        [f"{config} (default)" if config == DEFAULT_CONFIG else config, sizes[config][0], one_row[config]]
+        for config in CONFIGS])
 
     body = f"""
 # peacetalks {version}
