@@ -169,3 +169,19 @@ def test_this_test_process_is_not_clean():
     import polars as pl
     pl.DataFrame({"a": list(range(10))}).group_by("a").agg(pl.len())
     assert not runner._fork_is_safe()
+
+
+def test_a_worker_sets_its_memory_up_where_the_c_library_can(monkeypatch):
+    """glibc's mallopt on Linux (in a process of its own: it changes how that process allocates);
+    elsewhere the setup does nothing and never fails a worker."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", "from peacetalks.checks import runner; runner._worker_setup()"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    def no_library(*args, **kwargs):
+        raise AssertionError("the C library is not looked up off Linux")
+    monkeypatch.setattr(runner.sys, "platform", "darwin")
+    monkeypatch.setattr(runner.ctypes, "CDLL", no_library)
+    assert runner._worker_setup() is None

@@ -175,9 +175,11 @@ def _fork_context():
 def _worker_setup() -> None:
     """What each worker does first: glibc's malloc keeps the memory a shard freed for the next shard
     (``WORKER_MMAP_THRESHOLD``, ``WORKER_TRIM_THRESHOLD``); elsewhere (another C library), nothing."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # (a C library without mallopt: musl has none)
         return
     mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)
     mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
