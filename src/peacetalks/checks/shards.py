@@ -237,7 +237,8 @@ def check_shard(shard: Shard) -> ShardResult:
         position = {d: i for i, d in enumerate(read_rows.column("id").to_pylist())}
         fresh_rows = read_rows.take(pa.array([position[d] for d in kept_fresh.field("document").to_pylist()],
                                              pa.int64()))
-    return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, kept_fresh, [keys[i] for i in rows], cached, warnings, searched,
+    return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, kept_fresh,
+                       [keys[i] for i in rows], cached, warnings, searched,
                        fresh_rows=fresh_rows, stamps=stamps or {})
 
 

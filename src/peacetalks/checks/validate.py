@@ -30,7 +30,6 @@ from ..reading.annotations import (
     list_documents,
     load_registries,
     merge,
-    metadata_only,
     only,
 )
 from ..reading.cache import (
@@ -124,7 +123,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     problems = check_seeds(project) + sources + registries.problems + plan.problems
     shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest, keep_tables=keep_tables or lints)
               for s in plan.shards]
-    kept = _Kept(keep_tables or lints, store is not None, plan.index_rows)
+    kept = _Kept(store is not None, plan.index_rows)
     unchanged = None
     if store is not None and consume is None and shard_function is check_shard and plan.unread:
         # only the documents to read go through their shards; the unchanged ones come from the cache at once
@@ -214,8 +213,8 @@ class _Kept:
     """What this process keeps of the shards' results as they come: their problems, their tables
     (or only the documents' metadata), and what the cache will remember."""
 
-    def __init__(self, tables: bool, cache: bool, index_rows: np.ndarray | None = None) -> None:
-        self.keep_tables, self.keep_cache = tables, cache
+    def __init__(self, cache: bool, index_rows: np.ndarray | None = None) -> None:
+        self.keep_cache = cache
         self.index_rows = index_rows if index_rows is not None else np.zeros(0, np.int64)  # of the unread files
         self.stamps: dict[str, tuple] = {}  # the stat index's entries of the files read
         self.fresh_rows: list[pa.Table] = []
@@ -233,7 +232,7 @@ class _Kept:
         self.problems += r.problems
         self.failed |= r.failed
         self.warnings += [p for found in (r.warnings or {}).values() for p in found]
-        self.parts.append(r.tables if self.keep_tables else metadata_only(r.tables))
+        self.parts.append(r.tables)  # (only the metadata, unless kept: the shard's ``keep_tables``)
         if self.keep_cache:
             self.kept_keys += r.kept.values()
             self.fresh_keys += r.fresh_keys

@@ -119,6 +119,10 @@ def table_schemas(labels: Labels) -> dict:
     return {name: schema(table) for name, table in table_rules(labels).items()}
 
 
+#: the first columns of a layer's table: its document, and its position in the document's list
+_ENTRY = {"document": _col(_STR), "position": _col(_INT, ge(0))}
+
+
 @lru_cache(maxsize=4)
 def table_rules(labels: Labels) -> dict[str, Table]:
     """The rules of every table of the flattened corpus (``reading.annotations.Tables``)."""
@@ -142,8 +146,7 @@ def table_rules(labels: Labels) -> dict[str, Table]:
         ),
         "mentions": Table(
             {
-                "document": _col(_STR),
-                "position": _col(_INT, ge(0)),
+                **_ENTRY,
                 "id": _col(_STR),
                 "start": _col(_INT, ge(0)),
                 "end": _col(_INT, gt(0)),
@@ -160,8 +163,7 @@ def table_rules(labels: Labels) -> dict[str, Table]:
         ),
         "events": Table(
             {
-                "document": _col(_STR),
-                "position": _col(_INT, ge(0)),
+                **_ENTRY,
                 "id": _col(_STR),
                 "trigger_start": _col(_INT, ge(0)),
                 "trigger_end": _col(_INT, gt(0)),
@@ -188,8 +190,7 @@ def table_rules(labels: Labels) -> dict[str, Table]:
         ),
         "quotes": Table(
             {
-                "document": _col(_STR),
-                "position": _col(_INT, ge(0)),
+                **_ENTRY,
                 "id": _col(_STR),
                 "kind": _col(_STR, isin(labels["QuoteKind"].names)),
                 "content_start": _col(_INT, ge(0)),
@@ -206,8 +207,7 @@ def table_rules(labels: Labels) -> dict[str, Table]:
         ),
         "flags": Table(
             {
-                "document": _col(_STR),
-                "position": _col(_INT, ge(0)),
+                **_ENTRY,
                 "code": _col(_STR, isin(labels["FlagCode"].names)),
                 "note": _col(_STR, not_empty()),
                 "span_start": _col(_INT, nullable=True),
