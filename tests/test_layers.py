@@ -101,3 +101,30 @@ def test_the_per_document_tables_are_the_layers_and_their_entries_lists():
     assert set(DOCUMENT_TABLES) == set(LAYERS) | {child for _, child, _ in CHILDREN}
     assert {f.name for f in dataclasses.fields(Tables)} == {"documents", *DOCUMENT_TABLES, "entities", "xdoc_events"}
     assert ("events", "arguments", "event_index") in CHILDREN
+
+
+def test_the_cards_label_inventories_are_a_section_per_layer_and_label_column():
+    """The card's label inventories come from the layer table: a section per layer (its ``title``),
+    a table per label column and inventory, each label with the count the statistics give; a layer's
+    lists of entries (an event's arguments) are counted in its heading."""
+    from peacetalks.model.labels import Labels
+    from peacetalks.release.card import SHOWN_LAYERS, label_sections
+    from peacetalks.release.stats import combine, partial
+    labels = Labels(ROOT / "schema" / "labels.json")
+    tables = validate(Project(ROOT), lints=False).tables
+    summary = combine([partial(tables)], tables.entities, tables.xdoc_events, labels)
+    counts = {name: getattr(tables, name).num_rows for name in LAYERS} | {"event_arguments": tables.arguments.num_rows}
+    text = label_sections(labels, summary, counts)
+    sections = text.split("\n### ")
+    assert [s.split(" (`")[0].lstrip("# ") for s in sections] == [LAYER[name].title for name in SHOWN_LAYERS]
+    for name, section in zip(SHOWN_LAYERS, sections):
+        layer = LAYER[name]
+        assert f"(`{name}`: {counts[name]}" in section
+        for column, keys in layer.labels.items():
+            for key in keys.split("|"):
+                inventory = labels[key]
+                table = section.split(f"**{inventory.title}** (`{column}`)")[1].split("\n\n**")[0]
+                for label in inventory.labels:
+                    row = next(line for line in table.splitlines() if line.startswith(f"| `{label.name}` |"))
+                    assert row.endswith(f"| {summary.counts.get(f'{name}.{column}', {}).get(label.name, 0)} |"), row
+    assert f"{tables.arguments.num_rows} arguments" in sections[SHOWN_LAYERS.index("events")]

@@ -306,3 +306,38 @@ def test_long_labels_fit_their_figure(site):
     width = int(re.search(r'width="(\d+)"', svg).group(1))
     label_end = int(re.search(r'<text x="(\d+)" y="\d+" text-anchor="end">Government', svg).group(1))
     assert label_end - len("Government.Agreement.Propose") * 7 >= 0 and width > label_end
+
+
+def test_a_layer_without_a_drawing_of_its_own_is_drawn_from_the_layer_table(tmp_path, monkeypatch):
+    """A layer the viewer has no drawing for (a new layer; here events and quotes, as if they were new)
+    is still shown, from its definition in the layer table alone: each span of each entry marked in the
+    text with the entry's id and labels, a toggle, a table with a column per key (an entry's own list,
+    the arguments, by its items), and a count per document on the index."""
+    from peacetalks.model.layers import LAYER
+    from peacetalks.reading.project import Project
+    from peacetalks.tools import view
+    monkeypatch.setattr(view, "DRAWN", frozenset({"mentions", "flags"}))
+    result = validate(Project(ROOT), lints=False)
+    index = write_site(result, tmp_path / "site")
+    events, quotes = result.tables.events.to_pylist(), result.tables.quotes.to_pylist()
+    arguments = result.tables.arguments.to_pylist()
+    doc = max({e["document"] for e in events}, key=lambda d: sum(e["document"] == d for e in events))
+    page = (tmp_path / "site" / "doc" / f"{doc}.html").read_text("utf-8")
+    mine = [e for e in events if e["document"] == doc]
+    spans = [q for q in quotes if q["document"] == doc]
+    assert page.count('class="ly ly-events"') == len(mine)
+    assert page.count('class="ly ly-quotes"') == len(spans) + sum(q["cue_start"] is not None for q in spans)
+    for e in mine:
+        assert f'title="event {e["id"]} {e["type"]} {e["realis"]}' in page
+    for name in ("events", "quotes"):
+        layer = LAYER[name]
+        assert f'value="{name}" checked> {layer.title}</label>' in page
+        table = page.split(f'<table class="layer-{name}">')[1].split("</table>")[0]
+        assert re.findall(r"<th scope=\"col\">([^<]*)</th>", table) == list(layer.keys)
+        assert table.count("<tr>") == 1 + (len(mine) if name == "events" else len(spans))
+    table = page.split('<table class="layer-events">')[1].split("</table>")[0]
+    argued = next(e for e in mine if any(a["document"] == doc and a["event_index"] == e["index"] for a in arguments))
+    first = next(a for a in arguments if a["document"] == doc and a["event_index"] == argued["index"])
+    assert f"{html.escape(first['role'])}, {html.escape(first['mention'])}" in table
+    front = index.read_text("utf-8")
+    assert f"<th scope=\"col\">{LAYER['events'].title}</th>" in front and f"<th scope=\"col\">{LAYER['quotes'].title}</th>" in front

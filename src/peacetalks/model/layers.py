@@ -70,7 +70,7 @@ class Layer:
     counts changes by (columns of the comparable frames of ``release/versions.py``). ``config``: the
     release has a config of the layer's entries, one row each (every layer is nested in the
     ``documents`` config), with the columns of its ``lookups`` added; ``row``: what one row of that
-    config is, as the dataset card says.
+    config is, and ``title`` what the layer holds, as the dataset card says them.
     """
 
     name: str
@@ -87,27 +87,32 @@ class Layer:
     config: bool = True
     lookups: tuple[Lookup, ...] = ()
     row: str = ""
+    title: str = ""
 
 
 #: The layers, in the order a document's annotation file lists them.
 LAYER_TABLE: tuple[Layer, ...] = (
     Layer("flags", "flag", FLAG, ("code", "note", "span"), None, (SpanPart("span", "span_", ""),),
-          {"code": "FlagCode"}, ("document", "code", "start", "end"), ("note",), "code", taken=False, config=False),
+          {"code": "FlagCode"}, ("document", "code", "start", "end"), ("note",), "code", taken=False, config=False,
+          title="Quality flags"),
     Layer("mentions", "mention", MENTION, ("id", "start", "end", "text", "type", "level", "entity", "value"), "m",
           (SpanPart(None, ""),), {"type": "EntityType|TimexType", "level": "MentionLevel"},
           ("document", "start", "end"), ("text", "type", "level", "entity", "value"), "type",
           lookups=(Lookup("wikidata", "entity", "entities", "wikidata"),),
-          row="an entity mention or time expression, with entity id and Wikidata id"),
+          row="an entity mention or time expression, with entity id and Wikidata id",
+          title="Entity mentions and time expressions"),
     Layer("events", "event", EVENT, ("id", "trigger", "type", "realis", "modality", "arguments", "xdoc"), "e",
           (SpanPart("trigger", "trigger_"),), {"type": "EventType", "realis": "Realis", "modality": "Modality"},
           ("document", "trigger_start", "trigger_end"),
           ("trigger_text", "type", "realis", "modality", "xdoc", "arguments"), "type",
-          row="an event mention with trigger, type, realis, arguments and cross-document id"),
+          row="an event mention with trigger, type, realis, arguments and cross-document id",
+          title="Event mentions"),
     Layer("quotes", "quote", QUOTE, ("id", "kind", "content", "cue", "speaker", "addressee"), "q",
           (SpanPart("content", "content_"), SpanPart("cue", "cue_")), {"kind": "QuoteKind"},
           ("document", "content_start", "content_end", "speaker_span"), ("kind", "cue", "content_text"), "kind",
           lookups=(Lookup("speaker_entity", "speaker", "mentions", "entity"),),
-          row="an attributed statement with content, cue, speaker mention and speaker entity"),
+          row="an attributed statement with content, cue, speaker mention and speaker entity",
+          title="Quotes"),
 )
 LAYER = {layer.name: layer for layer in LAYER_TABLE}
 LAYERS = tuple(LAYER)  # ("flags", "mentions", "events", "quotes")

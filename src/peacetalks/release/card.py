@@ -7,6 +7,7 @@ statistics and the configs' sizes, never written by hand.
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
@@ -15,7 +16,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from ..defaults import CARD_ROWS
 from ..model.labels import Labels
-from ..model.layers import LAYER_TABLE
+from ..model.layers import LAYER, LAYER_TABLE
 from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
 from .stats import Summary
 from .stats import markdown as stats_markdown
@@ -104,6 +105,36 @@ def agreement_section(agreement: dict | None) -> str:
             + _table(["layer", "A", "B", "span F1 exact", "span F1 overlap", "labels", "links"], rows))
 
 
+def label_sections(labels: Labels, summary: Summary, counts: dict) -> str:
+    """The card's label inventories, a section per layer (the layer table's ``title``, in
+    ``SHOWN_LAYERS`` order) with a table per label column and inventory: each label's name and
+    definition (``labels.json``), its allowed roles where it has any (event types), and its count."""
+    sections = []
+    for layer in (LAYER[name] for name in SHOWN_LAYERS):
+        children = [f"{counts[f'{layer.item}_{f.name}']} {f.name}" for f in layer.struct
+                    if pa.types.is_list(f.type) and f"{layer.item}_{f.name}" in counts]
+        parts = [f"### {layer.title} (`{layer.name}`: {'; '.join([str(counts.get(layer.name, 0)), *children])})"]
+        for column, keys in layer.labels.items():
+            counter = summary.counts.get(f"{layer.name}.{column}", {})
+            for key in keys.split("|"):
+                inventory = labels[key]
+                roles = any(label.roles for label in inventory.labels)
+                rows = [[f"`{label.name}`", label.title, label.description]
+                        + (["; ".join(f"{r} ({', '.join(a)})" for r, a in label.roles.items())] if roles else [])
+                        + [counter.get(label.name, 0)] for label in inventory.labels]
+                header = ["label", "name", "definition"] + (["roles (allowed filler types)"] if roles else []) + ["count"]
+                parts.append(f"**{inventory.title}** (`{column}`): {_first_sentence(inventory.description)}\n\n"
+                             + _table(header, rows))
+        sections.append("\n\n".join(parts))
+    return "\n\n".join(sections)
+
+
+def _first_sentence(text: str) -> str:
+    """An inventory's description up to its first full stop: what it is (the rest is for annotators)."""
+    head, stop, _ = text.partition(". ")
+    return head + "." if stop else text
+
+
 #: the layers counted per document in the card: those with a config of their own, then the others
 SHOWN_LAYERS = (*(layer.name for layer in LAYER_TABLE if layer.config), *(layer.name for layer in LAYER_TABLE
                                                                            if not layer.config))
@@ -114,11 +145,6 @@ def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, in
     """The card's text, from the corpus statistics (``stats.combine``) and the configs' sizes
     (rows, Arrow bytes); nothing in it needs the corpus tables."""
     stats = summary.stats
-    mention_types = summary.counts.get("mentions.type", {})
-    levels = summary.counts.get("mentions.level", {})
-    event_types = summary.counts.get("events.type", {})
-    realis = summary.counts.get("events.realis", {})
-    kinds = summary.counts.get("quotes.kind", {})
     linked = stats["totals"]["entities_with_wikidata"]
     cover = summary.coverage
     docs = summary.documents
@@ -126,15 +152,6 @@ def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, in
     flags = summary.flags.head(CARD_ROWS).to_dicts()
     n_docs, n_flags = docs.height, summary.flags.height
 
-    def inventory(key: str, counter: dict[str, int] | None = None) -> str:
-        inv = labels[key]
-        rows = [[f"`{label.name}`", label.title, label.description] + ([counter.get(label.name, 0)] if counter is not None else [])
-                for label in inv.labels]
-        return _table(["label", "name", "definition"] + (["count"] if counter is not None else []), rows)
-
-    roles = _table(["event type", "roles (allowed filler types)", "count"], [
-        [f"`{et}`", "; ".join(f"{r} ({', '.join(a)})" for r, a in rs.items()), event_types.get(et, 0)]
-        for et, rs in labels.event_roles.items()])
     layer_rows = _table(["layer", "provenance", "description"],
                         [[name, info["provenance"], info["description"]] for name, info in layers.get("layers", {}).items()])
     doc_rows = _table(["document", "title", "date", "outlet", *SHOWN_LAYERS], [
@@ -212,35 +229,7 @@ Guidelines: `annotations/GUIDELINES.md` in the source repository.
 
 ## Label inventories
 
-### Entity and time expression types ({sum(mention_types.values())} mentions)
-
-{inventory("EntityType", mention_types)}
-
-{inventory("TimexType", mention_types)}
-
-### Mention levels
-
-{inventory("MentionLevel", levels)}
-
-### Events ({counts['events']} event mentions, {counts['event_arguments']} arguments)
-
-{roles}
-
-Realis:
-
-{inventory("Realis", realis)}
-
-Modality (realis `other` only):
-
-{inventory("Modality", summary.counts.get("events.modality", {}))}
-
-### Quotes ({counts['quotes']})
-
-{inventory("QuoteKind", kinds)}
-
-### Quality flags
-
-{inventory("FlagCode", summary.counts.get("flags.code", {}))}
+{label_sections(labels, summary, counts)}
 
 ## Entity linking
 

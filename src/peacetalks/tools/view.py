@@ -11,7 +11,9 @@ it as text.
   nested boxes, crossing spans split), time expressions, event triggers and quotes with
   their cues; a details panel (click or keyboard) shows a mention's entity, Wikidata id
   and its other mentions, a quote's speaker and cue, an event's type, realis and
-  arguments; each layer can be toggled, and type labels shown inline;
+  arguments; each layer can be toggled, and type labels shown inline. A layer of the layer
+  table without a drawing of its own here (``DRAWN``) is drawn from its definition: its spans
+  marked, a toggle, and a table of its entries;
 - ``entity/<id>.html``: a registry entity with all its mentions in context;
 - ``event/<id>.html``: a cross-document event with its mentions in every document;
 - ``stats.html``: the figures of ``peacetalks stats`` as SVG bar charts.
@@ -31,7 +33,8 @@ from pathlib import Path
 import polars as pl
 
 from ..checks.validate import Result
-from ..model.layers import LAYERS
+from ..model.layers import LAYER_TABLE, Layer
+from ..reading.annotations import CHILDREN, DOCUMENT_TABLES
 from ..reading.files import check_output, put_in_place, temp_dir_beside
 from ..release.stats import compute
 
@@ -60,6 +63,7 @@ table { border-collapse: collapse; margin: .5em 0 1.5em; } th, td { border: 1px 
 .q { background: #fefcbf; box-shadow: inset 0 -2px #d69e2e; cursor: pointer; }
 .cue { outline: 2px solid #d69e2e; font-style: italic; }
 .flagged { box-shadow: inset 3px 0 #e53e3e; }
+.ly { box-shadow: inset 0 -3px #805ad5; }
 body.hide-mentions .m { background: none !important; border-color: transparent; cursor: auto; }
 body.hide-mentions .m:not(.timex) > .tag { display: none; }
 body.hide-timex .m.timex { background: none !important; border-color: transparent; }
@@ -68,6 +72,7 @@ body.hide-labels .tag { display: none; }
 body.hide-events .ev { text-decoration: none; font-weight: normal; cursor: auto; }
 body.hide-quotes .q { background: none; box-shadow: none; cursor: auto; }
 body.hide-quotes .cue { outline: none; font-style: normal; }
+""" + "".join(f"body.hide-{layer.name} .ly-{layer.name} {{ box-shadow: none; }}\n" for layer in LAYER_TABLE) + """
 .m:focus, .ev:focus, .q:focus { outline: 3px solid #2b6cb0; outline-offset: 1px; }
 .m.hl { outline: 3px solid #c53030; outline-offset: 1px; box-shadow: 0 0 0 5px #fed7d7; }
 aside { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow: auto; }
@@ -245,6 +250,51 @@ def _speaker(mention_id: str | None, mentions: list[dict], entities: dict) -> st
     return m["text"] + (f" ({name})" if name and name != m["text"] else "")
 
 
+#: the layers this viewer draws in a way of its own (mentions as typed boxes, event triggers, quotes with
+#: their cues, flags above the text); any other layer of the layer table is drawn by ``_layer_spans`` and
+#: listed by ``_layer_table``, from its definition alone
+DRAWN = frozenset({"mentions", "events", "quotes", "flags"})
+
+
+def _value(row: dict, key: str, layer: Layer, rows: dict) -> str:
+    """An entry's value of one of its keys as shown: a span as its text; a list of the entry's own (an
+    event's arguments, a table of its own: ``annotations.CHILDREN``) by its items' fields."""
+    part = next((p for p in layer.spans if p.key == key), None)
+    if part is not None:
+        return _e(row.get(part.columns()[2]) or "–")
+    child = next((c for c in CHILDREN if c[0] == layer.name and c[1] == key), None)
+    if child is not None:
+        fields = [f.name for f in layer.struct.field(key).type.value_type]
+        return "; ".join(", ".join(_e(item[f]) for f in fields if item.get(f) is not None)
+                         for item in rows.get(key, []) if item[child[2]] == row["index"]) or "–"
+    return _e("–" if row.get(key) is None else row[key])
+
+
+def _layer_spans(layer: Layer, entries: list[dict]) -> list[dict]:
+    """The spans of a layer the viewer has no drawing of its own for, as ``_render_text`` takes them:
+    every span part of every entry, titled with the entry's id and labels."""
+    anns = []
+    for row in entries:
+        label = " ".join(str(row[c]) for c in layer.labels if row.get(c) is not None)
+        name = f"{layer.item} {row.get('id') or ''} {label}".strip()
+        for part in layer.spans:
+            start, end, _ = part.columns()
+            if row.get(start) is None or row.get(end) is None:
+                continue
+            anns.append({"start": row[start], "end": row[end], "rank": 4, "close": "</span>", "tag": "",
+                         "open": f"<span class=\"ly ly-{_e(layer.name)}{{cls}}\" title=\"{_e(name)}\"{{first}}>"})
+    return anns
+
+
+def _layer_table(layer: Layer, rows: dict) -> str:
+    """A layer's entries in a document (``rows``: the document's rows of every table), one row each, a
+    column per key of its entries (``Layer.keys``)."""
+    entries = rows.get(layer.name, [])
+    return (f"<h2>{_e(layer.title or layer.name)} ({len(entries)})</h2>"
+            + _table(list(layer.keys), [[_value(row, key, layer, rows) for key in layer.keys] for row in entries],
+                     cls=f"layer-{layer.name}"))
+
+
 def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
     text, doc_id = doc["text"], doc["id"]
     ments, events, quotes, flags, args = rows["mentions"], rows["events"], rows["quotes"], rows["flags"], rows["arguments"]
@@ -278,6 +328,9 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
             anns.append({"start": q["cue_start"], "end": q["cue_end"], "rank": 3,
                          "open": f"<span class=\"cue{{cls}}\" data-cue=\"{_e(q['id'])}\" title=\"cue of {_e(q['id'])}\"{{first}}>",
                          "close": "</span>", "tag": ""})
+    others = [layer for layer in LAYER_TABLE if layer.name not in DRAWN]
+    for layer in others:
+        anns += _layer_spans(layer, rows.get(layer.name, []))
     body_text = _render_text(text, anns)
     if doc["title"] and text.startswith(doc["title"] + "\n") and body_text.startswith("<p>"):
         body_text = "<p class=\"headline\">" + body_text[3:]  # the headline is the text's first paragraph
@@ -305,9 +358,10 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
     legend = "".join(
         f"<li><span class=\"m t-{t}{'' if t not in ('DATE', 'TIME') else ' timex'}\">{t}</span> "
         f"{_e(ctx['labels'].get(t, ''))}</li>" for t in TYPE_COLOURS)
-    toggles = "".join(f"<label><input type=\"checkbox\" value=\"{v}\" checked> {n}</label>" for v, n in (
+    toggles = "".join(f"<label><input type=\"checkbox\" value=\"{v}\" checked> {_e(n)}</label>" for v, n in (
         ("mentions", "Entity mentions"), ("timex", "Time expressions"), ("events", "Events"),
-        ("quotes", "Quotes"), ("labels", "Type labels")))
+        ("quotes", "Quotes"), *((layer.name, layer.title or layer.name) for layer in others),
+        ("labels", "Type labels")))
     meta = " · ".join(_e(x) for x in (doc["outlet"], doc["author"], doc["date"]) if x) or "no outlet or date stated"
     flag_html = "".join(f"<div class=\"flag\"><strong>{_e(f['code'])}</strong>: {_e(f['note'])}</div>" for f in flags)
     ev_rows = [[_e(e["id"]), _e(e["trigger_text"]), _e(e["type"]), _e(e["realis"]) + (f" ({_e(e['modality'])})" if e["modality"] else ""),
@@ -324,7 +378,8 @@ def _doc_page(doc: dict, rows: dict, ctx: dict) -> str:
             f"<li><span class=\"q\">quote</span> with its <span class=\"cue\">cue</span></li>"
             f"<li>solid border: name; dashed: nominal; dotted: pronoun; double: time</li></ul></aside></div>"
             f"<h2>Events ({len(events)})</h2>" + _table(["id", "trigger", "type", "realis", "arguments", "cross-document"], ev_rows)
-            + f"<h2>Quotes ({len(quotes)})</h2>" + _table(["id", "kind", "speaker", "cue", "content"], q_rows, cls="quotes"))
+            + f"<h2>Quotes ({len(quotes)})</h2>" + _table(["id", "kind", "speaker", "cue", "content"], q_rows, cls="quotes")
+            + "".join(_layer_table(layer, rows) for layer in others))
     script = (f"<script type=\"application/json\" id=\"layer-data\">{_json_for_script(data)}</script>"
               f"<script src=\"../view.js\"></script>")
     return _page(doc["title"] or doc_id, body, 1, script=script)
@@ -400,7 +455,7 @@ def write_site(result: Result, out: Path) -> Path:
     """Write the site to ``out`` (replaced atomically) and return its index page."""
     t = result.tables
     docs = pl.from_arrow(t.documents).sort("id").to_dicts()
-    frames = {name: pl.from_arrow(getattr(t, name)) for name in (*LAYERS, "arguments")}  # (the layer table's layers)
+    frames = {name: pl.from_arrow(getattr(t, name)) for name in DOCUMENT_TABLES}  # (every layer, its entries' lists)
     entities_df = pl.from_arrow(t.entities)
     xdoc_df = pl.from_arrow(t.xdoc_events)
     stats = compute(result, top=20)
@@ -431,6 +486,7 @@ def write_site(result: Result, out: Path) -> Path:
         (tmp / "style.css").write_text(CSS, "utf-8")
         (tmp / "view.js").write_text(JS, "utf-8")
         texts = {d["id"]: d["text"] for d in docs}
+        others = [layer for layer in LAYER_TABLE if layer.name not in DRAWN]  # (drawn from the layer table alone)
         for d in docs:
             (tmp / "doc" / f"{d['id']}.html").write_text(_doc_page(d, rows[d["id"]], ctx), "utf-8")
 
@@ -444,12 +500,14 @@ def write_site(result: Result, out: Path) -> Path:
                              _e(d["outlet"] or "–"), _e(d["date"] or "–"),
                              str(c.get("NAM", 0) + c.get("NOM", 0) + c.get("PRO", 0)), str(c.get("timex", 0)),
                              str(c.get("events", 0)), str(c.get("quotes", 0)),
+                             *(str(len(rows[d["id"]].get(layer.name, []))) for layer in others),
                              "<br>".join(f"{_e(f['code'])}" for f in flags) or "–"])
         totals = "".join(f"<li>{_e(k.replace('_', ' '))}: {v}</li>" for k, v in stats["totals"].items())
         index = ("<h1>peacetalks corpus</h1><p>English news on European diplomacy around the Russia–Ukraine peace "
                  "talks, with hand-curated entity mentions, time expressions, events and quotes.</p>"
                  + _table(["document", "outlet", "date", "mentions", "time expressions", "events", "quotes",
-                           "quality flags"], doc_rows, caption="Documents") + f"<h2>Corpus totals</h2><ul>{totals}</ul>")
+                           *(layer.title or layer.name for layer in others), "quality flags"], doc_rows,
+                          caption="Documents") + f"<h2>Corpus totals</h2><ul>{totals}</ul>")
         (tmp / "index.html").write_text(_page("Documents", index, 0), "utf-8")
 
         # entity pages
