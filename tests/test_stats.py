@@ -5,7 +5,9 @@ from collections import Counter
 
 from conftest import ROOT
 
+from peacetalks.checks.validate import validate
 from peacetalks.cli import main
+from peacetalks.reading.project import Project
 
 
 def file_counts():
@@ -55,3 +57,18 @@ def test_stats_refuses_a_corpus_with_errors(project, capsys):
     path.write_text(path.read_text("utf-8").replace('"type": "PER"', '"type": "PERSON"', 1), "utf-8")
     assert main(["--root", str(project.root), "stats"]) == 1
     assert "fix the errors first" in capsys.readouterr().err
+
+
+def test_every_layer_and_its_entries_lists_are_counted_per_document():
+    """The per-document counts come from the layer table: one per layer and per list inside a layer's
+    entries (``annotations.CHILDREN``), each the number of that table's rows of the document."""
+    from peacetalks.model.layers import LAYERS
+    from peacetalks.reading.annotations import CHILDREN
+    from peacetalks.release.stats import PER_DOCUMENT, partial
+    tables = validate(Project(ROOT), lints=False).tables
+    names = (*LAYERS, *(child for _, child, _ in CHILDREN))
+    assert set(names) <= set(PER_DOCUMENT) and len(set(PER_DOCUMENT)) == len(PER_DOCUMENT)
+    counted = partial(tables).documents
+    for name in names:
+        column = getattr(tables, name).column("document").to_pylist()
+        assert dict(zip(counted["id"], counted[name])) == {d: column.count(d) for d in counted["id"]}, name

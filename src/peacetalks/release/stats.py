@@ -18,11 +18,20 @@ import pyarrow as pa
 
 from ..checks.validate import Result
 from ..model.labels import Labels
-from ..model.layers import LAYER, LAYER_TABLE
-from ..reading.annotations import Tables, merge
+from ..model.layers import LAYER_TABLE
+from ..reading.annotations import CHILDREN, Tables, merge
 
-#: the per-document counts, in the order the statistics list them
-PER_DOCUMENT = ("NAM", "NOM", "PRO", "timex", "entities", "events", "arguments", "quotes", "flags", "mentions")
+#: the layers in the order the statistics count them: those with a config of their own, then the others
+_LAYERS = sorted(LAYER_TABLE, key=lambda layer: not layer.config)
+#: the per-document counts, in the order the statistics list them: the mentions by level, the time
+#: expressions and the entities they link to; then every other layer's entries, each followed by its
+#: entries' own lists (an event's arguments); last, the mentions in all
+PER_DOCUMENT = ("NAM", "NOM", "PRO", "timex", "entities",
+                *(name for layer in _LAYERS if layer.name != "mentions"
+                  for name in (layer.name, *(child for owner, child, _ in CHILDREN if owner == layer.name))),
+                "mentions")
+#: what the statistics read of a layer besides its document and label columns
+_READ = {"mentions": ("entity",), "events": ("xdoc",), "flags": ("note",)}
 
 
 @dataclass
@@ -55,15 +64,12 @@ def _label_counts(key: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
 def partial(tables: Tables) -> Partial:
     """The counts of the documents in ``tables`` (a shard, or the whole corpus)."""
     docs = pl.from_arrow(tables.documents.select(["id", "title", "date", "outlet"]))
-    mentions = pl.from_arrow(tables.mentions.select(["document", *LAYER["mentions"].labels, "entity"]))
-    events = pl.from_arrow(tables.events.select(["document", *LAYER["events"].labels, "xdoc"]))
+    frames = {layer.name: pl.from_arrow(getattr(tables, layer.name).select(
+        ["document", *layer.labels, *_READ.get(layer.name, ())])) for layer in LAYER_TABLE}
+    mentions, events, flags = frames["mentions"], frames["events"], frames["flags"]
     args = pl.from_arrow(tables.arguments.select(["document", "role"]))
-    quotes = pl.from_arrow(tables.quotes.select(["document", *LAYER["quotes"].labels]))
-    flags = pl.from_arrow(tables.flags.select(["document", *LAYER["flags"].labels, "note"]))
     timex = mentions.filter(pl.col("entity").is_null())
     names = mentions.filter(pl.col("entity").is_not_null())
-
-    frames = {"mentions": mentions, "events": events, "quotes": quotes, "flags": flags}
 
     def per_doc(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by("document").agg(pl.len().cast(pl.Int64).alias(name))
@@ -74,8 +80,9 @@ def partial(tables: Tables) -> Partial:
         "PRO": per_doc(names.filter(pl.col("level") == "PRO"), "PRO"),
         "timex": per_doc(timex, "timex"),
         "entities": per_doc(names.select("document", "entity").unique(), "entities"),
-        "arguments": per_doc(args, "arguments"),
         **{layer.name: per_doc(frames[layer.name], layer.name) for layer in LAYER_TABLE},  # rows of every layer
+        **{child: per_doc(pl.from_arrow(getattr(tables, child).select(["document"])), child)  # and of their lists
+           for _, child, _ in CHILDREN},
     }
     table = docs
     for name in PER_DOCUMENT:
