@@ -59,7 +59,7 @@ MAX_SEGMENTS = 16
 LINT_BATCH_DOCS = 500
 
 #: seconds to wait for workers forked from this process to answer before it checks a shard itself
-#: (checks/runner.py): they answer in ~MS ms; had it checked a first shard instead (~0.7 s at 10,000
+#: (checks/runner.py): they answer in ~2 ms; had it checked a first shard instead (~0.7 s at 10,000
 #: documents), both workers would have been idle meanwhile
 FORKED_START_S = 2.0
 
