@@ -77,3 +77,22 @@ def test_an_unknown_inventory_in_the_guidelines_is_reported(project, capsys):
     assert main(["--root", str(project.root), "fmt", "--check"]) == 1
     out = capsys.readouterr()
     assert "annotations/GUIDELINES.md:" in out.out + out.err and "S005 unknown label inventory 'Colours'" in out.out + out.err
+
+
+def test_valid_files_do_not_import_the_detailed_validator(tmp_path):
+    """jsonschema and referencing (~45 ms of imports) explain a file that fails jsonschema-rs's fast check;
+    a corpus whose files pass never imports them. Once a file fails, they are imported and explain it."""
+    import subprocess
+    import sys
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"document": "x", "mentions": [{"id": "m1", "start": 0, "end": 1, "text": "x", "type": "PERSON"}]}')
+    code = ("import sys; from pathlib import Path; from peacetalks.checks.validate import validate; "
+            "from peacetalks.model.schemas import Schemas; from peacetalks.reading.project import Project; "
+            "r = validate(Project(Path(sys.argv[1]))); assert not r.errors, r.errors; "
+            "print('jsonschema' in sys.modules, 'referencing' in sys.modules); "
+            "import orjson; errors = Schemas(Path(sys.argv[1]) / 'schema').errors('annotations', "
+            "orjson.loads(Path(sys.argv[2]).read_bytes())); print(sorted({e.code for e in errors}), 'jsonschema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT), str(bad)], capture_output=True, text=True, check=True)
+    first, second = out.stdout.strip().splitlines()
+    assert first == "False False"
+    assert "S005" in second and second.endswith("True")
