@@ -128,3 +128,17 @@ def test_the_cards_label_inventories_are_a_section_per_layer_and_label_column():
                     row = next(line for line in table.splitlines() if line.startswith(f"| `{label.name}` |"))
                     assert row.endswith(f"| {summary.counts.get(f'{name}.{column}', {}).get(label.name, 0)} |"), row
     assert f"{tables.arguments.num_rows} arguments" in sections[SHOWN_LAYERS.index("events")]
+
+
+def test_the_release_counts_every_layer_and_its_entries_lists(tmp_path):
+    """The manifest's counts (and the card's) hold every layer of the layer table and every list inside
+    its entries (``event_arguments``), each the number of rows of its table."""
+    from peacetalks.reading.annotations import CHILDREN
+    from peacetalks.release.build import build
+    counts = build(Project(ROOT), tmp_path / "release").counts
+    tables = validate(Project(ROOT), lints=False).tables
+    want = {name: getattr(tables, name).num_rows for name in LAYERS}
+    want |= {f"{LAYER[owner].item}_{child}": getattr(tables, child).num_rows for owner, child, _ in CHILDREN}
+    assert {k: counts[k] for k in want} == want
+    manifest = json.loads((tmp_path / "release" / "manifest.json").read_text("utf-8"))
+    assert manifest["counts"] == counts

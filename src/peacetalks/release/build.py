@@ -26,7 +26,9 @@ from datasets import ClassLabel, Features, List, Value
 from .. import __version__
 from ..checks.validate import Result, validate
 from ..model.labels import Labels
+from ..model.layers import LAYER
 from ..model.schemas import Schemas
+from ..reading.annotations import CHILDREN
 from ..reading.files import (
     check_output,
     dump_json,
@@ -36,7 +38,13 @@ from ..reading.files import (
 )
 from ..reading.ingest import read_checksums
 from ..reading.project import Project
-from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
+from .card import (
+    ANNOTATIONS_LICENSE,
+    LICENSE_FILE,
+    SHOWN_LAYERS,
+    license_text,
+    render_card,
+)
 from .layout import CONFIGS, SPLIT, parquet_path
 from .ledger import LedgerError, build_version, check_version
 from .parquet import ConfigWriter, unspool
@@ -160,17 +168,14 @@ def _write_release(project: Project, result: Result, writer: ConfigWriter, summa
     labels = result.labels
     feats = features(labels)
     rows = writer.rows
-    counts = {
-        "documents": rows["documents"],
-        "mentions": rows["mentions"],
-        "entities": rows["entities"],
-        "events": rows["events"],
-        "event_arguments": summary.stats["totals"]["event_arguments"],
-        "quotes": rows["quotes"],
-        "flags": summary.stats["totals"]["flags"],
-        "sentences": rows["ner"],
-        "tokens": tokens,
-    }
+    per_document = summary.documents  # (each layer's and each entries' list's rows, per document)
+    counts = {"documents": rows["documents"], "mentions": rows["mentions"], "entities": rows["entities"]}
+    for name in SHOWN_LAYERS:  # every layer of the layer table, then its entries' lists ("event_arguments")
+        layer = LAYER[name]
+        counts[name] = rows[name] if layer.config else int(per_document[name].sum())
+        counts |= {f"{layer.item}_{child}": int(per_document[child].sum()) for owner, child, _ in CHILDREN
+                   if owner == name}
+    counts |= {"sentences": rows["ner"], "tokens": tokens}
     layers = (result.project.layers.exists() and orjson.loads(result.project.layers.read_bytes())) or {}
     data_files = {parquet_path(c): sha256_file(out / parquet_path(c)) for c in CONFIGS}
     (out / LICENSE_FILE).write_text(license_text(version), encoding="utf-8")
