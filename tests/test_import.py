@@ -247,6 +247,31 @@ def test_label_studio_problems_name_the_region(root, capsys):
         assert lines[n - 1].strip() == "{"
 
 
+@pytest.mark.parametrize("bad", [
+    {"id": "x", "type": [], "value": {}},  # a result's type of any JSON kind (the fuzzer's find: a list)
+    {"id": "x", "type": {"a": 1}, "value": {}},
+    {"id": "x", "type": 3, "value": {}},
+    {"id": "x", "type": None},
+    {"id": "x", "type": "choices", "from_name": ["level"], "value": {"choices": ["NAM"]}},
+    {"id": ["x"], "type": "textarea", "from_name": "note", "value": {"text": "?"}},
+    {"from_id": ["q1"], "to_id": {"m": 1}, "type": "relation", "labels": ["Speaker"]},
+    {"from_id": "q1", "to_id": "m1", "type": "relation", "labels": {"Speaker": 1}},
+    {"from_id": "q1", "to_id": "m1", "type": "relation", "labels": [["Speaker"]]},
+])
+def test_label_studio_results_of_any_json_kind_are_problems_not_crashes(root, capsys, bad):
+    """Every field of a Label Studio result may hold any JSON value: one that is not what peacetalks maps
+    is one problem (I003/I004) at the result, never a traceback, and nothing is written."""
+    tasks_path = root / "tools" / "label-studio" / "tasks.json"
+    tasks = json.loads(tasks_path.read_text("utf-8"))
+    next(t for t in tasks if t["data"]["document"] == DOC)["predictions"][0]["result"].append(bad)
+    tasks_path.write_text(json.dumps(tasks, indent=1, ensure_ascii=False), "utf-8")
+    before = (root / "annotations" / "documents" / f"{DOC}.json").read_bytes()
+    assert run(root, "label-studio", DOC, "--force") == 1
+    found = problems_of(capsys)
+    assert found and {c for _, _, c in found} <= {"I003", "I004"}
+    assert (root / "annotations" / "documents" / f"{DOC}.json").read_bytes() == before
+
+
 def test_a_broken_json_or_xmi_is_one_problem_at_its_place(root, capsys):
     (root / "tools" / "label-studio" / "tasks.json").write_text('[\n  {"data": {"text": "x",}}\n]\n', "utf-8")
     assert run(root, "label-studio", DOC) == 1

@@ -369,9 +369,9 @@ def read_label_studio(path: Path, document: str, labels: Labels, project: Projec
         return regions.get(key, (None, None)) if isinstance(key, str) else (None, None)
 
     for r, place in later:
-        kind, name = r.get("type"), r.get("from_name")
+        kind, name = r.get("type"), r.get("from_name")  # (any JSON value: looked up only once it is a string)
         value = r.get("value") if isinstance(r.get("value"), dict) else {}
-        if kind in attributes:
+        if isinstance(kind, str) and kind in attributes:
             layer, item = region(r.get("id"))
             given = value.get("choices" if kind == "choices" else "text")
             if not isinstance(name, str) or attributes[kind].get(name) is None:
