@@ -89,6 +89,11 @@ class Layer:
     row: str = ""
     title: str = ""
 
+    @property
+    def lists(self) -> tuple[str, ...]:
+        """The lists inside an entry (an event's ``arguments``): each a table of its own when flattened."""
+        return tuple(f.name for f in self.struct if pa.types.is_list(f.type))
+
 
 #: The layers, in the order a document's annotation file lists them.
 LAYER_TABLE: tuple[Layer, ...] = (
@@ -116,4 +121,7 @@ LAYER_TABLE: tuple[Layer, ...] = (
 )
 LAYER = {layer.name: layer for layer in LAYER_TABLE}
 LAYERS = tuple(LAYER)  # ("flags", "mentions", "events", "quotes")
+#: the layers in the order the card and the statistics show them: those with a config of their own, then the others
+SHOWN_LAYERS = (*(layer.name for layer in LAYER_TABLE if layer.config),
+                *(layer.name for layer in LAYER_TABLE if not layer.config))
 DOCUMENT = pa.struct([("document", pa.string())] + [(layer.name, pa.list_(layer.struct)) for layer in LAYER_TABLE])

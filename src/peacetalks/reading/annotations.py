@@ -167,8 +167,7 @@ class Tables:
 
 #: the tables of a layer's entries' own lists (an event's arguments): (layer, list and table name, the
 #: column of the entry's index in its layer: ``event_index``)
-CHILDREN = tuple((layer.name, f.name, f"{layer.item}_index") for layer in LAYER_TABLE for f in layer.struct
-                 if pa.types.is_list(f.type))
+CHILDREN = tuple((layer.name, name, f"{layer.item}_index") for layer in LAYER_TABLE for name in layer.lists)
 #: the per-document tables of ``Tables``: one per layer, one per list inside a layer's entries
 DOCUMENT_TABLES = (*LAYERS, *(child for _, child, _ in CHILDREN))
 

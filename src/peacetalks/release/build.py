@@ -26,9 +26,8 @@ from datasets import ClassLabel, Features, List, Value
 from .. import __version__
 from ..checks.validate import Result, validate
 from ..model.labels import Labels
-from ..model.layers import LAYER
+from ..model.layers import LAYER, SHOWN_LAYERS
 from ..model.schemas import Schemas
-from ..reading.annotations import CHILDREN
 from ..reading.files import (
     check_output,
     dump_json,
@@ -38,13 +37,7 @@ from ..reading.files import (
 )
 from ..reading.ingest import read_checksums
 from ..reading.project import Project
-from .card import (
-    ANNOTATIONS_LICENSE,
-    LICENSE_FILE,
-    SHOWN_LAYERS,
-    license_text,
-    render_card,
-)
+from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
 from .layout import CONFIGS, SPLIT, parquet_path
 from .ledger import LedgerError, build_version, check_version
 from .parquet import ConfigWriter, unspool
@@ -168,13 +161,11 @@ def _write_release(project: Project, result: Result, writer: ConfigWriter, summa
     labels = result.labels
     feats = features(labels)
     rows = writer.rows
-    per_document = summary.documents  # (each layer's and each entries' list's rows, per document)
+    total = summary.documents.select(pl.exclude(pl.String).sum()).row(0, named=True)  # (rows of every table)
     counts = {"documents": rows["documents"], "mentions": rows["mentions"], "entities": rows["entities"]}
     for name in SHOWN_LAYERS:  # every layer of the layer table, then its entries' lists ("event_arguments")
-        layer = LAYER[name]
-        counts[name] = rows[name] if layer.config else int(per_document[name].sum())
-        counts |= {f"{layer.item}_{child}": int(per_document[child].sum()) for owner, child, _ in CHILDREN
-                   if owner == name}
+        counts[name] = total[name]
+        counts |= {f"{LAYER[name].item}_{child}": total[child] for child in LAYER[name].lists}
     counts |= {"sentences": rows["ner"], "tokens": tokens}
     layers = (result.project.layers.exists() and orjson.loads(result.project.layers.read_bytes())) or {}
     data_files = {parquet_path(c): sha256_file(out / parquet_path(c)) for c in CONFIGS}

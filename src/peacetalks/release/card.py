@@ -7,7 +7,6 @@ statistics and the configs' sizes, never written by hand.
 from __future__ import annotations
 
 import polars as pl
-import pyarrow as pa
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
@@ -16,7 +15,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from ..defaults import CARD_ROWS
 from ..model.labels import Labels
-from ..model.layers import LAYER, LAYER_TABLE
+from ..model.layers import LAYER, LAYER_TABLE, SHOWN_LAYERS
 from .layout import CONFIGS, DEFAULT_CONFIG, SPLIT, parquet_path
 from .stats import Summary
 from .stats import markdown as stats_markdown
@@ -111,8 +110,8 @@ def label_sections(labels: Labels, summary: Summary, counts: dict) -> str:
     definition (``labels.json``), its allowed roles where it has any (event types), and its count."""
     sections = []
     for layer in (LAYER[name] for name in SHOWN_LAYERS):
-        children = [f"{counts[f'{layer.item}_{f.name}']} {f.name}" for f in layer.struct
-                    if pa.types.is_list(f.type) and f"{layer.item}_{f.name}" in counts]
+        children = [f"{counts[f'{layer.item}_{name}']} {name}" for name in layer.lists
+                    if f"{layer.item}_{name}" in counts]
         parts = [f"### {layer.title} (`{layer.name}`: {'; '.join([str(counts.get(layer.name, 0)), *children])})"]
         for column, keys in layer.labels.items():
             counter = summary.counts.get(f"{layer.name}.{column}", {})
@@ -135,9 +134,6 @@ def _first_sentence(text: str) -> str:
     return head + "." if stop else text
 
 
-#: the layers counted per document in the card: those with a config of their own, then the others
-SHOWN_LAYERS = (*(layer.name for layer in LAYER_TABLE if layer.config), *(layer.name for layer in LAYER_TABLE
-                                                                           if not layer.config))
 
 
 def render_card(labels: Labels, summary: Summary, sizes: dict[str, tuple[int, int]], feats: dict[str, Features],

@@ -18,20 +18,17 @@ import pyarrow as pa
 
 from ..checks.validate import Result
 from ..model.labels import Labels
-from ..model.layers import LAYER_TABLE
-from ..reading.annotations import CHILDREN, Tables, merge
+from ..model.layers import LAYER, LAYER_TABLE, SHOWN_LAYERS
+from ..reading.annotations import DOCUMENT_TABLES, Tables, merge
 
-#: the layers in the order the statistics count them: those with a config of their own, then the others
-_LAYERS = sorted(LAYER_TABLE, key=lambda layer: not layer.config)
 #: the per-document counts, in the order the statistics list them: the mentions by level, the time
 #: expressions and the entities they link to; then every other layer's entries, each followed by its
 #: entries' own lists (an event's arguments); last, the mentions in all
 PER_DOCUMENT = ("NAM", "NOM", "PRO", "timex", "entities",
-                *(name for layer in _LAYERS if layer.name != "mentions"
-                  for name in (layer.name, *(child for owner, child, _ in CHILDREN if owner == layer.name))),
+                *(name for layer in SHOWN_LAYERS if layer != "mentions" for name in (layer, *LAYER[layer].lists)),
                 "mentions")
-#: what the statistics read of a layer besides its document and label columns
-_READ = {"mentions": ("entity",), "events": ("xdoc",), "flags": ("note",)}
+#: what the statistics read of a table besides its document and (a layer's) label columns
+_READ = {"mentions": ("entity",), "events": ("xdoc",), "flags": ("note",), "arguments": ("role",)}
 
 
 @dataclass
@@ -64,10 +61,9 @@ def _label_counts(key: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
 def partial(tables: Tables) -> Partial:
     """The counts of the documents in ``tables`` (a shard, or the whole corpus)."""
     docs = pl.from_arrow(tables.documents.select(["id", "title", "date", "outlet"]))
-    frames = {layer.name: pl.from_arrow(getattr(tables, layer.name).select(
-        ["document", *layer.labels, *_READ.get(layer.name, ())])) for layer in LAYER_TABLE}
-    mentions, events, flags = frames["mentions"], frames["events"], frames["flags"]
-    args = pl.from_arrow(tables.arguments.select(["document", "role"]))
+    frames = {name: pl.from_arrow(getattr(tables, name).select(  # every layer and every list inside its entries
+        ["document", *(LAYER[name].labels if name in LAYER else ()), *_READ.get(name, ())])) for name in DOCUMENT_TABLES}
+    mentions, events, flags, args = frames["mentions"], frames["events"], frames["flags"], frames["arguments"]
     timex = mentions.filter(pl.col("entity").is_null())
     names = mentions.filter(pl.col("entity").is_not_null())
 
@@ -80,9 +76,7 @@ def partial(tables: Tables) -> Partial:
         "PRO": per_doc(names.filter(pl.col("level") == "PRO"), "PRO"),
         "timex": per_doc(timex, "timex"),
         "entities": per_doc(names.select("document", "entity").unique(), "entities"),
-        **{layer.name: per_doc(frames[layer.name], layer.name) for layer in LAYER_TABLE},  # rows of every layer
-        **{child: per_doc(pl.from_arrow(getattr(tables, child).select(["document"])), child)  # and of their lists
-           for _, child, _ in CHILDREN},
+        **{name: per_doc(frames[name], name) for name in DOCUMENT_TABLES},  # rows of every layer and list
     }
     table = docs
     for name in PER_DOCUMENT:
