@@ -155,6 +155,45 @@ def test_a_one_document_change_appends_a_small_segment(project, cache_dir):
         assert len(segments) < MAX_SEGMENTS  # compacted before there are too many
 
 
+def test_small_segments_are_merged_and_the_base_is_left_alone(project, cache_dir, monkeypatch):
+    """Once the segments are MAX_SEGMENTS, the small ones after the base are merged into one: the base
+    (the whole corpus's entries) is not rewritten, and every run still gives a cold run's result."""
+    import peacetalks.reading.cache as cache_module
+    monkeypatch.setattr(cache_module, "MAX_SEGMENTS", 4)
+    validate(project, cache=True)
+    [base] = list(cache_dir.glob("validated-*.arrow"))
+    written = (base.stat().st_ino, base.stat().st_mtime_ns)
+    path = project.documents / f"{DOC}.json"
+    data = json.loads(path.read_text("utf-8"))
+    counts = []
+    for n in range(8):
+        data["flags"] = [{"code": "inserted-material", "note": f"A test change {n}."}]
+        path.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+        warm = validate(project, cache=True)
+        assert snapshot(warm) == snapshot(validate(project))
+        segments = sorted(cache_dir.glob("validated-*.arrow"))
+        counts.append(len(segments))
+        assert base in segments and (base.stat().st_ino, base.stat().st_mtime_ns) == written
+        assert len(segments) < 4
+    assert counts[:4] == [2, 3, 2, 3]  # one added per run; at the limit, the two small ones merged with it
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))  # (nothing changed: all cached)
+
+
+def test_a_cache_mostly_stale_is_compacted_into_one_segment(project, cache_dir):
+    """When more than half the cached rows are stale, the live ones are written as one segment."""
+    validate(project, cache=True)
+    documents = sorted(project.documents.glob("*.json"))
+    for round in range(2):  # every document changed: half the rows stale after the first round, two
+        for n, path in enumerate(documents):  # thirds after the second
+            data = json.loads(path.read_text("utf-8"))
+            data["flags"] = [{"code": "inserted-material", "note": f"A test change {round}.{n}."}]
+            path.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+        warm = validate(project, cache=True)
+        assert snapshot(warm) == snapshot(validate(project))
+        assert len(list(cache_dir.glob("validated-*.arrow"))) == (2 if round == 0 else 1)
+    assert snapshot(validate(project, cache=True)) == snapshot(warm)
+
+
 def test_a_registry_change_rechecks_unchanged_documents(project, cache_dir):
     """A cached document passed its references against the registries of its run: when they change,
     it is checked again, and an entity it names that left the registry is reported."""

@@ -16,7 +16,13 @@ from . import __version__
 from .defaults import PARALLEL_FROM
 from .diagnostics.problems import errors, render
 from .model.labels import Labels
-from .reading.files import OutputError, atomic_write, dump_json, read_text_file
+from .reading.files import (
+    OutputError,
+    atomic_write,
+    dump_json,
+    gc_tuned,
+    read_text_file,
+)
 from .reading.project import Project, ProjectError
 
 
@@ -623,7 +629,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        with gc_tuned():  # (the command's imports too: see reading/files.py)
+            return args.func(args)
     except (UsageError, OutputError) as e:
         print(f"peacetalks {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ documents).
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import multiprocessing
 import multiprocessing.context
@@ -37,6 +38,7 @@ except ImportError:  # (no fork server on this platform: workers are spawned)
 
 from ..defaults import (
     FORKED_START_S,
+    GC_THRESHOLD,
     IN_FLIGHT,
     PARALLEL_FROM,
     QUEUED_PER_WORKER,
@@ -173,8 +175,11 @@ def _fork_context():
 
 
 def _worker_setup() -> None:
-    """What each worker does first: glibc's malloc keeps the memory a shard freed for the next shard
-    (``WORKER_MMAP_THRESHOLD``, ``WORKER_TRIM_THRESHOLD``); elsewhere (another C library), nothing."""
+    """What each worker does first: the collector's thresholds of a validation (``GC_THRESHOLD``: a
+    forked worker has them already, one from the fork server or spawned does not); glibc's malloc
+    keeps the memory a shard freed for the next shard (``WORKER_MMAP_THRESHOLD``,
+    ``WORKER_TRIM_THRESHOLD``; elsewhere, another C library, nothing)."""
+    gc.set_threshold(*GC_THRESHOLD)
     if not sys.platform.startswith("linux"):
         return
     try:

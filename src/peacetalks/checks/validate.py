@@ -44,7 +44,7 @@ from ..reading.cache import (
     stored_warning,
 )
 from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
-from ..reading.files import listing
+from ..reading.files import gc_tuned, listing
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
 from . import runner
@@ -83,6 +83,7 @@ def check_levels(ctx: Context, tables: Tables, registries: Registries, earlier: 
     return problems
 
 
+@gc_tuned()
 def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True,
              drift: bool = True, jobs: int | None = None, shard_function=check_shard, consume=None,
              keep_tables: bool = True) -> Result:

@@ -246,9 +246,11 @@ class Cache:
 
     A run that checked a few documents appends one small segment with their entries, instead of
     rewriting the cache: a one-document change to a large corpus writes kilobytes, not the whole
-    cache. When more than half the rows are stale (documents that changed or left), or the
-    segments are ``MAX_SEGMENTS``, the live entries are written as one new segment and the old
-    ones removed.
+    cache. When the segments are ``MAX_SEGMENTS``, the small ones are merged: the live entries of
+    the segments after the largest one (the base, which the last full compaction wrote) become one
+    segment, and the base is left as it is, so that every sixteenth re-check does not rewrite the
+    whole cache (~7 s at 50,000 documents). When more than half the rows are stale (documents that
+    changed or left), the live entries are written as one new segment and the old ones removed.
     """
 
     def __init__(self, base: Path) -> None:
@@ -256,6 +258,7 @@ class Cache:
         self.table = SCHEMA.empty_table()
         self.rows: dict[str, int] = {}
         self.segments = segments(base)
+        self.loaded: list[tuple[Path, int]] = []  # the segments read, in order, with their numbers of rows
         tables = []
         for segment in self.segments:
             try:
@@ -263,6 +266,7 @@ class Cache:
                     table = pa.ipc.open_file(source).read_all()
                 if table.schema.equals(SCHEMA):
                     tables.append(table)
+                    self.loaded.append((segment, table.num_rows))
             except Exception:  # noqa: BLE001 - a damaged segment: left out
                 pass
         if tables:
@@ -331,14 +335,22 @@ class Cache:
         live = len(kept) + len(new_keys)
         if not new_keys and not searched and len(kept) == len(self.rows):
             return  # nothing changed
-        compact = (self.table.num_rows + len(new_keys) > 2 * live or len(self.segments) + 1 >= MAX_SEGMENTS
-                   or not self.segments)
-        if compact:  # the live entries as one segment
-            old = self.candidates(kept)
-            keys = kept + new_keys
-            records = pa.concat_arrays([*self.records(kept).chunks, new_records.cast(DOCUMENT)])
-            rows = pa.concat_arrays([self._rows_array(kept), new_rows])
-            found = [candidates.get(k, old[i]) for i, k in enumerate(kept)] + [candidates.get(k) for k in new_keys]
+        compact = self.table.num_rows + len(new_keys) > 2 * live or not self.loaded
+        merged: list[Path] = []  # the segments after the base, which the new one replaces
+        if not compact and len(self.segments) + 1 >= MAX_SEGMENTS:
+            base = max(range(len(self.loaded)), key=lambda i: self.loaded[i][1])
+            merged = self.segments[self.segments.index(self.loaded[base][0]) + 1:]  # (damaged ones too)
+            if len(merged) < 2:  # nothing to merge after the largest one: compact them all
+                compact, merged = True, []
+        if compact or merged:  # the live entries as one segment; with ``merged``, those that were in them
+            after = sum(n for _, n in self.loaded[:base + 1]) if merged else 0
+            fresh = set(searched)
+            moved = [k for k in kept if self.rows[k] >= after or k in fresh]
+            old = self.candidates(moved)
+            keys = moved + new_keys
+            records = pa.concat_arrays([*self.records(moved).chunks, new_records.cast(DOCUMENT)])
+            rows = pa.concat_arrays([self._rows_array(moved), new_rows])
+            found = [candidates.get(k, old[i]) for i, k in enumerate(moved)] + [candidates.get(k) for k in new_keys]
         else:  # only what is new: the new entries, and the kept ones whose candidates are known now
             keys = searched + new_keys
             records = pa.concat_arrays([*self.records(searched).chunks, new_records.cast(DOCUMENT)])
@@ -360,6 +372,8 @@ class Cache:
             for stale in others:  # caches of older rules or code; after a compaction, the old segments
                 if not stale.name.startswith(self.base.name + "-") or (compact and stale != target):
                     stale.unlink(missing_ok=True)
+            for stale in merged:  # (what they held that is still live is in the new one)
+                stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only checkout still validates, just without a cache
 

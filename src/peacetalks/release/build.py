@@ -31,6 +31,7 @@ from ..model.schemas import Schemas
 from ..reading.files import (
     check_output,
     dump_json,
+    gc_tuned,
     put_in_place,
     sha256_file,
     temp_dir_beside,
@@ -70,6 +71,7 @@ class Release:
         return "\n".join(lines)
 
 
+@gc_tuned()
 def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False,
           version: str | None = None, site: bool = False, jobs: int | None = None) -> Release:
     """Validate (errors only) and write the release to a temporary folder, then move it into place.
