@@ -279,6 +279,108 @@ def test_a_file_changed_to_the_same_size_is_read_again(project, cache_dir, monke
     assert snapshot(warm) == snapshot(validate(project))
 
 
+def _change(path: Path, note: str) -> None:
+    data = json.loads(path.read_text("utf-8"))
+    data["flags"] = [{"code": "inserted-material", "note": note}]
+    path.write_bytes(dump_records(data, ("flags", "mentions", "events", "quotes")))
+
+
+def _written(path: Path):
+    return (path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None
+
+
+def test_a_one_document_change_writes_the_stat_index_delta_only(project, cache_dir, monkeypatch, no_racy_window):
+    """The stat index's base is not written again for a changed document: its new stat goes to the
+    delta, and the next run reads nothing and writes nothing."""
+    import time
+    validate(project, cache=True)
+    [base] = list(cache_dir.glob("stat-*[0-9a-f].arrow"))
+    delta = base.with_name(f"{base.stem}.delta.arrow")
+    written = _written(base)
+    assert not delta.exists()
+    time.sleep(0.05)
+    _change(project.documents / f"{DOC}.json", "A test change.")
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+    assert _written(base) == written and delta.exists()
+    delta_written = _written(delta)
+    calls = count_reads(monkeypatch)
+    validate(project, cache=True)
+    assert calls == [] and _written(base) == written and _written(delta) == delta_written
+
+
+def test_a_new_document_goes_to_the_delta_with_the_new_listings(project, cache_dir, monkeypatch, no_racy_window):
+    """A document added changes the folders' listings: the delta keeps them, and the next run lists
+    no folder and reads no file again."""
+    import shutil
+    import time
+
+    import peacetalks.reading.cache as cache_module
+    validate(project, cache=True)
+    [base] = list(cache_dir.glob("stat-*[0-9a-f].arrow"))
+    written = _written(base)
+    time.sleep(0.05)
+    source = sorted(project.documents.glob("*.json"))[0].stem
+    new = "zz_added"
+    shutil.copy(project.corpus / f"{source}.txt", project.corpus / f"{new}.txt")
+    meta = json.loads((project.corpus / f"{source}.json").read_text("utf-8"))
+    (project.corpus / f"{new}.json").write_text(json.dumps({**meta, "id": new}, ensure_ascii=False, indent=2) + "\n",
+                                                 "utf-8")
+    data = json.loads((project.documents / f"{source}.json").read_text("utf-8"))
+    (project.documents / f"{new}.json").write_bytes(dump_records({**data, "document": new},
+                                                                 ("flags", "mentions", "events", "quotes")))
+    first = validate(project, cache=True)
+    assert snapshot(first) == snapshot(validate(project))
+    assert _written(base) == written
+    listed = []
+    monkeypatch.setattr(cache_module, "listing", lambda folder: listed.append(folder) or [])
+    calls = count_reads(monkeypatch)
+    assert snapshot(validate(project, cache=True)) == snapshot(first)
+    assert calls == [] and listed == []
+
+
+def test_the_stat_index_base_is_written_again_once_the_delta_outgrows_it(project, cache_dir, no_racy_window,
+                                                                        monkeypatch):
+    import time
+
+    import peacetalks.reading.cache as cache_module
+    monkeypatch.setattr(cache_module, "STAT_DELTA_ROWS", 3)  # (a document read again is three rows)
+    validate(project, cache=True)
+    [base] = list(cache_dir.glob("stat-*[0-9a-f].arrow"))
+    delta = base.with_name(f"{base.stem}.delta.arrow")
+    written = _written(base)
+    documents = sorted(project.documents.glob("*.json"))
+    time.sleep(0.05)
+    _change(documents[0], "One change.")
+    validate(project, cache=True)
+    assert _written(base) == written and delta.exists()  # three rows: within the delta's bound
+    time.sleep(0.05)
+    _change(documents[1], "Another change.")
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+    assert _written(base) != written and not delta.exists()  # six: the base takes them
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "stale"])
+def test_a_damaged_or_stale_delta_changes_no_result(project, cache_dir, no_racy_window, damage):
+    """A delta that cannot be read is ignored; one left from before the base was written again (say,
+    a crash between the two) holds facts that are checked before use: either way, the cold result."""
+    import time
+    validate(project, cache=True)
+    [base] = list(cache_dir.glob("stat-*[0-9a-f].arrow"))
+    delta = base.with_name(f"{base.stem}.delta.arrow")
+    documents = sorted(project.documents.glob("*.json"))
+    time.sleep(0.05)
+    _change(documents[0], "One change.")
+    validate(project, cache=True)
+    old = delta.read_bytes()
+    time.sleep(0.05)
+    _change(documents[0], "A second change.")
+    validate(project, cache=True)
+    delta.write_bytes(b"not an arrow file" if damage == "garbage" else old)
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+
+
 def test_files_changed_just_before_the_index_is_written_are_left_out_of_it(project, cache_dir):
     from peacetalks.reading.cache import StatIndex, index_path
     validate(project, cache=True)
