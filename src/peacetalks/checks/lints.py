@@ -94,12 +94,13 @@ def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset(), previous: B
     if skip:
         tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
     mentions = _mentions(tables)
+    names = _Names.of(mentions)
     problems = []
     if not skip:
         problems += _unused_entities(ctx, tables, mentions)
-    bare, state = _bare_names(ctx, tables, previous, keys, mentions)
+    bare, state = _bare_names(ctx, tables, previous, keys, mentions, names)
     problems += bare
-    problems += _label_consistency(ctx, mentions)
+    problems += _label_consistency(ctx, names)
     return problems, state
 
 
@@ -113,6 +114,26 @@ def _mentions(tables: Tables) -> pl.DataFrame:
     warning. (``rechunk=False``: where a cached run put the changed documents among the unchanged ones,
     the chunks stay as they are.)"""
     return pl.from_arrow(tables.mentions.select(list(_MENTION_COLUMNS)), rechunk=False)
+
+
+@dataclass
+class _Names:
+    """The corpus's named (NAM) mentions, and how often each name has each type (``text``, ``type``,
+    ``n``): what W001/W007 and W008 both count, counted once."""
+
+    mentions: pl.DataFrame
+    counts: pl.DataFrame
+
+    @classmethod
+    def of(cls, mentions: pl.DataFrame) -> "_Names":
+        names = mentions.filter(pl.col("level") == "NAM")
+        return cls(names, names.group_by("text", "type").agg(pl.len().alias("n")))
+
+    def usual(self) -> pl.DataFrame:
+        """Each name's usual type (``text``, ``usual``): its most frequent one, the first in order if
+        several are as frequent; in the order of ``counts``' first rows of each name."""
+        return (self.counts.sort(["text", "n", "type"], descending=[False, True, False])
+                .group_by("text", maintain_order=True).agg(pl.col("type").first().alias("usual")))
 
 
 def apply_allow_list(ctx: Context, problems: list[Problem], entries: list[dict]) -> list[Problem]:
@@ -201,8 +222,8 @@ def _word(ch: str) -> bool:
 # (the corpus-level searches take the tables as they are, in chunks where a cached run put the changed
 # documents among the unchanged ones: ``rechunk=False``, no copy of the corpus's texts)
 def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
-                keys: dict[str, str | None] | None = None,
-                mentions: pl.DataFrame | None = None) -> tuple[list[Problem], BareNames]:
+                keys: dict[str, str | None] | None = None, mentions: pl.DataFrame | None = None,
+                counted: _Names | None = None) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
     Polars finds the annotated names in every document text at once (``extract_many``, an
@@ -213,10 +234,12 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     the others' warnings are joined from ``previous.found`` on (document, key), a table operation.
     """
     mentions = _mentions(tables) if mentions is None else mentions
-    names = mentions.filter(pl.col("level") == "NAM")
+    counted = _Names.of(mentions) if counted is None else counted
+    names = counted.mentions
     documents = tables.documents.select(["id", "text"])
-    corpus_names = names.group_by("text").agg(pl.col("type").mode().sort().first().alias("type"),
-                                              pl.col("document").n_unique().cast(pl.Int64).alias("docs")).sort("text")
+    corpus_names = (counted.usual().rename({"usual": "type"})
+                    .join(names.group_by("text").agg(pl.col("document").n_unique().cast(pl.Int64).alias("docs")),
+                          on="text").sort("text"))
     now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
                        schema={"document": pl.Utf8, "key": pl.Utf8})
     reused = pl.DataFrame(schema=_FOUND)
@@ -304,10 +327,9 @@ def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: p
     return problems
 
 
-def _label_consistency(ctx: Context, mentions: pl.DataFrame) -> list[Problem]:
+def _label_consistency(ctx: Context, names: _Names) -> list[Problem]:
     """W008: a name with a different type here than in most of the corpus."""
-    names = mentions.filter(pl.col("level") == "NAM")
-    counts = names.group_by("text", "type").agg(pl.len().alias("n"))
+    counts = names.counts
     mixed = counts.filter(pl.col("text").is_in(
         counts.group_by("text").agg(pl.len().alias("k")).filter(pl.col("k") > 1)["text"].implode()))
     if mixed.is_empty():
@@ -315,7 +337,7 @@ def _label_consistency(ctx: Context, mentions: pl.DataFrame) -> list[Problem]:
     summary = (mixed.sort("n", "type", descending=[True, False]).group_by("text", maintain_order=True)
                .agg(pl.col("type").first().alias("usual"),
                     pl.format("{} {}", pl.col("type"), pl.col("n")).str.join(", ").alias("all")))
-    odd = names.join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
+    odd = names.mentions.join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
     return [ctx.at(row["document"], f"/mentions/{row['index']}/type", "W008",
                    f"{row['text']!r} is {row['type']} here but usually {row['usual']} in the corpus ({row['all']})",
                    f"use {row['usual']} if it refers the same way, or accept the difference in annotations/allow.json")
