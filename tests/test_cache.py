@@ -179,6 +179,19 @@ def test_small_segments_are_merged_and_the_base_is_left_alone(project, cache_dir
     assert snapshot(validate(project, cache=True)) == snapshot(validate(project))  # (nothing changed: all cached)
 
 
+def test_a_cache_scattered_over_many_runs_is_compacted(project, cache_dir, monkeypatch):
+    """Each document changed since the last compaction splits the cache's unchanged entries into one
+    more run of rows (taken out on its own by a re-check): past MAX_CACHE_RUNS, the cache is compacted."""
+    import peacetalks.reading.cache as cache_module
+    monkeypatch.setattr(cache_module, "MAX_CACHE_RUNS", 2)
+    validate(project, cache=True)
+    documents = sorted(project.documents.glob("*.json"))
+    _change(documents[len(documents) // 2], "A change in the middle.")  # runs: before it, after it, and itself
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+    assert len(list(cache_dir.glob("validated-*.arrow"))) == 1
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+
+
 def test_a_cache_mostly_stale_is_compacted_into_one_segment(project, cache_dir):
     """When more than half the cached rows are stale, the live ones are written as one segment."""
     validate(project, cache=True)

@@ -209,20 +209,22 @@ def flatten(records: pa.Array | pa.ChunkedArray, documents: pa.Table) -> Tables:
         ids = pc.struct_field(records, [0]).combine_chunks() if records.num_chunks else pa.array([], pa.string())
         if records.num_chunks > 1 and len(ids) and pc.all(pc.is_in(ids, value_set=documents.column("id"))).as_py() \
                 and pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
-            parts = [_flatten(chunk, documents) for chunk in records.chunks]
+            parts = [_flatten(chunk, documents, ordered=True) for chunk in records.chunks]
             return _replace(parts[0], lambda name, _: pa.concat_tables([getattr(t, name) for t in parts]))
         records = records.combine_chunks() if records.num_chunks else pa.array([], DOCUMENT)
     return _flatten(records, documents)
 
 
-def _flatten(records: pa.Array, documents: pa.Table) -> Tables:
+def _flatten(records: pa.Array, documents: pa.Table, ordered: bool = False) -> Tables:
+    """``flatten`` of one array of records (``ordered``: known to be documents of ``documents``, in order)."""
     docs = records
-    known = pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks())
-    if not pc.all(known).as_py():
-        docs = docs.filter(known)
-    order = pc.sort_indices(docs.field("document"))
-    if not pc.all(pc.equal(order, pa.array(np.arange(len(docs), dtype=np.uint64)))).as_py():
-        docs = docs.take(order)  # (files read in name order need no copy)
+    if not ordered:
+        known = pc.is_in(docs.field("document"), value_set=documents.column("id").combine_chunks())
+        if not pc.all(known).as_py():
+            docs = docs.filter(known)
+        order = pc.sort_indices(docs.field("document"))
+        if not pc.all(pc.equal(order, pa.array(np.arange(len(docs), dtype=np.uint64)))).as_py():
+            docs = docs.take(order)  # (files read in name order need no copy)
     if len(docs):
         keys = docs.field("document")
         tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
-from ..defaults import MAX_SEGMENTS, STAT_DELTA_ROWS
+from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, STAT_DELTA_ROWS
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS
 from .files import atomic_write, listing, stat_key
@@ -300,7 +300,9 @@ class Cache:
     the segments after the largest one (the base, which the last full compaction wrote) become one
     segment, and the base is left as it is, so that every sixteenth re-check does not rewrite the
     whole cache (~7 s at 50,000 documents). When more than half the rows are stale (documents that
-    changed or left), the live entries are written as one new segment and the old ones removed.
+    changed or left), or the live entries are scattered over more than ``MAX_CACHE_RUNS`` runs of
+    rows (each is flattened on its own: every document changed since the last compaction splits
+    one), they are written as one new segment and the old ones removed.
     """
 
     def __init__(self, base: Path) -> None:
@@ -385,7 +387,9 @@ class Cache:
         live = len(kept) + len(new_keys)
         if not new_keys and not searched and len(kept) == len(self.rows):
             return  # nothing changed
-        compact = self.table.num_rows + len(new_keys) > 2 * live or not self.loaded
+        at = np.sort(np.fromiter((self.rows[k] for k in kept), np.int64, len(kept)))
+        runs = (1 + int(np.count_nonzero(np.diff(at) != 1)) if len(at) else 0) + len(new_keys)
+        compact = self.table.num_rows + len(new_keys) > 2 * live or runs > MAX_CACHE_RUNS or not self.loaded
         merged: list[Path] = []  # the segments after the base, which the new one replaces
         if not compact and len(self.segments) + 1 >= MAX_SEGMENTS:
             base = max(range(len(self.loaded)), key=lambda i: self.loaded[i][1])
