@@ -278,7 +278,7 @@ def phase(name: str, work: str, queue, repeat: int = 1) -> None:
             out["warm_errors"] = len(warm.errors)
         # as a contributor runs it: `peacetalks validate` in a fresh process (its imports included), after
         # one more document changed (the index written by the run before knows every other file)
-        command = [sys.executable, "-c", "import sys; from peacetalks.cli import main; sys.exit(main(sys.argv[1:]))",
+        command = [sys.executable, "-c", "from peacetalks.cli import run; run()",  # (what `peacetalks` runs)
                    "--root", str(project.root), "validate"]
         for _ in range(repeat):
             change_one()

@@ -71,3 +71,23 @@ def test_build_prints_where_and_how_to_load(project, tmp_path):
 
 def test_ingest_check(project):
     assert run("--root", str(project.root), "ingest", "--check").returncode == 0
+
+
+def test_the_command_says_everything_before_it_ends(project, capsys):
+    """`peacetalks` (``cli.run``) ends its process at once once ``main`` returns: its whole output is
+    flushed first, its exit code is main's, and a reader that stops early is no error."""
+    command = [sys.executable, "-c", "from peacetalks.cli import run; run()"]
+    path = project.documents / f"{DOC}.json"
+    path.write_text(path.read_text("utf-8").replace('"entity": "paris"', '"entity": "pariss"', 1), "utf-8")
+    for args in (["rules"], ["--root", str(project.root), "validate", "--format", "json"]):
+        capsys.readouterr()
+        code = main(args)
+        expected = capsys.readouterr().out
+        done = subprocess.run([*command, *args], capture_output=True, text=True)
+        assert (done.returncode, done.stdout) == (code, expected)
+        assert "Traceback" not in done.stderr
+    assert code == 1 and json.loads(expected)  # (the failing validate: every problem said, as JSON)
+    reader = subprocess.Popen([*command, "rules"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.read(10)
+    reader.stdout.close()  # (as `| head` does)
+    assert reader.wait() in (0, 1) and b"Traceback" not in reader.stderr.read()

@@ -8,6 +8,7 @@ be reached (nothing was decided).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -640,5 +641,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """The ``peacetalks`` command: ``main``, then the process ends at once, as mypy's does (its
+    ``hard_exit``): the interpreter's exit would free every object of the corpus one by one, ~0.25 s of
+    a one-document re-check at 50,000 documents (2.08 -> 1.82 s, medians of 5). Everything is written
+    by then (files are closed, temporary folders and worker pools are gone with their ``with``
+    blocks); only the output streams are flushed here. ``main`` is for callers in a process of
+    their own (the tests), which it leaves as it was."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # (a closed pipe: nothing more can be said there)
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

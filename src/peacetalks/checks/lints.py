@@ -93,40 +93,36 @@ def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset(), previous: B
     warnings are the earlier ones, as a search of every document would find them."""
     if skip:
         tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
-    mentions = _mentions(tables)
-    names = _Names.of(mentions)
+    names = _Names.of(tables)
     problems = []
     if not skip:
-        problems += _unused_entities(ctx, tables, mentions)
-    bare, state = _bare_names(ctx, tables, previous, keys, mentions, names)
+        problems += _unused_entities(ctx, tables)
+    bare, state = _bare_names(ctx, tables, previous, keys, names)
     problems += bare
     problems += _label_consistency(ctx, names)
     return problems, state
 
 
-#: the mention columns the corpus-level warnings read
-_MENTION_COLUMNS = ("document", "index", "start", "end", "text", "type", "level", "entity")
-
-
-def _mentions(tables: Tables) -> pl.DataFrame:
-    """The corpus's mentions as one polars frame, shared by the corpus-level warnings: converting them
-    copies every string (~50 ms per 2.4 million mentions, 50,000 synthetic documents), once, not per
-    warning. (``rechunk=False``: where a cached run put the changed documents among the unchanged ones,
-    the chunks stay as they are.)"""
-    return pl.from_arrow(tables.mentions.select(list(_MENTION_COLUMNS)), rechunk=False)
+#: the columns of the named mentions that the corpus-level warnings read
+_NAME_COLUMNS = ("document", "index", "text", "type")
 
 
 @dataclass
 class _Names:
-    """The corpus's named (NAM) mentions, and how often each name has each type (``text``, ``type``,
-    ``n``): what W001/W007 and W008 both count, counted once."""
+    """The corpus's named (NAM) mentions (``_NAME_COLUMNS``), and how often each name has each type
+    (``text``, ``type``, ``n``): what W001/W007 and W008 both count, counted once. Only these rows
+    and columns are converted to polars (a conversion copies every string: all eight columns of the
+    2.4 million mentions of 50,000 synthetic documents took ~75 ms in a re-check); ``rechunk=False``:
+    where a cached run put the changed documents among the unchanged ones, the chunks stay."""
 
     mentions: pl.DataFrame
     counts: pl.DataFrame
 
     @classmethod
-    def of(cls, mentions: pl.DataFrame) -> "_Names":
-        names = mentions.filter(pl.col("level") == "NAM")
+    def of(cls, tables: Tables) -> "_Names":
+        m = tables.mentions
+        named = m.filter(pc.fill_null(pc.equal(m.column("level"), "NAM"), False)).select(list(_NAME_COLUMNS))
+        names = pl.from_arrow(named, rechunk=False)
         return cls(names, names.group_by("text", "type").agg(pl.len().alias("n")))
 
     def usual(self) -> pl.DataFrame:
@@ -207,12 +203,13 @@ def _name_spans(ctx: Context, tables: Tables) -> list[Problem]:
     return problems
 
 
-def _unused_entities(ctx: Context, tables: Tables, mentions: pl.DataFrame) -> list[Problem]:
-    used = mentions["entity"].drop_nulls().unique()
-    entities = pl.from_arrow(tables.entities).with_row_index("i")
-    return [ctx.at_file(ctx.project.entities, f"/entities/{row['i']}", "W005",
-                        f"entity {row['id']!r} has no mentions", "remove it, or annotate its mentions")
-            for row in entities.filter(~pl.col("id").is_in(used.implode())).iter_rows(named=True)]
+def _unused_entities(ctx: Context, tables: Tables) -> list[Problem]:
+    used = pc.unique(tables.mentions.column("entity")).drop_null()
+    unused = pc.invert(pc.is_in(tables.entities.column("id"), value_set=used))
+    return [ctx.at_file(ctx.project.entities, f"/entities/{i}", "W005",
+                        f"entity {entity!r} has no mentions", "remove it, or annotate its mentions")
+            for i, entity in zip(np.flatnonzero(unused.to_numpy(zero_copy_only=False)).tolist(),
+                                 tables.entities.column("id").filter(unused).to_pylist())]
 
 
 def _word(ch: str) -> bool:
@@ -222,7 +219,7 @@ def _word(ch: str) -> bool:
 # (the corpus-level searches take the tables as they are, in chunks where a cached run put the changed
 # documents among the unchanged ones: ``rechunk=False``, no copy of the corpus's texts)
 def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
-                keys: dict[str, str | None] | None = None, mentions: pl.DataFrame | None = None,
+                keys: dict[str, str | None] | None = None,
                 counted: _Names | None = None) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
@@ -233,8 +230,7 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
     With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``):
     the others' warnings are joined from ``previous.found`` on (document, key), a table operation.
     """
-    mentions = _mentions(tables) if mentions is None else mentions
-    counted = _Names.of(mentions) if counted is None else counted
+    counted = _Names.of(tables) if counted is None else counted
     names = counted.mentions
     documents = tables.documents.select(["id", "text"])
     corpus_names = (counted.usual().rename({"usual": "type"})
@@ -255,7 +251,7 @@ def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
             documents = documents.filter(pc.invert(pc.is_in(documents.column("id"),
                                                             value_set=reused["document"].to_arrow())))
     texts = _texts(documents)
-    found = _bare_in(ctx, mentions, names, texts, corpus_names)
+    found = _bare_in(ctx, tables, names, texts, corpus_names)
     searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left", maintain_order="left")
     fresh = searched.with_columns(pl.Series("warnings", [[stored_warning(p) for p in found.get(d, [])]
                                                            for d in searched["document"]],
@@ -272,7 +268,7 @@ def _texts(documents) -> pl.DataFrame:
     return pl.from_arrow(documents, rechunk=False).rename({"id": "document", "text": "doc_text"})
 
 
-def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: pl.DataFrame,
+def _bare_in(ctx: Context, tables: Tables, names: pl.DataFrame, texts: pl.DataFrame,
              corpus_names: pl.DataFrame) -> dict[str, list[Problem]]:
     """W001 / W007 in the documents of ``texts``, against the corpus's names: by document."""
     if names.is_empty() or texts.is_empty():
@@ -293,8 +289,11 @@ def _bare_in(ctx: Context, mentions: pl.DataFrame, names: pl.DataFrame, texts: p
     if candidates.is_empty():
         return {}
     wanted = candidates.select("document").unique()
-    covering = (mentions.join(wanted, on="document", how="semi")
-                .filter(pl.col("level").is_null() | (pl.col("level") == "NAM")).group_by("document").agg(pl.col("start"), pl.col("end")))
+    m = tables.mentions  # (the names and time expressions of the few documents searched)
+    m = m.filter(pc.is_in(m.column("document"), value_set=wanted["document"].to_arrow()))
+    m = m.filter(pc.fill_null(pc.equal(m.column("level"), "NAM"), True))
+    covering = (pl.from_arrow(m.select(["document", "start", "end"]))
+                .group_by("document").agg(pl.col("start"), pl.col("end")))
     spans = {row[0]: (np.asarray(row[1], dtype=np.int64), np.asarray(row[2], dtype=np.int64))
              for row in covering.iter_rows()}
     text_of = dict(texts.join(wanted, on="document").iter_rows())
