@@ -196,12 +196,8 @@ class StatIndex:
 
     @staticmethod
     def _write(path: Path, table: pa.Table, metadata: dict[bytes, bytes] | None) -> bool:
-        sink = pa.BufferOutputStream()
-        table = table.replace_schema_metadata(metadata)
-        with pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
         try:
-            atomic_write(path, sink.getvalue().to_pybytes(), durable=False)
+            atomic_write(path, _ipc(table.replace_schema_metadata(metadata)), durable=False)
             return True
         except OSError:
             return False  # a read-only checkout still validates, just without an index
@@ -415,14 +411,11 @@ class Cache:
         table = table.take(pc.sort_indices(pa.table({"document": table.column("record").combine_chunks()
                                                      .field("document"), "key": table.column("key")}),
                                            [("document", "ascending"), ("key", "ascending")]))
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_file(sink, SCHEMA) as writer:
-            writer.write_table(table)
         number = max((_segment_number(p) for p in self.segments), default=-1) + 1
         try:
             others = list(self.base.parent.glob("validated-*.arrow")) if self.base.parent.is_dir() else []
             target = self.base.parent / f"{self.base.name}-{number}.arrow"
-            atomic_write(target, sink.getvalue().to_pybytes(), durable=False)
+            atomic_write(target, _ipc(table), durable=False)
             for stale in others:  # caches of older rules or code; after a compaction, the old segments
                 if not stale.name.startswith(self.base.name + "-") or (compact and stale != target):
                     stale.unlink(missing_ok=True)
