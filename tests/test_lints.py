@@ -174,6 +174,98 @@ def test_bare_names_are_found_whatever_the_number_of_names(tmp_path):
     tables = merge([flatten(pa.array(records, DOCUMENT), documents_table(docs))], [], [])
     project = Project(tmp_path)
     ctx = Context(project, Labels(ROOT / "schema" / "labels.json"), None)
-    found = sorted((p.path.rsplit("/", 1)[-1], p.code, p.message.split(" at ")[0]) for p in lints_module._bare_names(ctx, tables)[0])
+    found = sorted((p.path.rsplit("/", 1)[-1], p.code, p.message.split(" at ")[0]) for p in lints_module._bare_names(ctx, [lints_module.LintPart.of(tables)])[0])
     assert found == [("a.txt", "W001", "'Paris'"),  # the second 'Paris' in a (the one in the Agreement is covered)
                      ("b.txt", "W007", "'Paris Agreement'")]
+
+
+def _with_corpus_warnings(project):
+    """The corpus made to miss things of every corpus-level kind: W001, W005, W007 and W008."""
+    drop_mention(project, D003, "Macron", occurrence=1)
+    drop_mention(project, D001, "Kremlin")
+    data = load(project, D000)
+    kremlin = next(m for m in data["mentions"] if m["text"] == "Kremlin")
+    kremlin.update(type="GPE", entity="russia")
+    save(project, D000, data)
+    registry = json.loads(project.entities.read_text("utf-8"))
+    registry["entities"].append({**registry["entities"][0], "id": "unmentioned-entity", "wikidata": None})
+    project.entities.write_bytes(dump_records(registry, ("entities",)))
+
+
+def test_corpus_warnings_streamed_shard_by_shard_are_the_held_ones(project, monkeypatch, tmp_path):
+    """``peacetalks validate`` does not hold the corpus (``keep_tables=False``): the corpus-level warnings
+    count the names first, then read each shard's texts back from a spool file. Every way of running
+    it (one shard per two documents, in this process or in workers, with the cache cold, warm and after
+    a change) finds exactly what a validation holding every table finds, and leaves no spool behind."""
+    import tempfile
+
+    import peacetalks.checks.validate as validate_module
+    _with_corpus_warnings(project)
+    monkeypatch.setattr(validate_module, "SHARD_DOCS", 2)
+    spools = tmp_path / "tmp"
+    spools.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache"))
+
+    def problems(**kwargs):
+        return [p.render() for p in validate(project, **kwargs).problems]
+
+    held = problems()
+    assert {"W001", "W005", "W007", "W008"} <= {p.split(": ")[1].split()[0] for p in held}
+    for kwargs in ({}, {"jobs": 2}, {"cache": True}, {"cache": True}, {"cache": True, "jobs": 2}):
+        assert problems(keep_tables=False, **kwargs) == held, kwargs
+    drop_mention(project, D002, load(project, D002)["mentions"][0]["text"])  # one document changes
+    held = problems()
+    assert problems(keep_tables=False, cache=True) == held
+    (project.documents / f"{D001}.json").write_text("{", "utf-8")  # one cannot be read: no warnings of its own
+    held = problems()
+    assert problems(keep_tables=False, cache=True) == held == problems(keep_tables=False, jobs=2)
+    assert list(spools.glob("peacetalks-*")) == []  # (multiprocessing's own folder, pymp-*, is its to remove)
+
+
+def test_a_spooled_part_reads_back_what_the_warnings_read(project, tmp_path):
+    from peacetalks.checks.lints import LintPart
+    tables = validate(project).tables
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    held, spooled = LintPart.of(tables), LintPart.of(tables, str(folder))
+    assert spooled.tables is None and len(list(folder.iterdir())) == 2
+    assert spooled.linked.equals(held.linked)
+    for _ in range(2):  # (each pass reads it again, mapped from its files)
+        back = spooled.read()
+        assert back.documents.equals(tables.documents.select(["id", "text"]))
+        level = tables.mentions.column("level").to_pylist()
+        assert back.mentions.column("start").to_pylist() == [
+            s for s, lv in zip(tables.mentions.column("start").to_pylist(), level) if lv in ("NAM", None)]
+        assert back.events.num_rows == back.quotes.num_rows == 0
+
+
+def test_a_part_without_names_of_its_own_is_searched_for_the_corpus_names(tmp_path):
+    """The texts are searched a part at a time, against the names of the whole corpus: a part whose
+    documents annotate no name still gets W007 for a name annotated in another part, as the corpus
+    searched at once does."""
+    import pyarrow as pa
+    from conftest import ROOT
+
+    from peacetalks.checks import lints as lints_module
+    from peacetalks.checks.context import Context
+    from peacetalks.model.labels import Labels
+    from peacetalks.model.layers import DOCUMENT
+    from peacetalks.reading.annotations import flatten, merge, only
+    from peacetalks.reading.corpus import Document, documents_table
+    from peacetalks.reading.project import Project
+    texts = {"a": "Paris hosted talks. Paris again.", "b": "In Paris, nothing was annotated."}
+    meta = {"source": {"file": "x", "sha256": "0" * 64, "normaliser": "2.0"}, "language": "en"}
+    mention = {"id": "m1", "start": 0, "end": 5, "text": "Paris", "type": "GPE", "level": "NAM", "entity": None,
+               "value": None}
+    records = [{"document": "a", "flags": [], "events": [], "quotes": [], "mentions": [mention]},
+               {"document": "b", "flags": [], "events": [], "quotes": [], "mentions": []}]
+    tables = merge([flatten(pa.array(records, DOCUMENT), documents_table(
+        [Document(d, {**meta, "id": d}, t) for d, t in texts.items()]))], [], [])
+    ctx = Context(Project(tmp_path), Labels(ROOT / "schema" / "labels.json"), None)
+    whole = lints_module._bare_names(ctx, [lints_module.LintPart.of(tables)])
+    parts = [lints_module.LintPart.of(only(tables, {d}), str(tmp_path)) for d in ("b", "a")]
+    split = lints_module._bare_names(ctx, parts)
+    assert sorted((p.path, p.code) for p in split[0]) == [("corpus/a.txt", "W001"), ("corpus/b.txt", "W007")]
+    assert sorted(p.render() for p in split[0]) == sorted(p.render() for p in whole[0])
+    assert split[1].same(whole[1])

@@ -97,7 +97,8 @@ def cmd_ingest(args) -> int:
 def cmd_validate(args) -> int:
     from .checks.validate import validate
     _existing(args.paths)
-    result = validate(_project(args), args.paths or None, cache=not args.no_cache, jobs=args.jobs)
+    result = validate(_project(args), args.paths or None, cache=not args.no_cache, jobs=args.jobs,
+                      keep_tables=False)  # (only the problems are shown: the corpus is not held)
     out = render(result.problems, args.format)
     if out:
         print(out)
@@ -317,7 +318,7 @@ def cmd_check(args) -> int:
     step("files are canonical (peacetalks fmt --check)", not unformatted,
          "\n".join((f"would reformat {r.shown}\n{r.diff()}" if r.changed else "")
                    + "\n".join(p.render() for p in r.problems) for r in unformatted))
-    result = validate(project, cache=not args.no_cache, jobs=args.jobs)
+    result = validate(project, cache=not args.no_cache, jobs=args.jobs, keep_tables=False)
     step("annotations validate (peacetalks validate)", result.ok and not result.problems,
          render(result.problems, args.format))
     if result.ok:

@@ -1,4 +1,4 @@
-"""Warnings: likely misses and inconsistencies, found over the whole corpus at once.
+"""Warnings: likely misses and inconsistencies, in each document and across the corpus.
 
 Like spaCy's ``debug data``, these do not fail validation; they point a reviewer at
 what to look at. Every warning names a file and place, and a reviewed warning can be
@@ -16,25 +16,30 @@ matches anything is reported in turn, so the list cannot go stale).
 - W012 / W013  a name with a possessive 's / a name that ends in a lowercase word
 - W014 - W018  the guidelines' mechanical rules (``guideline_lints.py``)
 
-The searches are vectorised where the work grows with the corpus (polars substring
-counts pick the few document/name pairs worth a closer look); the closer look runs
-on single documents with the ``re`` engine.
+The per-document warnings (``candidates``) run on each shard of documents. The corpus-level
+ones (W001/W007, W005, W008: ``lint``) take the corpus a part at a time (``LintPart``), in two
+passes: the names are counted over every part, then each part is searched against the counts,
+so that what is held does not grow with the texts. The searches are vectorised where the work
+grows with the corpus (polars substring counts pick the few document/name pairs worth a closer
+look); the closer look runs on single documents with the ``re`` engine.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..defaults import LINT_BATCH_DOCS
 from ..diagnostics.locate import text_position
 from ..diagnostics.problems import Problem
-from ..reading.annotations import Tables, only
+from ..reading.annotations import Tables, metadata_only, only
 from ..reading.cache import FOUND, stored_warning
+from ..reading.spool import map_spooled, spool
 from . import guideline_lints
 from .context import Context
 
@@ -80,9 +85,75 @@ class BareNames:
         return self.names.equals(other.names) and self.found.equals(other.found)
 
 
-def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset(), previous: BareNames | None = None,
-         keys: dict[str, str | None] | None = None) -> tuple[list[Problem], BareNames]:
+#: the columns of the named mentions that the corpus-level warnings read
+_NAME_COLUMNS = ("document", "index", "text", "type")
+#: the mention columns a part of the corpus keeps for the corpus-level warnings (``LintPart``): its
+#: names, and the spans that may cover a name (named mentions and time expressions)
+_PART_COLUMNS = ("document", "index", "start", "end", "text", "type", "level")
+
+
+def _named(mentions: pa.Table, skip: set[str] = frozenset()) -> pl.DataFrame:
+    """The named (NAM) mentions (``_NAME_COLUMNS``), but those of the ``skip`` documents, as polars columns
+    (only these rows and columns: a conversion copies every string; ``rechunk=False``: where a cached run
+    put the changed documents among the unchanged ones, the chunks stay)."""
+    named = mentions.filter(pc.fill_null(pc.equal(mentions.column("level"), "NAM"), False)).select(list(_NAME_COLUMNS))
+    if skip:
+        named = named.filter(pc.invert(pc.is_in(named.column("document"), value_set=pa.array(sorted(skip), pa.string()))))
+    return pl.from_arrow(named, rechunk=False)
+
+
+@dataclass
+class LintPart:
+    """Some documents as the corpus-level warnings read them: the entities their mentions link to (W005),
+    and their texts with the mentions that may cover a name, in ``tables`` (in memory) or spooled to
+    Arrow IPC files (``spooled``; ``template``: the other tables, empty). A spooled part is mapped
+    from its files when it is read (``mentions``, ``read``), so that a validation holds the texts and
+    annotations of one part at a time, not the corpus's."""
+
+    linked: pa.Array
+    tables: Tables | None = None
+    spooled: dict[str, str] | None = None
+    template: Tables | None = None
+    _memo: tuple[frozenset, pl.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, tables: Tables, spool_to: str | None = None) -> "LintPart":
+        """The part of the documents in ``tables``: in memory, or spooled to the folder ``spool_to``."""
+        mentions = tables.mentions
+        linked = pc.unique(mentions.column("entity").combine_chunks()).drop_null()
+        if spool_to is None:
+            return cls(linked, tables=tables)
+        covering = mentions.filter(pc.fill_null(pc.equal(mentions.column("level"), "NAM"), True))
+        spooled = spool({"documents": tables.documents.select(["id", "text"]),
+                         "mentions": covering.select(list(_PART_COLUMNS))}, spool_to)
+        template = metadata_only(tables)
+        return cls(linked, spooled=spooled, template=replace(template, documents=template.documents.slice(0, 0)))
+
+    def named(self, skip: set[str] = frozenset()) -> pl.DataFrame:
+        """The part's named mentions (``_named``), but the ``skip`` documents'; of a part in memory, converted
+        once for every pass (a conversion copies the strings: ~75 ms for 50,000 synthetic documents)."""
+        if self.tables is None:
+            return _named(self.read().mentions, skip)
+        if self._memo is None or self._memo[0] != skip:
+            self._memo = (frozenset(skip), _named(self.tables.mentions, skip))
+        return self._memo[1]
+
+    def read(self) -> Tables:
+        """The part's tables: its documents with their texts, and its mentions (spooled: mapped, as the rest
+        is empty)."""
+        if self.tables is not None:
+            return self.tables
+        return replace(self.template, **map_spooled(self.spooled))
+
+
+def lint(ctx: Context, entities: pa.Table, parts: list[LintPart], skip: set[str] = frozenset(),
+         previous: BareNames | None = None, keys: dict[str, str | None] | None = None
+         ) -> tuple[list[Problem], BareNames]:
     """The corpus-level warnings (the per-document ones are ``candidates``), and what W001/W007 found.
+
+    ``parts``: the corpus's documents, a part at a time (``LintPart``), in any order; ``entities``:
+    the registry. Two passes over the parts, one part at a time: the names are counted (``_Names``),
+    then each part is searched against the counts (W001/W007 in its texts, W008 in its names).
 
     ``skip``: documents whose annotations could not be read or whose text drifted; they get
     no warnings, and registry-wide warnings (W005) wait until every document is read, since
@@ -91,39 +162,35 @@ def lint(ctx: Context, tables: Tables, skip: set[str] = frozenset(), previous: B
     only the documents whose key changed and those whose text holds a name whose corpus entry
     changed (added, gone, another usual type or another number of documents): the others'
     warnings are the earlier ones, as a search of every document would find them."""
-    if skip:
-        tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
-    names = _Names.of(tables)
+    names = _Names.of(part.named(skip) for part in parts)                     # pass 1
     problems = []
     if not skip:
-        problems += _unused_entities(ctx, tables)
-    bare, state = _bare_names(ctx, tables, previous, keys, names)
-    problems += bare
-    problems += _label_consistency(ctx, names)
-    return problems, state
-
-
-#: the columns of the named mentions that the corpus-level warnings read
-_NAME_COLUMNS = ("document", "index", "text", "type")
+        problems += _unused_entities(ctx, entities, [part.linked for part in parts])
+    bare, state = _bare_names(ctx, parts, previous, keys, names, skip)                      # pass 2
+    return problems + bare + _label_consistency(ctx, names, parts, skip), state
 
 
 @dataclass
 class _Names:
-    """The corpus's named (NAM) mentions (``_NAME_COLUMNS``), and how often each name has each type
-    (``text``, ``type``, ``n``): what W001/W007 and W008 both count, counted once. Only these rows
-    and columns are converted to polars (a conversion copies every string: all eight columns of the
-    2.4 million mentions of 50,000 synthetic documents took ~75 ms in a re-check); ``rechunk=False``:
-    where a cached run put the changed documents among the unchanged ones, the chunks stay."""
+    """How often each name (a named mention's text) has each type over the corpus (``counts``: ``text``,
+    ``type``, ``n``), and in how many documents it is annotated (``docs``: ``text``, ``docs``): what
+    W001/W007 and W008 both count, counted once, a part of the corpus at a time."""
 
-    mentions: pl.DataFrame
     counts: pl.DataFrame
+    docs: pl.DataFrame
 
     @classmethod
-    def of(cls, tables: Tables) -> "_Names":
-        m = tables.mentions
-        named = m.filter(pc.fill_null(pc.equal(m.column("level"), "NAM"), False)).select(list(_NAME_COLUMNS))
-        names = pl.from_arrow(named, rechunk=False)
-        return cls(names, names.group_by("text", "type").agg(pl.len().alias("n")))
+    def of(cls, parts) -> "_Names":
+        """The counts of the named mentions of every part (``_named``; a document is in one part only)."""
+        counts, docs = [], []
+        for named in parts:
+            counts.append(named.group_by("text", "type").agg(pl.len().cast(pl.Int64).alias("n")))
+            docs.append(named.group_by("text").agg(pl.col("document").n_unique().cast(pl.Int64).alias("docs")))
+        if not counts:
+            return cls(pl.DataFrame(schema={"text": pl.Utf8, "type": pl.Utf8, "n": pl.Int64}),
+                       pl.DataFrame(schema={"text": pl.Utf8, "docs": pl.Int64}))
+        return cls(pl.concat(counts).group_by("text", "type").agg(pl.col("n").sum()),
+                   pl.concat(docs).group_by("text").agg(pl.col("docs").sum()))
 
     def usual(self) -> pl.DataFrame:
         """Each name's usual type (``text``, ``usual``): its most frequent one, the first in order if
@@ -203,13 +270,14 @@ def _name_spans(ctx: Context, tables: Tables) -> list[Problem]:
     return problems
 
 
-def _unused_entities(ctx: Context, tables: Tables) -> list[Problem]:
-    used = pc.unique(tables.mentions.column("entity")).drop_null()
-    unused = pc.invert(pc.is_in(tables.entities.column("id"), value_set=used))
+def _unused_entities(ctx: Context, entities: pa.Table, linked: list[pa.Array]) -> list[Problem]:
+    """W005: a registry entity that no mention links to (``linked``: the entity ids of each part's mentions)."""
+    used = pc.unique(pa.chunked_array(linked, pa.string())) if linked else pa.array([], pa.string())
+    unused = pc.invert(pc.is_in(entities.column("id"), value_set=used))
     return [ctx.at_file(ctx.project.entities, f"/entities/{i}", "W005",
                         f"entity {entity!r} has no mentions", "remove it, or annotate its mentions")
             for i, entity in zip(np.flatnonzero(unused.to_numpy(zero_copy_only=False)).tolist(),
-                                 tables.entities.column("id").filter(unused).to_pylist())]
+                                 entities.column("id").filter(unused).to_pylist())]
 
 
 def _word(ch: str) -> bool:
@@ -218,45 +286,57 @@ def _word(ch: str) -> bool:
 
 # (the corpus-level searches take the tables as they are, in chunks where a cached run put the changed
 # documents among the unchanged ones: ``rechunk=False``, no copy of the corpus's texts)
-def _bare_names(ctx: Context, tables: Tables, previous: BareNames | None = None,
-                keys: dict[str, str | None] | None = None,
-                counted: _Names | None = None) -> tuple[list[Problem], BareNames]:
+def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None = None,
+                keys: dict[str, str | None] | None = None, counted: _Names | None = None,
+                skip: set[str] = frozenset()) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
     Polars finds the annotated names in every document text at once (``extract_many``, an
     Aho-Corasick automaton of all the names: one pass per text, whatever their number) and
     counts them; only pairs where a name occurs more often than it is annotated in that
     document (a few per document at most) are searched, with word boundaries and coverage.
+    The corpus's names are counted first (``counted``); the texts are then searched a part at a
+    time (``parts``, the ``skip`` documents left out), each part read once.
     With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``):
     the others' warnings are joined from ``previous.found`` on (document, key), a table operation.
     """
-    counted = _Names.of(tables) if counted is None else counted
-    names = counted.mentions
-    documents = tables.documents.select(["id", "text"])
-    corpus_names = (counted.usual().rename({"usual": "type"})
-                    .join(names.group_by("text").agg(pl.col("document").n_unique().cast(pl.Int64).alias("docs")),
-                          on="text").sort("text"))
+    counted = _Names.of(part.named(skip) for part in parts) if counted is None else counted
+    corpus_names = counted.usual().rename({"usual": "type"}).join(counted.docs, on="text").sort("text")
     now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
                        schema={"document": pl.Utf8, "key": pl.Utf8})
     reused = pl.DataFrame(schema=_FOUND)
+    changed_names: list[str] = []
     if previous is not None:
         changed_names = pl.concat([corpus_names.join(previous.names, on=["text", "type", "docs"], how="anti"),
                                    previous.names.join(corpus_names, on=["text", "type", "docs"], how="anti")]
                                   )["text"].unique().to_list()
         reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
-        if changed_names:
-            touched = _texts(documents).filter(pl.col("doc_text").str.contains_any(changed_names)).select("document")
-            reused = reused.join(touched, on="document", how="anti")
-        if reused.height:  # (only the texts to search go to polars: converting them copies them)
-            documents = documents.filter(pc.invert(pc.is_in(documents.column("id"),
-                                                            value_set=reused["document"].to_arrow())))
-    texts = _texts(documents)
-    found = _bare_in(ctx, tables, names, texts, corpus_names)
-    searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left", maintain_order="left")
-    fresh = searched.with_columns(pl.Series("warnings", [[stored_warning(p) for p in found.get(d, [])]
-                                                           for d in searched["document"]],
-                                            dtype=_FOUND["warnings"]))
-    state = pl.concat([reused, fresh.select(list(_FOUND))]).sort("document")
+    reused_documents = reused["document"].to_arrow()
+    touched, fresh, found = [], [], {}
+    for part in parts:
+        tables = part.read()
+        if skip:
+            tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
+        documents = tables.documents.select(["id", "text"])
+        if previous is not None:
+            search = pc.invert(pc.is_in(documents.column("id"), value_set=reused_documents))
+            if changed_names:
+                hit = _texts(documents).filter(pl.col("doc_text").str.contains_any(changed_names)).select("document")
+                touched.append(hit)
+                search = pc.or_(search, pc.is_in(documents.column("id"), value_set=hit["document"].to_arrow()))
+            # (only the texts to search go to polars: converting them copies them)
+            documents = documents.filter(search)
+        texts = _texts(documents)
+        here = _bare_in(ctx, tables, part.named(skip), texts, corpus_names)
+        found |= here
+        searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left",
+                                                                     maintain_order="left")
+        fresh.append(searched.with_columns(pl.Series("warnings", [[stored_warning(p) for p in here.get(d, [])]
+                                                                  for d in searched["document"]],
+                                                     dtype=_FOUND["warnings"])).select(list(_FOUND)))
+    if touched:
+        reused = reused.join(pl.concat(touched), on="document", how="anti")
+    state = pl.concat([reused, *fresh]).sort("document")
     problems = [p for document in sorted(found) for p in found[document]]
     kept = reused.filter(pl.col("warnings").list.len() > 0)["warnings"].explode().to_list() if reused.height else []
     problems += [Problem(**w) for w in kept]
@@ -271,7 +351,7 @@ def _texts(documents) -> pl.DataFrame:
 def _bare_in(ctx: Context, tables: Tables, names: pl.DataFrame, texts: pl.DataFrame,
              corpus_names: pl.DataFrame) -> dict[str, list[Problem]]:
     """W001 / W007 in the documents of ``texts``, against the corpus's names: by document."""
-    if names.is_empty() or texts.is_empty():
+    if corpus_names.is_empty() or texts.is_empty():
         return {}
     in_doc = names.join(texts.select("document"), on="document", how="semi").group_by("document", "text").agg(
         pl.len().alias("annotated"))
@@ -326,8 +406,10 @@ def _bare_in(ctx: Context, tables: Tables, names: pl.DataFrame, texts: pl.DataFr
     return problems
 
 
-def _label_consistency(ctx: Context, names: _Names) -> list[Problem]:
-    """W008: a name with a different type here than in most of the corpus."""
+def _label_consistency(ctx: Context, names: _Names, parts: list[LintPart], skip: set[str] = frozenset()
+                       ) -> list[Problem]:
+    """W008: a name with a different type here than in most of the corpus (the names of each part
+    against the corpus's counts)."""
     counts = names.counts
     mixed = counts.filter(pl.col("text").is_in(
         counts.group_by("text").agg(pl.len().alias("k")).filter(pl.col("k") > 1)["text"].implode()))
@@ -336,11 +418,14 @@ def _label_consistency(ctx: Context, names: _Names) -> list[Problem]:
     summary = (mixed.sort("n", "type", descending=[True, False]).group_by("text", maintain_order=True)
                .agg(pl.col("type").first().alias("usual"),
                     pl.format("{} {}", pl.col("type"), pl.col("n")).str.join(", ").alias("all")))
-    odd = names.mentions.join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
-    return [ctx.at(row["document"], f"/mentions/{row['index']}/type", "W008",
-                   f"{row['text']!r} is {row['type']} here but usually {row['usual']} in the corpus ({row['all']})",
-                   f"use {row['usual']} if it refers the same way, or accept the difference in annotations/allow.json")
-            for row in odd.iter_rows(named=True)]
+    problems = []
+    for part in parts:
+        odd = part.named(skip).join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
+        problems += [ctx.at(row["document"], f"/mentions/{row['index']}/type", "W008",
+                            f"{row['text']!r} is {row['type']} here but usually {row['usual']} in the corpus ({row['all']})",
+                            f"use {row['usual']} if it refers the same way, or accept the difference in annotations/allow.json")
+                     for row in odd.iter_rows(named=True)]
+    return problems
 
 
 def _opens_sentence(text: str, start: int) -> bool:

@@ -48,7 +48,7 @@ from .context import Context
 from .level3_spans import check_spans
 from .level4_references import check_references, check_time_values
 from .level5_tables import check_tables
-from .lints import candidates
+from .lints import LintPart, candidates
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class Shard:
     cached: tuple[tuple[str, str], ...] = ()  # (document, key): unchanged files (the stat index says), not read
     keep_tables: bool = True  # the caller keeps the tables; else only the documents' metadata come back (a
     # worker's result crosses a pipe: sending a shard's texts and annotations cost ~0.1 s of both processes)
+    lint_spool: str | None = None  # a folder: the shard's part of the corpus-level warnings is spooled there
+    # (``lints.LintPart``), for a caller that does not keep the tables
 
 
 @dataclass
@@ -84,6 +86,7 @@ class ShardResult:
     extra: dict = field(default_factory=dict)  # what a caller's function adds (the build's ner rows)
     fresh_rows: pa.Table | None = None  # the documents-table rows of ``fresh``, in its order, for the cache
     stamps: dict = field(default_factory=dict)  # the files read now (``files.read_bytes``), for the stat index
+    lint: LintPart | None = None  # what the corpus-level warnings read of the shard (``Shard.lint_spool``)
 
 
 _MEMO: dict[tuple, tuple[Labels, Schemas]] = {}
@@ -237,9 +240,10 @@ def check_shard(shard: Shard) -> ShardResult:
         position = {d: i for i, d in enumerate(read_rows.column("id").to_pylist())}
         fresh_rows = read_rows.take(pa.array([position[d] for d in kept_fresh.field("document").to_pylist()],
                                              pa.int64()))
+    part = LintPart.of(tables, shard.lint_spool) if shard.lint_spool is not None else None
     return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, kept_fresh,
                        [keys[i] for i in rows], cached, warnings, searched,
-                       fresh_rows=fresh_rows, stamps=stamps or {})
+                       fresh_rows=fresh_rows, stamps=stamps or {}, lint=part)
 
 
 def _by_id(data, column: str):

@@ -4,11 +4,14 @@ Levels 1-3 and the per-document warnings run per document, on shards of document
 this process or in a process pool (``shards.check_shard`` through ``runner.run``); levels
 4-5 run over the whole corpus at once on the merged Arrow tables: references with polars
 joins, tables with pandera. Only the rows that fail are turned back into file positions.
+The corpus-level warnings read the shards again, one at a time (``lints.lint``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from ..reading.annotations import (
     list_documents,
     load_registries,
     merge,
+    metadata_only,
     only,
 )
 from ..reading.cache import (
@@ -51,7 +55,7 @@ from . import runner
 from .context import Context, close_match
 from .level4_references import check_registries
 from .level5_tables import check_tables
-from .lints import BareNames, apply_allow_list, candidates, lint
+from .lints import BareNames, LintPart, apply_allow_list, candidates, lint
 from .shards import Shard, ShardResult, check_shard
 
 
@@ -106,9 +110,10 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
 
     ``shard_function`` may do more per shard than ``check_shard`` (the build's also makes the
     release rows); ``consume`` is called with each shard's result as it comes, in document
-    order. Without ``keep_tables`` (and without ``lints``, which need them), the result's
-    tables hold the registries and the documents' metadata only: what this process holds
-    does not grow with the documents' annotations and texts.
+    order. Without ``keep_tables``, the result's tables hold the registries and the documents'
+    metadata only: what this process holds does not grow with the documents' annotations and
+    texts. The corpus-level warnings then read each shard's texts and names from Arrow IPC files
+    in a temporary folder (``lints.LintPart``), in a second pass, one shard at a time.
     """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
@@ -122,38 +127,46 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     drifted = frozenset(Path(p.path).stem for p in sources if p.code == "D001")
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
-    shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest, keep_tables=keep_tables or lints)
-              for s in plan.shards]
-    kept = _Kept(store is not None, plan.index_rows)
-    unchanged = None
-    if store is not None and consume is None and shard_function is check_shard and plan.unread:
-        # only the documents to read go through their shards; the unchanged ones come from the cache at once
-        unchanged = _unchanged(ctx, store, plan.unread, drifted, lints, kept)
-        shards = [replace(s, corpus=tuple(d for d in s.corpus if d not in plan.unread),
-                          files=tuple(f for f in s.files if f[0] not in plan.unread), cached=()) for s in shards]
-        shards = [s for s in shards if s.corpus or s.files]
-    for result in runner.run(shard_function, shards, plan.jobs):                             # 3
-        kept.add(result)
-        if consume is not None:
-            consume(result)
-    problems += kept.problems
-    tables = kept.tables(registries)
-    if unchanged is not None:
-        tables = interleave(replace(unchanged, entities=tables.entities, xdoc_events=tables.xdoc_events), tables)
-    problems += check_levels(ctx, tables, registries, problems)                             # 4
-    if lints:                                                                              # 5
-        state = lint_state_path(store.base, project.root) if store is not None else None
-        previous = _load_names(state)
-        found, names = lint(ctx, tables, skip=kept.failed | drifted, previous=previous, keys=kept.doc_keys)
-        if state is not None and not (previous is not None and previous.same(names)):
-            _save_names(state, names)
-        problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow)
-    if store is not None:
-        kept.update_cache(store, index)
-    if paths:
-        wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
-        problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
-    return Result(sort_problems(problems), tables, labels, project)
+    # without the tables kept, the corpus-level warnings read the texts a shard at a time, spooled meanwhile
+    stream = lints and not keep_tables
+    with tempfile.TemporaryDirectory(prefix="peacetalks-lint-") if stream else nullcontext() as spooled:
+        shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest, keep_tables=keep_tables,
+                          lint_spool=spooled) for s in plan.shards]
+        kept = _Kept(store is not None, plan.index_rows)
+        unchanged = None
+        if store is not None and consume is None and shard_function is check_shard and plan.unread:
+            # only the documents to read go through their shards; the unchanged ones come from the cache at once
+            unchanged = _unchanged(ctx, store, plan.unread, drifted, lints, kept)
+            shards = [replace(s, corpus=tuple(d for d in s.corpus if d not in plan.unread),
+                              files=tuple(f for f in s.files if f[0] not in plan.unread), cached=()) for s in shards]
+            shards = [s for s in shards if s.corpus or s.files]
+        for result in runner.run(shard_function, shards, plan.jobs):                             # 3
+            kept.add(result)
+            if consume is not None:
+                consume(result)
+        problems += kept.problems
+        tables = kept.tables(registries)
+        if unchanged is not None:
+            if stream:  # (the unchanged documents' tables are the cache's, mapped: a part of the warnings as they are)
+                kept.lint_parts.insert(0, LintPart.of(unchanged))
+                unchanged = metadata_only(unchanged)
+            tables = interleave(replace(unchanged, entities=tables.entities, xdoc_events=tables.xdoc_events), tables)
+        problems += check_levels(ctx, tables, registries, problems)                             # 4
+        if lints:                                                                              # 5
+            state = lint_state_path(store.base, project.root) if store is not None else None
+            previous = _load_names(state)
+            parts = kept.lint_parts if stream else [LintPart.of(tables)]
+            found, names = lint(ctx, tables.entities, parts, skip=kept.failed | drifted, previous=previous,
+                                keys=kept.doc_keys)
+            if state is not None and not (previous is not None and previous.same(names)):
+                _save_names(state, names)
+            problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow)
+        if store is not None:
+            kept.update_cache(store, index)
+        if paths:
+            wanted = _with_document_files(project, [project.rel(Path(p)).rstrip("/") for p in paths])
+            problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
+        return Result(sort_problems(problems), tables, labels, project)
 
 
 def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: frozenset[str], lints: bool,
@@ -228,12 +241,15 @@ class _Kept:
         self.fresh: list[pa.Array] = []
         self.fresh_keys: list[str] = []
         self.candidates: dict[str, list[dict]] = {}
+        self.lint_parts: list[LintPart] = []  # what the corpus-level warnings read, where the tables are not kept
 
     def add(self, r: ShardResult) -> None:
         self.problems += r.problems
         self.failed |= r.failed
         self.warnings += [p for found in (r.warnings or {}).values() for p in found]
         self.parts.append(r.tables)  # (only the metadata, unless kept: the shard's ``keep_tables``)
+        if r.lint is not None:
+            self.lint_parts.append(r.lint)
         if self.keep_cache:
             self.kept_keys += r.kept.values()
             self.fresh_keys += r.fresh_keys

@@ -38,10 +38,11 @@ from ..reading.files import (
 )
 from ..reading.ingest import read_checksums
 from ..reading.project import Project
+from ..reading.spool import unspool
 from .card import ANNOTATIONS_LICENSE, LICENSE_FILE, license_text, render_card
 from .layout import CONFIGS, SPLIT, parquet_path
 from .ledger import LedgerError, build_version, check_version
-from .parquet import ConfigWriter, unspool
+from .parquet import ConfigWriter
 from .rows import entity_rows, features
 from .shards import build_shard
 from .stats import Summary, combine

@@ -6,8 +6,6 @@ floor, so that all write alike.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,30 +35,6 @@ def write_parquet(table: pa.Table, path: Path | str) -> None:
     """One release Parquet file (its folder made if needed)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, str(path), **SETTINGS)
-
-
-def spool(tables: dict[str, pa.Table], folder: str) -> dict[str, str]:
-    """Each table in an Arrow IPC file of its own in ``folder``: how a worker hands its shard's rows to
-    the process that writes the release. 25 MB of rows of 1,000 documents took ~40 ms of both
-    processes through the pool's pipe (pickled, copied, unpickled); an IPC file takes ~8 ms to
-    write, and nothing to read (``unspool`` maps it)."""
-    paths = {}
-    for name, table in tables.items():
-        handle, path = tempfile.mkstemp(suffix=".arrow", dir=folder)
-        with open(handle, "wb", closefd=True) as f, pa.ipc.new_file(f, table.schema) as writer:
-            writer.write_table(table)
-        paths[name] = path
-    return paths
-
-
-def unspool(paths: dict[str, str]) -> dict[str, pa.Table]:
-    """The tables of ``spool``, memory-mapped; their files are removed (the mappings stay valid)."""
-    tables = {}
-    for name, path in paths.items():
-        with pa.memory_map(path) as source:
-            tables[name] = pa.ipc.open_file(source).read_all()
-        os.remove(path)
-    return tables
 
 
 def ipc_size(table: pa.Table) -> int:

@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 from ..checks.shards import Shard, ShardResult, check_shard, context
 from ..model.labels import Labels
 from ..reading.annotations import Tables, metadata_only
+from ..reading.spool import spool
 from .ner import flat_spans, ner_rows, tokenise
-from .parquet import spool
 from .rows import document_numbers, shard_rows
 from .stats import partial
 
@@ -27,7 +27,7 @@ from .stats import partial
 def build_shard(shard: Shard, spool_to: str | None = None) -> ShardResult:
     """``check_shard``; then the shard's rows of every config but ``entities`` in ``extra["rows"]``, and
     its partial statistics in ``extra["partial"]``. With ``spool_to`` (a folder), the rows are Arrow IPC
-    files there (``parquet.spool``) and ``extra["rows"]`` holds their paths."""
+    files there (``reading.spool``) and ``extra["rows"]`` holds their paths."""
     result = check_shard(replace(shard, keep_tables=True))
     labels = context(shard.root, shard.embedded).labels
     rows = shard_rows(result.tables, labels, shard_ner(result.tables, labels))
