@@ -212,6 +212,10 @@ def test_corpus_warnings_streamed_shard_by_shard_are_the_held_ones(project, monk
 
     held = problems()
     assert {"W001", "W005", "W007", "W008"} <= {p.split(": ")[1].split()[0] for p in held}
+    streamed = validate(project, keep_tables=False).tables  # (what it holds: the documents' metadata, the registries)
+    assert "text" not in streamed.documents.column_names and streamed.documents.num_rows == len(list(
+        project.corpus.glob("*.txt")))
+    assert streamed.mentions.num_rows == streamed.events.num_rows == 0 and streamed.entities.num_rows > 0
     for kwargs in ({}, {"jobs": 2}, {"cache": True}, {"cache": True}, {"cache": True, "jobs": 2}):
         assert problems(keep_tables=False, **kwargs) == held, kwargs
     drop_mention(project, D002, load(project, D002)["mentions"][0]["text"])  # one document changes

@@ -120,7 +120,7 @@ class LintPart:
     def of(cls, tables: Tables, spool_to: str | None = None) -> "LintPart":
         """The part of the documents in ``tables``: in memory, or spooled to the folder ``spool_to``."""
         mentions = tables.mentions
-        linked = pc.unique(mentions.column("entity").combine_chunks()).drop_null()
+        linked = pc.unique(mentions.column("entity")).drop_null()
         if spool_to is None:
             return cls(linked, tables=tables)
         covering = mentions.filter(pc.fill_null(pc.equal(mentions.column("level"), "NAM"), True))
