@@ -68,15 +68,18 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--kind", choices=sorted(KINDS), help="one file kind (default: every kind, one process each)")
     p.add_argument("--seconds", type=int, default=10, help="time budget per kind")
+    p.add_argument("--work", help=argparse.SUPPRESS)  # (a kind's process works in this folder: see below)
     args = p.parse_args()
-    if args.kind:
-        with tempfile.TemporaryDirectory(prefix=f"peacetalks-fuzz-{args.kind}-") as tmp:
-            return fuzz_one(args.kind, args.seconds, Path(tmp))
+    if args.kind and args.work:
+        return fuzz_one(args.kind, args.seconds, Path(args.work))
+    # each kind runs in a process of its own, in a folder this process makes and removes: libFuzzer ends
+    # the fuzzing process when its time is up without unwinding it, so that process cannot remove its own
     failed = []
-    for kind in sorted(KINDS):
+    for kind in [args.kind] if args.kind else sorted(KINDS):
         print(f"fuzzing {kind} for {args.seconds} s", flush=True)
-        done = subprocess.run([sys.executable, __file__, "--kind", kind, "--seconds", str(args.seconds)],
-                              capture_output=True, text=True)
+        with tempfile.TemporaryDirectory(prefix=f"peacetalks-fuzz-{kind}-") as work:
+            done = subprocess.run([sys.executable, __file__, "--kind", kind, "--seconds", str(args.seconds),
+                                   "--work", work], capture_output=True, text=True)
         tail = [line for line in done.stderr.splitlines() if line.startswith(("#", "Done", "==", "INFO: -max"))][-2:]
         print("\n".join(f"  {line}" for line in tail))
         if done.returncode != 0:
