@@ -6,6 +6,7 @@ The default run tries a few examples per kind; `pytest -m fuzz` (run by .ci/run)
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -189,3 +190,17 @@ def _cases(examples):
 test_bytes, test_json, test_mutations, test_tool_bytes, test_tool_lines, test_tool_json = _cases(2)
 (test_bytes_many, test_json_many, test_mutations_many, test_tool_bytes_many, test_tool_lines_many,
  test_tool_json_many) = (pytest.mark.fuzz(t) for t in _cases(EXAMPLES))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is installed on Linux only")
+def test_the_coverage_guided_fuzzer_leaves_no_work_folder(tmp_path):
+    """scripts/fuzz.py (run by .ci/run): libFuzzer ends a kind's process without unwinding it, so the
+    folder that process works in is made and removed by its parent; only the crash folder stays."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--kind", "allow", "--seconds", "1"],
+                          capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert done.returncode == 0 and "no crash" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["peacetalks-fuzz-crashes"]
