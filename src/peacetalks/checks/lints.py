@@ -107,7 +107,7 @@ class LintPart:
     """Some documents as the corpus-level warnings read them: the entities their mentions link to (W005),
     and their texts with the mentions that may cover a name, in ``tables`` (in memory) or spooled to
     Arrow IPC files (``spooled``; ``template``: the other tables, empty). A spooled part is mapped
-    from its files when it is read (``mentions``, ``read``), so that a validation holds the texts and
+    from its files whenever it is read (``named``, ``read``), so that a validation holds the texts and
     annotations of one part at a time, not the corpus's."""
 
     linked: pa.Array
@@ -295,8 +295,8 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
     Aho-Corasick automaton of all the names: one pass per text, whatever their number) and
     counts them; only pairs where a name occurs more often than it is annotated in that
     document (a few per document at most) are searched, with word boundaries and coverage.
-    The corpus's names are counted first (``counted``); the texts are then searched a part at a
-    time (``parts``, the ``skip`` documents left out), each part read once.
+    The corpus's names are counted first (``counted``); the texts are then searched one part at a
+    time (``parts``, the ``skip`` documents left out).
     With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``):
     the others' warnings are joined from ``previous.found`` on (document, key), a table operation.
     """
