@@ -311,6 +311,8 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
                                    previous.names.join(corpus_names, on=["text", "type", "docs"], how="anti")]
                                   )["text"].unique().to_list()
         reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
+        if skip:  # (a skipped document gets no warnings, not even its earlier ones)
+            reused = reused.filter(~pl.col("document").is_in(sorted(skip)))
     reused_documents = reused["document"].to_arrow()
     touched, fresh, found = [], [], {}
     for part in parts:
