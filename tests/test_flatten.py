@@ -60,3 +60,20 @@ def test_chunks_out_of_order_or_unknown_documents_are_put_in_order(corpus):
     assert all(r["document"] != records[0]["document"].as_py()
                for r in rows(flatten(pa.chunked_array(pieces(records, [1]), DOCUMENT), fewer))["mentions"])
     assert rows(flatten(pa.chunked_array([], DOCUMENT), documents.slice(0, 0)))["mentions"] == []
+
+
+@pytest.mark.parametrize("layers", [(), ("mentions",), ("events",), ("mentions", "quotes")])
+def test_only_the_layers_asked_for_are_flattened(corpus, layers):
+    """``flatten(..., layers)``: the layers named (with their entries' lists) as in the whole, the
+    others empty with the same columns; in one array or in chunks alike."""
+    from peacetalks.reading.annotations import CHILDREN, DOCUMENT_TABLES
+    records, documents = corpus
+    whole = flatten(records, documents)
+    wanted = set(layers) | {child for layer, child, _ in CHILDREN if layer in layers}
+    for given in (records, pa.chunked_array(pieces(records, [len(records) // 2]), DOCUMENT)):
+        some = flatten(given, documents, layers)
+        assert some.documents.equals(whole.documents)
+        for name in DOCUMENT_TABLES:
+            table, full = getattr(some, name), getattr(whole, name)
+            assert table.schema == full.schema, name
+            assert table.to_pylist() == (full.to_pylist() if name in wanted else []), name

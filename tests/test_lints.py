@@ -219,6 +219,11 @@ def test_corpus_warnings_streamed_shard_by_shard_are_the_held_ones(project, monk
     assert streamed.mentions.num_rows == streamed.events.num_rows == 0 and streamed.entities.num_rows > 0
     for kwargs in ({}, {"jobs": 2}, {"cache": True}, {"cache": True}, {"cache": True, "jobs": 2}):
         assert problems(keep_tables=False, **kwargs) == held, kwargs
+    # a cache filled by a build (no warnings): the unchanged documents' candidates are searched now
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache-of-a-build"))
+    validate(project, cache=True, lints=False, keep_tables=False)
+    assert problems(keep_tables=False, cache=True) == held
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache"))
     drop_mention(project, D002, load(project, D002)["mentions"][0]["text"])  # one document changes
     held = problems()
     assert problems(keep_tables=False, cache=True) == held

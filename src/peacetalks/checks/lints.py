@@ -90,6 +90,8 @@ _NAME_COLUMNS = ("document", "index", "text", "type")
 #: the mention columns a part of the corpus keeps for the corpus-level warnings (``LintPart``): its
 #: names, and the spans that may cover a name (named mentions and time expressions)
 _PART_COLUMNS = ("document", "index", "start", "end", "text", "type", "level")
+#: the layers whose tables a part keeps (its documents' texts besides)
+PART_LAYERS = ("mentions",)
 
 
 def _named(mentions: pa.Table, skip: set[str] = frozenset()) -> pl.DataFrame:

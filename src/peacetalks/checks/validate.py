@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from ..defaults import SHARD_DOCS
 from ..diagnostics.problems import Problem, errors, sort_problems
 from ..model.labels import Labels
-from ..model.layers import DOCUMENT
+from ..model.layers import DOCUMENT, LAYERS
 from ..model.schemas import Schemas
 from ..reading.annotations import (
     Registries,
@@ -55,7 +55,7 @@ from . import runner
 from .context import Context, close_match
 from .level4_references import check_registries
 from .level5_tables import check_tables
-from .lints import BareNames, LintPart, apply_allow_list, candidates, lint
+from .lints import PART_LAYERS, BareNames, LintPart, apply_allow_list, candidates, lint
 from .shards import Shard, ShardResult, check_shard
 
 
@@ -136,7 +136,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         unchanged = None
         if store is not None and consume is None and shard_function is check_shard and plan.unread:
             # only the documents to read go through their shards; the unchanged ones come from the cache at once
-            unchanged = _unchanged(ctx, store, plan.unread, drifted, lints, kept)
+            unchanged = _unchanged(ctx, store, plan.unread, drifted, lints, kept, keep_tables)
             shards = [replace(s, corpus=tuple(d for d in s.corpus if d not in plan.unread),
                               files=tuple(f for f in s.files if f[0] not in plan.unread), cached=()) for s in shards]
             shards = [s for s in shards if s.corpus or s.files]
@@ -170,13 +170,16 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
 
 
 def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: frozenset[str], lints: bool,
-               kept: "_Kept") -> Tables:
+               kept: "_Kept", keep_tables: bool = True) -> Tables:
     """The tables of the documents the cache holds unchanged (``unread``: document -> key), gathered and
     flattened at once, in document order; their candidate warnings go to ``kept`` (searched now
-    where the cache never searched them), and their keys are kept in the cache."""
+    where the cache never searched them), and their keys are kept in the cache. Where the tables are
+    not kept, only what is read of them is flattened: the layers of the corpus-level warnings
+    (``PART_LAYERS``), or none without the warnings."""
     documents = sorted(unread)
     keys = [unread[d] for d in documents]
-    tables = flatten(store.records(keys), store.rows_of(keys))
+    layers = LAYERS if keep_tables else PART_LAYERS if lints else ()
+    tables = flatten(store.records(keys), store.rows_of(keys), layers)
     kept.kept_keys += keys
     kept.doc_keys |= unread
     if lints:
@@ -190,7 +193,9 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
         search = {documents[i] for i in never.tolist()} - drifted
         if search:
             found: dict[str, list[Problem]] = {d: [] for d in search}
-            for p in candidates(ctx, only(tables, search)):
+            searched = [unread[d] for d in sorted(search)]
+            whole = tables if layers == LAYERS else flatten(store.records(searched), store.rows_of(searched))
+            for p in candidates(ctx, only(whole, search)):
                 found[Path(p.path).stem].append(p)
             for document, problems in found.items():
                 kept.warnings += problems

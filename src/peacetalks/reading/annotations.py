@@ -201,21 +201,22 @@ def _explode(lists: pa.ListArray, parent_keys: pa.Array) -> pa.Table:
         0, "_parent", pa.array(parents, pa.int64())).add_column(0, "document", parent_keys.take(pa.array(parents, pa.int64())))
 
 
-def flatten(records: pa.Array | pa.ChunkedArray, documents: pa.Table) -> Tables:
+def flatten(records: pa.Array | pa.ChunkedArray, documents: pa.Table, layers: tuple[str, ...] = LAYERS) -> Tables:
     """Annotation records (of ``documents``, by document id; others are left out) as one table per
     layer; the registries are left empty (``merge`` adds them). Records in chunks that are already
-    in document order (the cache's slices) are flattened chunk by chunk, without a copy of them."""
+    in document order (the cache's slices) are flattened chunk by chunk, without a copy of them.
+    Only the ``layers`` named are flattened (with their entries' lists); the others' tables are empty."""
     if isinstance(records, pa.ChunkedArray):
         ids = pc.struct_field(records, [0]).combine_chunks() if records.num_chunks else pa.array([], pa.string())
         if records.num_chunks > 1 and len(ids) and pc.all(pc.is_in(ids, value_set=documents.column("id"))).as_py() \
                 and pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
-            parts = [_flatten(chunk, documents, ordered=True) for chunk in records.chunks]
+            parts = [_flatten(chunk, documents, layers, ordered=True) for chunk in records.chunks]
             return _replace(parts[0], lambda name, _: pa.concat_tables([getattr(t, name) for t in parts]))
         records = records.combine_chunks() if records.num_chunks else pa.array([], DOCUMENT)
-    return _flatten(records, documents)
+    return _flatten(records, documents, layers)
 
 
-def _flatten(records: pa.Array, documents: pa.Table, ordered: bool = False) -> Tables:
+def _flatten(records: pa.Array, documents: pa.Table, layers: tuple[str, ...] = LAYERS, ordered: bool = False) -> Tables:
     """``flatten`` of one array of records (``ordered``: known to be documents of ``documents``, in order)."""
     docs = records
     if not ordered:
@@ -225,12 +226,10 @@ def _flatten(records: pa.Array, documents: pa.Table, ordered: bool = False) -> T
         order = pc.sort_indices(docs.field("document"))
         if not pc.all(pc.equal(order, pa.array(np.arange(len(docs), dtype=np.uint64)))).as_py():
             docs = docs.take(order)  # (files read in name order need no copy)
-    if len(docs):
-        keys = docs.field("document")
-        tables = {layer: _explode(docs.field(layer), keys) for layer in LAYERS}
-    else:
-        keys = pa.array([], pa.string())
-        tables = {layer.name: _explode(pa.array([], pa.list_(layer.struct)), keys) for layer in LAYER_TABLE}
+    keys = docs.field("document") if len(docs) else pa.array([], pa.string())
+    tables = {layer.name: _explode(docs.field(layer.name) if len(docs) and layer.name in layers
+                                   else pa.array([], pa.list_(layer.struct)), keys)  # (else: its empty table)
+              for layer in LAYER_TABLE}
     out = {}
     for layer in LAYER_TABLE:
         table = tables[layer.name]
