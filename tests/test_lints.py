@@ -296,3 +296,69 @@ def test_a_drifted_text_keeps_no_earlier_bare_name_warning_in_a_cached_run(proje
         cached = [p.render() for p in validate(project, cache=True, keep_tables=keep_tables).problems]
         assert "D001" in " ".join(cached)
         assert cached == [p.render() for p in validate(project).problems]
+
+
+def _first_name(project, doc):
+    return next(m for m in load(project, doc)["mentions"] if m.get("level") == "NAM")
+
+
+def _retype(project):
+    data = load(project, D002)
+    mention = next(m for m in data["mentions"] if m.get("level") == "NAM" and m["type"] == "GPE")
+    mention["type"] = "LOC"
+    save(project, D002, data)
+
+
+def _add_entity(project):
+    registry = json.loads(project.entities.read_text("utf-8"))
+    registry["entities"].append({**registry["entities"][0], "id": "unmentioned-entity", "wikidata": None})
+    project.entities.write_bytes(dump_records(registry, ("entities",)))
+
+
+def _link_nowhere(project):
+    data = load(project, D000)
+    next(m for m in data["mentions"] if m.get("entity"))["entity"] = "no-such-entity"  # (an error: no key)
+    save(project, D000, data)
+
+
+def _forget_records(project):
+    for segment in project.cache_dir.glob("validated-*.arrow"):  # (the earlier versions are not kept)
+        segment.unlink()
+    drop_mention(project, D002, _first_name(project, D002)["text"])
+
+
+CHANGES = {
+    "a mention dropped": lambda project: drop_mention(project, D002, _first_name(project, D002)["text"]),
+    "a mention linked to no entity": _link_nowhere,
+    "the cache's records lost": _forget_records,
+    "a mention retyped": _retype,
+    "a file unreadable": lambda project: (project.documents / f"{D001}.json").write_text("{", "utf-8"),
+    "an annotation file removed": lambda project: (project.documents / f"{D003}.json").unlink(),
+    "the registry changed": _add_entity,
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_names_counted_since_the_last_run_are_the_names_counted_anew(project, monkeypatch, tmp_path, change):
+    """A cached run counts the corpus's names from the last run's counts, in the documents whose key
+    changed only (``lints._Names.since``). After each kind of change, and after it is undone, what it
+    keeps for the next run (names, counts, each document's names and warnings) is what a run with an
+    empty cache counts, and so are its problems."""
+    from peacetalks.checks.validate import _load_names
+    from peacetalks.reading.cache import cache_path, lint_state_path
+    _with_corpus_warnings(project)
+
+    def run(cache: str):
+        monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / cache))
+        problems = [p.render() for p in validate(project, cache=True, keep_tables=False).problems]
+        return problems, _load_names(lint_state_path(cache_path(project.cache_dir, project.schema), project.root))
+
+    run("warm")
+    before = {p: p.read_bytes() for p in (*project.documents.glob("*.json"), project.entities)}
+    CHANGES[change](project)
+    for step in ("changed", "undone"):
+        warm, cold = run("warm"), run(f"cold-{step}")
+        assert warm[0] == cold[0] == [p.render() for p in validate(project).problems]
+        assert warm[1] is not None and warm[1].same(cold[1]), step
+        for path, data in before.items():  # (then the change is undone)
+            path.write_bytes(data)

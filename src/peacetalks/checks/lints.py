@@ -19,7 +19,8 @@ matches anything is reported in turn, so the list cannot go stale).
 The per-document warnings (``candidates``) run on each shard of documents. The corpus-level
 ones (W001/W007, W005, W008: ``lint``) take the corpus a part at a time (``LintPart``), in two
 passes: the names are counted over every part, then each part is searched against the counts,
-so that what is held does not grow with the texts. The searches are vectorised where the work
+so that what is held does not grow with the texts. A cached run starts from the last run's
+counts and searches, and reads only the documents that changed (and those a change touches). The searches are vectorised where the work
 grows with the corpus (polars substring counts pick the few document/name pairs worth a closer
 look); the closer look runs on single documents with the ``re`` engine.
 """
@@ -27,6 +28,7 @@ look); the closer look runs on single documents with the ``re`` engine.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -74,15 +76,18 @@ _FOUND = pl.from_arrow(FOUND.empty_table()).schema
 
 @dataclass
 class BareNames:
-    """What W001/W007 found, to be reused: the corpus's names (``text``, ``type``, ``docs``) and, one row
-    per document in id order, the key of the document's files they were searched in (null: not
-    cacheable) and its W001/W007 warnings (``found``: ``document``, ``key``, ``warnings``)."""
+    """What the corpus-level warnings counted and W001/W007 found, to be reused: the corpus's names
+    (``text``, usual ``type``, ``docs``), how often each name has each type (``counts``: ``text``,
+    ``type``, ``n``) and, one row per document in id order, the key of the document's files they were
+    searched in (null: not cacheable) and its W001/W007 warnings (``found``: ``document``, ``key``,
+    ``warnings``)."""
 
     names: pl.DataFrame
     found: pl.DataFrame
+    counts: pl.DataFrame
 
     def same(self, other: "BareNames") -> bool:
-        return self.names.equals(other.names) and self.found.equals(other.found)
+        return self.names.equals(other.names) and self.counts.equals(other.counts) and self.found.equals(other.found)
 
 
 #: the columns of the named mentions that the corpus-level warnings read
@@ -94,11 +99,17 @@ _PART_COLUMNS = ("document", "index", "start", "end", "text", "type", "level")
 PART_LAYERS = ("mentions",)
 
 
-def _named(mentions: pa.Table, skip: set[str] = frozenset()) -> pl.DataFrame:
-    """The named (NAM) mentions (``_NAME_COLUMNS``), but those of the ``skip`` documents, as polars columns
-    (only these rows and columns: a conversion copies every string; ``rechunk=False``: where a cached run
-    put the changed documents among the unchanged ones, the chunks stay)."""
-    named = mentions.filter(pc.fill_null(pc.equal(mentions.column("level"), "NAM"), False)).select(list(_NAME_COLUMNS))
+def _named(mentions: pa.Table, skip: set[str] = frozenset(), documents: pa.Array | None = None,
+           texts: pa.Array | None = None) -> pl.DataFrame:
+    """The named (NAM) mentions (``_NAME_COLUMNS``), but those of the ``skip`` documents, as polars columns;
+    with ``documents`` or ``texts``, only those of these documents or with these texts (only these rows
+    and columns: a conversion copies every string; ``rechunk=False``: where a cached run put the changed
+    documents among the unchanged ones, the chunks stay)."""
+    keep = pc.fill_null(pc.equal(mentions.column("level"), "NAM"), False)
+    for column, values in (("document", documents), ("text", texts)):
+        if values is not None:
+            keep = pc.and_(keep, pc.is_in(mentions.column(column), value_set=values))
+    named = mentions.filter(keep).select(list(_NAME_COLUMNS))
     if skip:
         named = named.filter(pc.invert(pc.is_in(named.column("document"), value_set=pa.array(sorted(skip), pa.string()))))
     return pl.from_arrow(named, rechunk=False)
@@ -131,14 +142,20 @@ class LintPart:
         template = metadata_only(tables)
         return cls(linked, spooled=spooled, template=replace(template, documents=template.documents.slice(0, 0)))
 
-    def named(self, skip: set[str] = frozenset()) -> pl.DataFrame:
-        """The part's named mentions (``_named``), but the ``skip`` documents'; of a part in memory, converted
-        once for every pass (a conversion copies the strings: ~75 ms for 50,000 synthetic documents)."""
-        if self.tables is None:
-            return _named(self.read().mentions, skip)
+    def named(self, skip: set[str] = frozenset(), documents: pa.Array | None = None,
+              texts: pa.Array | None = None) -> pl.DataFrame:
+        """The part's named mentions (``_named``), but the ``skip`` documents'; with ``documents`` or ``texts``,
+        only some. All of a part in memory are converted once for every pass (a conversion copies the
+        strings: ~75 ms for 50,000 synthetic documents)."""
+        if self.tables is None or documents is not None or texts is not None:
+            return _named(self.read().mentions, skip, documents, texts)
         if self._memo is None or self._memo[0] != skip:
             self._memo = (frozenset(skip), _named(self.tables.mentions, skip))
         return self._memo[1]
+
+    def documents(self) -> pa.ChunkedArray:
+        """The ids of the part's documents."""
+        return self.read().documents.column("id")
 
     def read(self) -> Tables:
         """The part's tables: its documents with their texts, and its mentions (spooled: mapped, as the rest
@@ -149,8 +166,8 @@ class LintPart:
 
 
 def lint(ctx: Context, entities: pa.Table, parts: list[LintPart], skip: set[str] = frozenset(),
-         previous: BareNames | None = None, keys: dict[str, str | None] | None = None
-         ) -> tuple[list[Problem], BareNames]:
+         previous: BareNames | None = None, keys: dict[str, str | None] | None = None,
+         earlier: Callable[[list[str]], "LintPart | None"] | None = None) -> tuple[list[Problem], BareNames]:
     """The corpus-level warnings (the per-document ones are ``candidates``), and what W001/W007 found.
 
     ``parts``: the corpus's documents, a part at a time (``LintPart``), in any order; ``entities``:
@@ -163,13 +180,27 @@ def lint(ctx: Context, entities: pa.Table, parts: list[LintPart], skip: set[str]
     ``BareNames``) and ``keys`` (each document's key now; None: not cacheable), W001/W007 search
     only the documents whose key changed and those whose text holds a name whose corpus entry
     changed (added, gone, another usual type or another number of documents): the others'
-    warnings are the earlier ones, as a search of every document would find them."""
-    names = _Names.of(part.named(skip) for part in parts)                     # pass 1
+    warnings are the earlier ones, as a search of every document would find them. With ``earlier``
+    too (the part of the documents of some keys, as they were then), the names are counted in the
+    documents whose key changed only (``_Names.since``)."""
+    reused = _reusable(previous, keys, skip) if previous is not None else None
+    names = _Names.since(previous, reused, parts, skip, earlier) if reused is not None and earlier else None
+    if names is None:                                                                      # pass 1
+        names = _Names.of(part.named(skip) for part in parts)
     problems = []
     if not skip:
         problems += _unused_entities(ctx, entities, [part.linked for part in parts])
-    bare, state = _bare_names(ctx, parts, previous, keys, names, skip)                      # pass 2
+    bare, state = _bare_names(ctx, parts, previous, keys, names, skip, reused)             # pass 2
     return problems + bare + _label_consistency(ctx, names, parts, skip), state
+
+
+def _reusable(previous: BareNames, keys: dict[str, str | None] | None, skip: set[str]) -> pl.DataFrame:
+    """The rows of ``previous.found`` of the documents whose key is the same now (not null), but the
+    ``skip`` documents' (a skipped document gets no warnings, not even its earlier ones)."""
+    now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
+                       schema={"document": pl.Utf8, "key": pl.Utf8})
+    reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
+    return reused.filter(~pl.col("document").is_in(sorted(skip))) if skip else reused
 
 
 @dataclass
@@ -188,11 +219,48 @@ class _Names:
         for named in parts:
             counts.append(named.group_by("text", "type").agg(pl.len().cast(pl.Int64).alias("n")))
             docs.append(named.group_by("text").agg(pl.col("document").n_unique().cast(pl.Int64).alias("docs")))
+        return cls._summed(counts, docs)
+
+    @classmethod
+    def since(cls, previous: BareNames, reused: pl.DataFrame, parts, skip: set[str],
+              earlier: Callable[[list[str]], "LintPart | None"]) -> "_Names | None":
+        """What ``of`` counts over every part, from an earlier run's counts (``previous``): the names of
+        the documents it counted whose key is not the same now (changed, gone, skipped now) are taken
+        out, as they were then (``earlier``: the part of those keys' documents, None if they are not
+        all kept), and those of the documents not reused (``reused``: the rows of ``previous.found``
+        whose key is the same now) are counted and put in. Only these documents' names are read: a
+        part whose documents are all reused is not read at all. None where an earlier version is
+        unknown (a document that had no key, or whose record is no longer kept), or where most
+        documents changed (the registries did: counting every part anew reads less)."""
+        gone = previous.found.join(reused.select("document"), on="document", how="anti")["key"]
+        if gone.null_count() or len(gone) > reused.height:
+            return None
+        then = earlier(gone.to_list()) if len(gone) else None
+        if len(gone) and then is None:
+            return None
+        kept = reused["document"].to_arrow()
+        counts, docs = [previous.counts], [previous.names.select("text", "docs")]
+        if then is not None:
+            taken = cls.of([then.named()])
+            counts.append(taken.counts.with_columns(-pl.col("n")))
+            docs.append(taken.docs.with_columns(-pl.col("docs")))
+        for part in parts:
+            ids = part.documents()
+            new = ids.filter(pc.invert(pc.is_in(ids, value_set=kept)))
+            if len(new):
+                added = cls.of([part.named(skip, documents=new.combine_chunks())])
+                counts.append(added.counts)
+                docs.append(added.docs)
+        return cls._summed(counts, docs)
+
+    @classmethod
+    def _summed(cls, counts: list[pl.DataFrame], docs: list[pl.DataFrame]) -> "_Names":
+        """Partial counts summed (a name none has any more is left out)."""
         if not counts:
             return cls(pl.DataFrame(schema={"text": pl.Utf8, "type": pl.Utf8, "n": pl.Int64}),
                        pl.DataFrame(schema={"text": pl.Utf8, "docs": pl.Int64}))
-        return cls(pl.concat(counts).group_by("text", "type").agg(pl.col("n").sum()),
-                   pl.concat(docs).group_by("text").agg(pl.col("docs").sum()))
+        return cls(pl.concat(counts).group_by("text", "type").agg(pl.col("n").sum()).filter(pl.col("n") > 0),
+                   pl.concat(docs).group_by("text").agg(pl.col("docs").sum()).filter(pl.col("docs") > 0))
 
     def usual(self) -> pl.DataFrame:
         """Each name's usual type (``text``, ``usual``): its most frequent one, the first in order if
@@ -290,7 +358,8 @@ def _word(ch: str) -> bool:
 # documents among the unchanged ones: ``rechunk=False``, no copy of the corpus's texts)
 def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None = None,
                 keys: dict[str, str | None] | None = None, counted: _Names | None = None,
-                skip: set[str] = frozenset()) -> tuple[list[Problem], BareNames]:
+                skip: set[str] = frozenset(), reused: pl.DataFrame | None = None
+                ) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
 
     Polars finds the annotated names in every document text at once (``extract_many``, an
@@ -300,21 +369,21 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
     The corpus's names are counted first (``counted``); the texts are then searched one part at a
     time (``parts``, the ``skip`` documents left out).
     With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``):
-    the others' warnings are joined from ``previous.found`` on (document, key), a table operation.
+    the others' warnings are joined from ``previous.found`` on (document, key), a table operation,
+    and only the searched documents' names are read.
     """
     counted = _Names.of(part.named(skip) for part in parts) if counted is None else counted
     corpus_names = counted.usual().rename({"usual": "type"}).join(counted.docs, on="text").sort("text")
     now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
                        schema={"document": pl.Utf8, "key": pl.Utf8})
-    reused = pl.DataFrame(schema=_FOUND)
     changed_names: list[str] = []
-    if previous is not None:
+    if previous is None:
+        reused = pl.DataFrame(schema=_FOUND)
+    else:
         changed_names = pl.concat([corpus_names.join(previous.names, on=["text", "type", "docs"], how="anti"),
                                    previous.names.join(corpus_names, on=["text", "type", "docs"], how="anti")]
                                   )["text"].unique().to_list()
-        reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
-        if skip:  # (a skipped document gets no warnings, not even its earlier ones)
-            reused = reused.filter(~pl.col("document").is_in(sorted(skip)))
+        reused = _reusable(previous, keys, skip) if reused is None else reused
     reused_documents = reused["document"].to_arrow()
     touched, fresh, found = [], [], {}
     for part in parts:
@@ -330,8 +399,12 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
                 search = pc.or_(search, pc.is_in(documents.column("id"), value_set=hit["document"].to_arrow()))
             # (only the texts to search go to polars: converting them copies them)
             documents = documents.filter(search)
+            if not documents.num_rows:
+                continue
         texts = _texts(documents)
-        here = _bare_in(ctx, tables, part.named(skip), texts, corpus_names)
+        named = part.named(skip) if previous is None else part.named(skip, documents=documents.column("id")
+                                                                     .combine_chunks())
+        here = _bare_in(ctx, tables, named, texts, corpus_names)
         found |= here
         searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left",
                                                                      maintain_order="left")
@@ -344,7 +417,7 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
     problems = [p for document in sorted(found) for p in found[document]]
     kept = reused.filter(pl.col("warnings").list.len() > 0)["warnings"].explode().to_list() if reused.height else []
     problems += [Problem(**w) for w in kept]
-    return problems, BareNames(corpus_names, state)
+    return problems, BareNames(corpus_names, state, counted.counts.sort("text", "type"))
 
 
 def _texts(documents) -> pl.DataFrame:
@@ -422,9 +495,9 @@ def _label_consistency(ctx: Context, names: _Names, parts: list[LintPart], skip:
     summary = (mixed.sort("n", "type", descending=[True, False]).group_by("text", maintain_order=True)
                .agg(pl.col("type").first().alias("usual"),
                     pl.format("{} {}", pl.col("type"), pl.col("n")).str.join(", ").alias("all")))
-    problems = []
-    for part in parts:
-        odd = part.named(skip).join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
+    problems, texts = [], summary["text"].to_arrow()
+    for part in parts:  # (only the mentions of these names are read)
+        odd = part.named(skip, texts=texts).join(summary, on="text").filter(pl.col("type") != pl.col("usual"))
         problems += [ctx.at(row["document"], f"/mentions/{row['index']}/type", "W008",
                             f"{row['text']!r} is {row['type']} here but usually {row['usual']} in the corpus ({row['all']})",
                             f"use {row['usual']} if it refers the same way, or accept the difference in annotations/allow.json")

@@ -13,6 +13,7 @@ import hashlib
 import tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +158,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
             previous = _load_names(state)
             parts = kept.lint_parts if stream else [LintPart.of(tables)]
             found, names = lint(ctx, tables.entities, parts, skip=kept.failed | drifted, previous=previous,
-                                keys=kept.doc_keys)
+                                keys=kept.doc_keys, earlier=partial(_earlier, store) if store is not None else None)
             if state is not None and not (previous is not None and previous.same(names)):
                 _save_names(state, names)
             problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow)
@@ -203,17 +204,25 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
     return tables
 
 
+def _earlier(store: Cache, keys: list[str]) -> LintPart | None:
+    """The documents of these keys as the cache keeps them (their texts and names: a part of the corpus-level
+    warnings, for ``lints._Names.since``), or None if it no longer keeps them all."""
+    if not all(key in store for key in keys):
+        return None
+    return LintPart.of(flatten(store.records(keys), store.rows_of(keys), PART_LAYERS))
+
+
 def _load_names(path: Path | None) -> BareNames | None:
     """What W001/W007 found in the last cached run (None: nothing kept, search every document)."""
     kept = load_lint_state(path) if path is not None else None
     if kept is None:
         return None
-    names, found = kept
-    return BareNames(pl.from_arrow(names), pl.from_arrow(found))
+    names, counts, found = kept
+    return BareNames(pl.from_arrow(names), pl.from_arrow(found), pl.from_arrow(counts))
 
 
 def _save_names(path: Path, state: BareNames) -> None:
-    save_lint_state(path, state.names.to_arrow(), state.found.to_arrow())
+    save_lint_state(path, state.names.to_arrow(), state.counts.to_arrow(), state.found.to_arrow())
 
 
 def registry_digest(project: Project) -> str:

@@ -425,9 +425,11 @@ class Cache:
             pass  # a read-only checkout still validates, just without a cache
 
 
-#: what W001/W007 found in the last run (``checks.lints.BareNames``): the corpus's names, and each
-#: document's key and warnings
+#: what the corpus-level warnings counted and W001/W007 found in the last run (``checks.lints.BareNames``):
+#: the corpus's names (their usual type, their documents), how often each name has each type, and each
+#: document's key and W001/W007 warnings
 NAMES = pa.schema([("text", pa.string()), ("type", pa.string()), ("docs", pa.int64())])
+COUNTS = pa.schema([("text", pa.string()), ("type", pa.string()), ("n", pa.int64())])
 FOUND = pa.schema([("document", pa.string()), ("key", pa.string()), ("warnings", pa.list_(WARNING))])
 
 
@@ -443,23 +445,27 @@ def _ipc(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def load_lint_state(path: Path) -> tuple[pa.Table, pa.Table] | None:
-    """The names and found tables kept at ``path``, or None (missing or damaged: search everything)."""
+def load_lint_state(path: Path) -> tuple[pa.Table, pa.Table, pa.Table] | None:
+    """The names, counts and found tables kept at ``path``, or None (missing, damaged or of another
+    shape: the names are counted and searched in every document)."""
     try:
         with pa.memory_map(str(path)) as source:
             found = pa.ipc.open_file(source).read_all()
         names = pa.ipc.open_file(pa.BufferReader(found.schema.metadata[b"names"])).read_all()
-        if not found.schema.remove_metadata().equals(FOUND) or not names.schema.equals(NAMES):
+        counts = pa.ipc.open_file(pa.BufferReader(found.schema.metadata[b"counts"])).read_all()
+        if not found.schema.remove_metadata().equals(FOUND) or not names.schema.equals(NAMES) \
+                or not counts.schema.equals(COUNTS):
             return None
-        return names, found.replace_schema_metadata(None)
+        return names, counts, found.replace_schema_metadata(None)
     except Exception:  # noqa: BLE001 - no state: the warnings are searched in every document
         return None
 
 
-def save_lint_state(path: Path, names: pa.Table, found: pa.Table) -> None:
-    """Keep the names and found tables at ``path``: one file, written at once (the names ride in its
-    metadata), so that the two always belong together."""
-    table = found.cast(FOUND).replace_schema_metadata({b"names": _ipc(names.cast(NAMES))})
+def save_lint_state(path: Path, names: pa.Table, counts: pa.Table, found: pa.Table) -> None:
+    """Keep the names, counts and found tables at ``path``: one file, written at once (the names and
+    counts ride in its metadata), so that they always belong together."""
+    table = found.cast(FOUND).replace_schema_metadata({b"names": _ipc(names.cast(NAMES)),
+                                                       b"counts": _ipc(counts.cast(COUNTS))})
     try:
         atomic_write(path, _ipc(table), durable=False)
         for stale in path.parent.glob(f"lints-*-{path.name.rsplit('-', 1)[-1]}"):
