@@ -1,6 +1,7 @@
 """The content-hash cache: same answers as a cold run, and a changed document is always re-checked."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -467,3 +468,71 @@ def test_a_build_between_two_validations_leaves_no_stale_warning(project, cache_
     build(project, tmp_path / "release", cache=True)
     warm, cold = validate(project, cache=True), validate(project)
     assert [p.render() for p in warm.problems] == [p.render() for p in cold.problems]
+
+
+def test_stat_files_gives_each_files_stat_and_minus_ones_for_a_gone_one(tmp_path):
+    import os
+
+    from peacetalks.reading.cache import stat_files
+    from peacetalks.reading.files import stat_key
+    paths = []
+    for i, content in enumerate(["a", "", "bb\n" * 1000]):
+        (tmp_path / f"f{i}").write_text(content, "utf-8")
+        paths.append(str(tmp_path / f"f{i}"))
+    got = stat_files(paths[:1] + [str(tmp_path / "gone")] + paths[1:])
+    assert got.tolist() == [list(stat_key(os.stat(paths[0]))), [-1] * 4] + [list(stat_key(os.stat(p)))
+                                                                          for p in paths[1:]]
+    assert stat_files([]).shape == (0, 4)
+
+
+STATS_SCRIPT = """
+import json, sys
+from pathlib import Path
+import peacetalks.reading.cache as cache
+from peacetalks.checks import runner, validate as v
+from peacetalks.reading.project import Project
+cache.RACY_NS = 0  # (the test's files were all written a moment ago)
+v.STAT_FILES, v.STAT_PARALLEL_FROM = 4, 1  # (the project's few files in several shards, over the workers)
+forks = runner._fork_is_safe()
+project = Project(Path(sys.argv[1]))
+paths = sorted(str(p) for folder in (project.corpus, project.documents) for p in folder.iterdir())
+same = v._stats(paths, None).tolist() == cache.stat_files(paths).tolist()
+ran = []
+real = runner.run
+runner.run = lambda function, shards, jobs=1, **options: ran.append((function.__name__, jobs, options)) \\
+    or real(function, shards, jobs, **options)
+result = v.validate(project, cache=True)
+print(json.dumps({"forks": forks, "same": same, "ran": ran, "problems": [p.render() for p in result.problems]}))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="forks from this process only where threads can be listed")
+def test_a_cached_run_takes_the_stats_over_its_workers_and_gives_the_same_answer(project, tmp_path, monkeypatch):
+    """A cached run takes its files' stats a shard at a time in workers forked from it (``preload=()``: they
+    need no import), and gives the cold run's answer after a change (each run in a clean process of its
+    own, as a command runs: this test process could not fork)."""
+    import subprocess
+    import sys
+
+    from peacetalks.checks.runner import default_jobs
+    from peacetalks.model.layers import LAYERS
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache"))
+    script = tmp_path / "stats.py"
+    script.write_text(STATS_SCRIPT, "utf-8")
+
+    def cached_run() -> dict:
+        r = subprocess.run([sys.executable, str(script), str(project.root)], capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.splitlines()[-1])
+
+    cached_run()  # (fills the cache and the stat index)
+    document = sorted(project.documents.glob("*.json"))[-1]
+    data = json.loads(document.read_text("utf-8"))
+    data["flags"] = data.get("flags", []) + [{"code": "no-such-flag", "note": "A test's change."}]
+    document.write_bytes(dump_records(data, LAYERS))
+    got = cached_run()
+    assert got["forks"] and got["same"]  # (the stats over the workers are this process's, in order)
+    assert got["ran"][0] == ["stat_files", default_jobs(), {"preload": [], "fork_only": True}]
+    cold = [p.render() for p in validate(project).problems]
+    assert got["problems"] == cold and any(document.name in p for p in cold)  # (the change was seen)

@@ -185,3 +185,30 @@ def test_a_worker_sets_its_memory_up_where_the_c_library_can(monkeypatch):
     monkeypatch.setattr(runner.sys, "platform", "darwin")
     monkeypatch.setattr(runner.ctypes, "CDLL", no_library)
     assert runner._worker_setup() is None
+
+
+def test_fork_only_work_runs_here_where_forking_is_not_safe(monkeypatch):
+    """Work too small to pay for a fork server's start (``fork_only``) runs in this process where it cannot
+    fork its workers: no fork server is started, and the results are the same."""
+    monkeypatch.setattr(runner, "_pool_context", lambda *a: pytest.fail("a fork server was started"))
+    monkeypatch.setattr(runner, "_fork_is_safe", lambda: False)
+    assert list(runner.run(_pid, range(4), 2, fork_only=True)) == [os.getpid()] * 4
+    # (forking may stop being safe between ``run``'s check and the workers' start)
+    assert list(runner.run_parallel(_pid, range(4), 2, fork_only=True)) == [os.getpid()] * 4
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="forks from this process only where threads can be listed")
+def test_forked_workers_import_only_what_the_work_needs(tmp_path):
+    """With ``preload=()``, a clean process forks its workers without importing the build's modules first
+    (spaCy and the release: a second or so) for work that does not need them."""
+    (tmp_path / "helper.py").write_text(HELPER, "utf-8")
+    script = tmp_path / "script.py"
+    script.write_text("import os, sys\nfrom peacetalks.checks import runner\nfrom helper import parent\n"
+                      "print(runner._fork_is_safe())\n"
+                      "got = list(runner.run(parent, range(20), 2, preload=(), fork_only=True))\n"
+                      "print(set(got) - {None} == {os.getpid()}, 'spacy' in sys.modules)\n", "utf-8")
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "True", "False"]

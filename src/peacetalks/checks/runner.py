@@ -75,11 +75,15 @@ def workers(jobs: int | None, shards: int, documents: int) -> int:
     return max(1, min(jobs, shards))
 
 
-def run(function: Callable[[S], R], shards: Sequence[S], jobs: int = 1) -> Iterator[R]:
-    """``function`` of every shard, in the shards' order."""
-    if jobs <= 1 or len(shards) <= 1:
+def run(function: Callable[[S], R], shards: Sequence[S], jobs: int = 1,
+        preload: Sequence[str] = PRELOAD, fork_only: bool = False) -> Iterator[R]:
+    """``function`` of every shard, in the shards' order. ``preload``: the modules ``function`` needs,
+    imported before the workers start (``PRELOAD``: the build's). With ``fork_only``, the workers are
+    forked from this process or there are none: where forking is not safe, everything runs here (for
+    work too small to pay for a fork server's start)."""
+    if jobs <= 1 or len(shards) <= 1 or (fork_only and not _fork_is_safe()):
         return run_serial(function, shards)
-    return run_parallel(function, shards, jobs)
+    return run_parallel(function, shards, jobs, preload, fork_only)
 
 
 def run_serial(function: Callable[[S], R], shards: Sequence[S]) -> Iterator[R]:
@@ -122,13 +126,13 @@ if forkserver is not None:
         Process = _ForkServerProcess
 
 
-def _pool_context():
+def _pool_context(preload: Sequence[str] = PRELOAD):
     """A fork server where there is one: each worker is forked from a small server process that
-    has imported the package once (not from this process, whose threads and memory it would copy).
-    Elsewhere, spawned workers. Either way, workers do not import the caller's main module."""
+    has imported the package once (``preload``: not from this process, whose threads and memory it
+    would copy). Elsewhere, spawned workers. Either way, workers do not import the caller's main module."""
     if forkserver is not None and sys.platform.startswith("linux") \
             and "forkserver" in multiprocessing.get_all_start_methods():
-        forkserver.set_forkserver_preload(list(PRELOAD))
+        forkserver.set_forkserver_preload(list(preload))
         return _ForkServerContext()
     return _SpawnContext()
 
@@ -151,9 +155,9 @@ def _fork_is_safe() -> bool:
     return names is not None and names <= IMPORT_THREADS
 
 
-def _warm() -> None:
+def _warm(preload: Sequence[str] = PRELOAD) -> None:
     """Import what the workers run, as the fork server would (this process needs it too)."""
-    for module in PRELOAD:
+    for module in preload:
         importlib.import_module(module)
 
 
@@ -166,11 +170,11 @@ def start_pool() -> None:
         forkserver.ensure_running()
 
 
-def _fork_context():
+def _fork_context(preload: Sequence[str] = PRELOAD):
     """Fork from this process, if it is safe now (after warming it), else None."""
     if not _fork_is_safe():
         return None
-    _warm()
+    _warm(preload)
     return multiprocessing.get_context("fork") if _fork_is_safe() else None
 
 
@@ -199,7 +203,8 @@ def _started() -> int:
     return os.getpid()
 
 
-def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> Iterator[R]:
+def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int, preload: Sequence[str] = PRELOAD,
+                 fork_only: bool = False) -> Iterator[R]:
     """The same calls in ``jobs`` worker processes and this one; results in the shards' order.
 
     A shard is given to a worker only when one is idle: a worker starts by answering ``_started``
@@ -214,8 +219,11 @@ def run_parallel(function: Callable[[S], R], shards: Sequence[S], jobs: int) -> 
     n, window = len(shards), IN_FLIGHT * jobs
     done = 0  # results yielded
     try:
-        fork = _fork_context()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=fork or _pool_context(),
+        fork = _fork_context(preload)
+        if fork is None and fork_only:
+            yield from run_serial(function, shards)
+            return
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=fork or _pool_context(preload),
                                  initializer=_worker_setup) as pool:
             started: list = []  # each worker's answer to ``_started``
 

@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..defaults import SHARD_DOCS
+from ..defaults import SHARD_DOCS, STAT_FILES, STAT_PARALLEL_FROM
 from ..diagnostics.problems import Problem, errors, sort_problems
 from ..model.labels import Labels
 from ..model.layers import DOCUMENT, LAYERS
@@ -46,6 +46,7 @@ from ..reading.cache import (
     lint_state_path,
     load_lint_state,
     save_lint_state,
+    stat_files,
     stored_warning,
 )
 from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
@@ -328,7 +329,8 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
         folder = str(project.corpus)
         docs = corpus if paired else [stem for stem in corpus if stem in files]
         texts, metas = zip(*(corpus_files(folder, stem) for stem in docs)) if docs else ((), ())
-        same, at = index.unchanged([files[stem] for stem in docs] + list(texts) + list(metas))
+        paths = [files[stem] for stem in docs] + list(texts) + list(metas)
+        same, at = index.unchanged(paths, _stats(paths, jobs))
         n = len(docs)
         whole = np.flatnonzero(same.reshape(3, n).all(axis=0))  # documents whose three files are unchanged
         at = at.reshape(3, n)[:, whole].T  # (their annotation file's, text's and metadata's rows)
@@ -350,6 +352,16 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
                             cached=tuple((d, unread[d]) for d in part if d in unread)))
     to_read = len(corpus) - len(unread)
     return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), rows, unread)
+
+
+def _stats(paths: list[str], jobs: int | None) -> np.ndarray:
+    """The files' stats (``cache.stat_files``), ``STAT_FILES`` files a shard, over every core (``jobs``) where
+    there are ``STAT_PARALLEL_FROM`` files or more and this process can fork its workers (a fork
+    server's start would cost more than the stats)."""
+    shards = [paths[lo:lo + STAT_FILES] for lo in range(0, len(paths), STAT_FILES)]
+    n = runner.default_jobs() if jobs is None and len(paths) >= STAT_PARALLEL_FROM else jobs or 1
+    return np.concatenate([np.empty((0, 4), np.int64),
+                           *runner.run(stat_files, shards, n, preload=(), fork_only=True)])
 
 
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:

@@ -129,13 +129,13 @@ class StatIndex:
     def __contains__(self, path: str) -> bool:
         return pc.is_in(pa.array([path]), value_set=self.table.column("path"))[0].as_py()
 
-    def unchanged(self, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def unchanged(self, paths: list[str], now: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Which of these files have the stat the index recorded (so still the bytes it digested),
-        and their rows in the index (-1 where not indexed). One ``stat`` per file; the comparison
-        runs on whole columns."""
+        and their rows in the index (-1 where not indexed). ``now``: their stats (``stat_files``; taken
+        now if not given). The comparison runs on whole columns."""
         rows = pc.index_in(pa.array(paths, pa.string()), value_set=self.table.column("path"))
         rows = rows.fill_null(-1).to_numpy().astype(np.int64)
-        now = np.array([_stat(p) for p in paths], dtype=np.int64).reshape(len(paths), 4)
+        now = stat_files(paths) if now is None else now
         known = rows >= 0
         if not known.any():
             return known, rows
@@ -233,6 +233,18 @@ def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, list]]:
     for folder, stat in stats.items():
         rows = table.filter(pc.equal(table.column("folder"), folder))
         out[folder] = (list(stat), list(zip(rows.column("name").to_pylist(), rows.column("is_file").to_pylist())))
+    return out
+
+
+def stat_files(paths: list[str]) -> np.ndarray:
+    """What the index compares of these files (``files.stat_key``), a row each (-1s where one is gone): one
+    ``stat`` per file, the work of a shard of files (``checks/validate.py`` runs them over every core)."""
+    out = np.empty((len(paths), 4), np.int64)
+    for i, path in enumerate(paths):
+        try:
+            out[i] = stat_key(os.stat(path))
+        except OSError:
+            out[i] = -1
     return out
 
 
