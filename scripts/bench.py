@@ -18,7 +18,10 @@ reports its time and that process's peak memory:
 - cached validate: the content-hash cache filled, one document changed, ``validate`` again in the
   same process; then another document changed and ``peacetalks validate`` run as a contributor runs
   it, in a fresh process (its imports and start included); each ``--repeat`` times, another
-  document each time (medians, with their range);
+  document each time (medians, with their range). Where bytecode is not written
+  (``PYTHONDONTWRITEBYTECODE``), every process compiles the package's modules from source, which an
+  installed package does not: the fresh runs are then timed again with its bytecode kept in the
+  bench's folder (``cli_bytecode_kept_s``);
 - peak memory: ru_maxrss of the validate and the build process, and ``peak_total_mib``: the
   build's processes together (this one, the pool's fork server or the workers it forked, which
   check and tokenise shards of documents), their proportional set sizes summed every 20 ms, in
@@ -262,7 +265,7 @@ def phase(name: str, work: str, queue, repeat: int = 1) -> None:
         os.environ["PEACETALKS_CACHE_DIR"] = str(work_dir / "cache")
         validate(project, cache=True, keep_tables=False)  # (as `peacetalks validate` runs it)
         os.sync()  # (the cache just written goes to disk now, not while the re-checks are timed)
-        changed = iter(sorted(project.documents.glob("*.json"))[:2 * repeat])
+        changed = iter(sorted(project.documents.glob("*.json"))[:3 * repeat])
 
         def change_one() -> None:
             one = next(changed)
@@ -288,6 +291,22 @@ def phase(name: str, work: str, queue, repeat: int = 1) -> None:
                                   env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
             fresh.append(time.perf_counter() - t0)
             out["cli_exit"] = done.returncode
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") or sys.flags.dont_write_bytecode:
+            # bytecode is not written here, so every process compiles the package's own modules again (the
+            # libraries' was compiled when pip installed them, as an installed peacetalks's is): the same
+            # runs again with the bytecode kept in this step's folder, after one untimed run compiles it
+            # (PYTHONPYCACHEPREFIX: every module's is looked up there)
+            kept = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            kept |= {"PYTHONPATH": str(ROOT / "src"), "PYTHONPYCACHEPREFIX": str(work_dir / "bytecode")}
+            subprocess.run(command, capture_output=True, env=kept)
+            compiled = []
+            for _ in range(repeat):
+                change_one()
+                t0 = time.perf_counter()
+                subprocess.run(command, capture_output=True, env=kept)
+                compiled.append(time.perf_counter() - t0)
+            out["cli_bytecode_kept_s"] = statistics.median(compiled)
+            out["cli_bytecode_kept_s_range"] = [min(compiled), max(compiled)]
         out["validate_one_changed_cached_s"] = statistics.median(same)
         out["validate_one_changed_cached_s_range"] = [min(same), max(same)]
         out["cli_one_changed_cached_s"] = statistics.median(fresh)
@@ -377,8 +396,11 @@ def main() -> None:
               f" | load_dataset {r['load_dataset_s']:.2f} s vs read_table {r['read_table_s']:.3f} s | errors {r['errors']}"
               f" | validate after changing 1 document, with cache {r['validate_one_changed_cached_s']:.2f} s"
               f" ({_range(r, 'validate_one_changed_cached_s')}; in a fresh `peacetalks validate` process, imports"
-              f" included: {r['cli_one_changed_cached_s']:.2f} s, {_range(r, 'cli_one_changed_cached_s')})",
-              flush=True)
+              f" included: {r['cli_one_changed_cached_s']:.2f} s, {_range(r, 'cli_one_changed_cached_s')}"
+              + (f"; bytecode is not written here (PYTHONDONTWRITEBYTECODE), so every process compiles the"
+                 f" package's modules: with it kept, as an installed package has it,"
+                 f" {r['cli_bytecode_kept_s']:.2f} s, {_range(r, 'cli_bytecode_kept_s')}"
+                 if "cli_bytecode_kept_s" in r else "") + ")", flush=True)
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         scale = b["docs"] / a["docs"]

@@ -40,7 +40,7 @@ from ..reading.annotations import (
     only,
     read_document,
 )
-from ..reading.cache import Cache, document_key, stamp
+from ..reading.cache import Cache, document_key
 from ..reading.corpus import corpus_files, documents_table, read_documents
 from ..reading.files import gc_paused, read_bytes, stat_key
 from ..reading.project import Project
@@ -147,23 +147,11 @@ def _ids(tables: Tables) -> set[str]:
     return set(tables.documents.column("id").to_pylist())
 
 
-_CACHES: dict[tuple, Cache] = {}
-
-
-def _cache(base: str) -> Cache:
-    """The cache, opened once per process while its segments are unchanged."""
-    key = (base, stamp(Path(base)))
-    if key not in _CACHES:
-        _CACHES.clear()
-        _CACHES[key] = Cache(Path(base))
-    return _CACHES[key]
-
-
 def check_shard(shard: Shard) -> ShardResult:
     """Levels 1-5 and the candidate warnings of the shard's documents (see the module's docstring)."""
     ctx = context(shard.root, shard.embedded)
     project, schemas, locator = ctx.project, ctx.schemas, ctx.locator
-    store = _cache(shard.cache) if shard.cache is not None else None
+    store = Cache.open(Path(shard.cache)) if shard.cache is not None else None
     unread = {d: k for d, k in shard.cached if k in store} if store is not None else {}  # (not read at all)
     stamps: dict | None = {} if store is not None else None
     with gc_paused():  # parsed JSON makes no cycles

@@ -119,7 +119,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
-    store = Cache(cache_path(project.cache_dir, project.schema)) if cache else None
+    store = Cache.open(cache_path(project.cache_dir, project.schema)) if cache else None
     index = StatIndex(index_path(project.cache_dir, project.root)) if cache else None
     digest = registry_digest(project) if store is not None else ""
     plan = _plan(ctx, store, index, digest, lints, jobs)

@@ -297,6 +297,10 @@ def stamp(base: Path) -> tuple:
     return tuple(out)
 
 
+#: the cache this process opened last (``Cache.open``), by its base and stamp
+_OPENED: dict[tuple, "Cache"] = {}
+
+
 class Cache:
     """The cache at ``base`` (see ``cache_path``): its segment files, memory-mapped, read in order
     (an entry in a later segment replaces one of the same key in an earlier one); empty if there
@@ -332,6 +336,16 @@ class Cache:
         if tables:
             self.table = pa.concat_tables(tables)
             self.rows = {k: i for i, k in enumerate(self.table.column("key").to_pylist())}
+
+    @classmethod
+    def open(cls, base: Path) -> "Cache":
+        """The cache at ``base``, opened once per process while its segments are unchanged (``stamp``): a
+        validation and the shards it checks in its own process share it."""
+        key = (str(base), stamp(base))
+        if key not in _OPENED:
+            _OPENED.clear()
+            _OPENED[key] = cls(base)
+        return _OPENED[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows
