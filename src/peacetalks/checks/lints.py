@@ -20,9 +20,10 @@ The per-document warnings (``candidates``) run on each shard of documents. The c
 ones (W001/W007, W005, W008: ``lint``) take the corpus a part at a time (``LintPart``), in two
 passes: the names are counted over every part, then each part is searched against the counts,
 so that what is held does not grow with the texts. A cached run starts from the last run's
-counts and searches, and reads only the documents that changed (and those a change touches). The searches are vectorised where the work
-grows with the corpus (polars substring counts pick the few document/name pairs worth a closer
-look); the closer look runs on single documents with the ``re`` engine.
+counts and searches, and reads only the documents that changed (and those a change touches).
+The searches are vectorised where the work grows with the corpus (polars substring counts pick
+the few document/name pairs worth a closer look); the closer look runs on single documents with
+the ``re`` engine.
 """
 
 from __future__ import annotations
@@ -183,22 +184,27 @@ def lint(ctx: Context, entities: pa.Table, parts: list[LintPart], skip: set[str]
     warnings are the earlier ones, as a search of every document would find them. With ``earlier``
     too (the part of the documents of some keys, as they were then), the names are counted in the
     documents whose key changed only (``_Names.since``)."""
-    reused = _reusable(previous, keys, skip) if previous is not None else None
+    now = _key_frame(keys)
+    reused = _reusable(previous, now, skip) if previous is not None else None
     names = _Names.since(previous, reused, parts, skip, earlier) if reused is not None and earlier else None
     if names is None:                                                                      # pass 1
         names = _Names.of(part.named(skip) for part in parts)
     problems = []
     if not skip:
         problems += _unused_entities(ctx, entities, [part.linked for part in parts])
-    bare, state = _bare_names(ctx, parts, previous, keys, names, skip, reused)             # pass 2
+    bare, state = _bare_names(ctx, parts, previous, now, names, skip, reused)              # pass 2
     return problems + bare + _label_consistency(ctx, names, parts, skip), state
 
 
-def _reusable(previous: BareNames, keys: dict[str, str | None] | None, skip: set[str]) -> pl.DataFrame:
-    """The rows of ``previous.found`` of the documents whose key is the same now (not null), but the
-    ``skip`` documents' (a skipped document gets no warnings, not even its earlier ones)."""
-    now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
-                       schema={"document": pl.Utf8, "key": pl.Utf8})
+def _key_frame(keys: dict[str, str | None] | None) -> pl.DataFrame:
+    """Each document's key now (``document``, ``key``; null: not cacheable), as ``lint`` is given them."""
+    return pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
+                        schema={"document": pl.Utf8, "key": pl.Utf8})
+
+
+def _reusable(previous: BareNames, now: pl.DataFrame, skip: set[str]) -> pl.DataFrame:
+    """The rows of ``previous.found`` of the documents whose key is the same now (``now``: ``_key_frame``;
+    not null), but the ``skip`` documents' (a skipped document gets no warnings, not even its earlier ones)."""
     reused = previous.found.join(now.drop_nulls("key"), on=["document", "key"], how="semi")
     return reused.filter(~pl.col("document").is_in(sorted(skip))) if skip else reused
 
@@ -357,7 +363,7 @@ def _word(ch: str) -> bool:
 # (the corpus-level searches take the tables as they are, in chunks where a cached run put the changed
 # documents among the unchanged ones: ``rechunk=False``, no copy of the corpus's texts)
 def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None = None,
-                keys: dict[str, str | None] | None = None, counted: _Names | None = None,
+                now: pl.DataFrame | None = None, counted: _Names | None = None,
                 skip: set[str] = frozenset(), reused: pl.DataFrame | None = None
                 ) -> tuple[list[Problem], BareNames]:
     """W001 / W007: a name annotated in this document, or elsewhere in the corpus, left bare here.
@@ -368,14 +374,14 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
     document (a few per document at most) are searched, with word boundaries and coverage.
     The corpus's names are counted first (``counted``); the texts are then searched one part at a
     time (``parts``, the ``skip`` documents left out).
-    With ``previous`` and ``keys``, only the documents a change can touch are searched (see ``lint``):
+    With ``previous`` and ``now`` (each document's key now: ``_key_frame``), only the documents a change
+    can touch are searched (see ``lint``):
     the others' warnings are joined from ``previous.found`` on (document, key), a table operation,
     and only the searched documents' names are read.
     """
     counted = _Names.of(part.named(skip) for part in parts) if counted is None else counted
     corpus_names = counted.usual().rename({"usual": "type"}).join(counted.docs, on="text").sort("text")
-    now = pl.DataFrame({"document": list(keys or {}), "key": list((keys or {}).values())},
-                       schema={"document": pl.Utf8, "key": pl.Utf8})
+    now = _key_frame(None) if now is None else now
     changed_names: list[str] = []
     if previous is None:
         reused = pl.DataFrame(schema=_FOUND)
@@ -383,7 +389,7 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
         changed_names = pl.concat([corpus_names.join(previous.names, on=["text", "type", "docs"], how="anti"),
                                    previous.names.join(corpus_names, on=["text", "type", "docs"], how="anti")]
                                   )["text"].unique().to_list()
-        reused = _reusable(previous, keys, skip) if reused is None else reused
+        reused = _reusable(previous, now, skip) if reused is None else reused
     reused_documents = reused["document"].to_arrow()
     touched, fresh, found = [], [], {}
     for part in parts:
