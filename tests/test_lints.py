@@ -362,3 +362,39 @@ def test_names_counted_since_the_last_run_are_the_names_counted_anew(project, mo
         assert warm[1] is not None and warm[1].same(cold[1]), step
         for path, data in before.items():  # (then the change is undone)
             path.write_bytes(data)
+
+
+def _break(project, doc, how):
+    """A document made to fail in a way that leaves it without warnings."""
+    path = project.documents / f"{doc}.json"
+    if how == "json":  # level 1
+        path.write_text(path.read_text("utf-8")[:-20], "utf-8")
+    elif how == "schema":  # level 2
+        data = load(project, doc)
+        data["mentions"][0]["type"] = "PERSN"
+        save(project, doc, data)
+    else:  # a hand-edited text: drift from what its seed regenerates
+        text = project.corpus / f"{doc}.txt"
+        text.write_text(text.read_text("utf-8").replace(" ", "  ", 1), "utf-8")
+
+
+@pytest.mark.parametrize("how", ["json", "schema", "drift"])
+def test_allow_entries_of_a_document_without_warnings_are_not_called_stale(project, how):
+    """A document that fails levels 1-2 or whose text drifted gets no warnings, so an allow-list entry that
+    could concern it (one of its files, any file, the registry) is not reported as matching nothing (W011):
+    the error comes first. An entry of another document's file still is."""
+    allow = json.loads(project.allow.read_text("utf-8"))
+    allow["allow"] = [
+        {"code": "W003", "path": f"annotations/documents/{D001}.json", "contains": "no such quote", "reason": "A test entry that matches nothing."},
+        {"code": "W010", "path": f"corpus/{D001}.txt", "contains": "no such text", "reason": "A test entry that matches nothing."},
+        {"code": "W001", "path": None, "contains": "no such name", "reason": "A test entry that matches nothing."},
+        {"code": "W005", "path": "annotations/entities.json", "contains": "no such entity", "reason": "A test entry that matches nothing."},
+        {"code": "W004", "path": f"annotations/documents/{D002}.json", "contains": "no such event", "reason": "A test entry that matches nothing."},
+    ]
+    project.allow.write_bytes(dump_records(allow, ("allow",)))
+    assert len(warnings(project, "W011")) == 5  # (none of them matches anything)
+    _break(project, D001, how)
+    result = validate(project)
+    assert result.errors and all(D001 in p.path for p in result.errors)
+    [stale] = [p for p in result.problems if p.code == "W011"]
+    assert "'no such event'" in stale.message

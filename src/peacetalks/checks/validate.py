@@ -162,7 +162,8 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
                                 keys=kept.doc_keys, earlier=partial(_earlier, store) if store is not None else None)
             if state is not None and not (previous is not None and previous.same(names)):
                 _save_names(state, names)
-            problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow)
+            problems = apply_allow_list(ctx, problems + found + kept.warnings, registries.allow,
+                                        skip=kept.failed | drifted)
         if store is not None:
             kept.update_cache(store, index)
         if paths:
