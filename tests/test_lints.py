@@ -398,3 +398,28 @@ def test_allow_entries_of_a_document_without_warnings_are_not_called_stale(proje
     assert result.errors and all(D001 in p.path for p in result.errors)
     [stale] = [p for p in result.problems if p.code == "W011"]
     assert "'no such event'" in stale.message
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["all documents read", "a document skipped"])
+def test_an_allow_entry_that_can_never_match_says_why(project, broken):
+    """An entry whose code is no warning's, or whose path is no file of the project, can never match: its
+    W011 says why (with the nearest code), even while a skipped document leaves other entries unjudged."""
+    allow = json.loads(project.allow.read_text("utf-8"))
+    reason = "A test entry that can never match."
+    allow["allow"] = [
+        {"code": "W999", "path": None, "contains": "x", "reason": reason},
+        {"code": "W100", "path": f"corpus/{D002}.txt", "contains": "x", "reason": reason},
+        {"code": "W003", "path": "annotations/documents/no-such-document.json", "contains": "x", "reason": reason},
+        {"code": "W003", "path": f"annotations/documents/{D002}.json", "contains": "x", "reason": reason},
+    ]
+    project.allow.write_bytes(dump_records(allow, ("allow",)))
+    if broken:
+        _break(project, D001, "schema")
+    stale = {p.line: p for p in validate(project).problems if p.code == "W011"}
+    first = [stale[locate(project.allow, f'"code": "{code}"', n)[0]] for code, n in (("W999", 0), ("W100", 0),
+                                                                                      ("W003", 0))]
+    assert first[0].message.endswith("W999 is not a warning code") and "peacetalks rules" in first[0].hint
+    assert first[1].message.endswith("W100 is not a warning code") and "'W010'" in first[1].hint
+    assert first[2].message.endswith("'annotations/documents/no-such-document.json' is no file of the project")
+    assert len(stale) == 4  # (and the entry of a file that exists, which matches nothing: as before)
+    assert stale[locate(project.allow, '"code": "W003"', 1)[0]].message.endswith("matches no warning")

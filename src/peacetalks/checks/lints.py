@@ -40,11 +40,12 @@ import pyarrow.compute as pc
 from ..defaults import LINT_BATCH_DOCS
 from ..diagnostics.locate import text_position
 from ..diagnostics.problems import Problem
+from ..diagnostics.rules import RULES
 from ..reading.annotations import Tables, metadata_only, only
 from ..reading.cache import FOUND, stored_warning
 from ..reading.spool import map_spooled, spool
 from . import guideline_lints
-from .context import Context
+from .context import Context, close_match
 
 _CAP_WORD = r"(?-i:[A-Z]|[À-ÖØ-Þ])[\w\-]*(?:\.(?=\w))?[\w\-]*"
 _CONNECT = r"(?:of|the|for|and|in|de|von|der|al|bin)"
@@ -292,11 +293,27 @@ def apply_allow_list(ctx: Context, problems: list[Problem], entries: list[dict],
         if not allowed:
             kept.append(p)
     for i, entry in enumerate(entries):
-        if not used[i] and _all_searched(ctx, entry["path"], skip):
-            kept.append(ctx.at_file(ctx.project.allow, f"/allow/{i}", "W011",
-                                    f"allow-list entry {entry['code']} {entry['contains']!r} matches no warning",
-                                    "remove it: what it accepted has been fixed or has changed"))
+        why = None if used[i] else _unusable(ctx, entry)
+        if used[i] or (why is None and not _all_searched(ctx, entry["path"], skip)):
+            continue
+        what, hint = why or ("", "remove it: what it accepted has been fixed or has changed")
+        kept.append(ctx.at_file(ctx.project.allow, f"/allow/{i}", "W011",
+                                f"allow-list entry {entry['code']} {entry['contains']!r} matches no warning{what}", hint))
     return kept
+
+
+def _unusable(ctx: Context, entry: dict) -> tuple[str, str] | None:
+    """Why an allow-list entry can never match a warning, whatever the corpus holds (the end of its W011
+    message and the hint): its code is no warning's, or its path no file's of the project."""
+    code, path = entry["code"], entry["path"]
+    if code not in RULES or RULES[code].severity != "warning":
+        warnings = [c for c, rule in RULES.items() if rule.severity == "warning"]
+        return (f": {code} is not a warning code",
+                close_match(code, warnings, "code") or "`peacetalks rules` lists the warning codes")
+    if path is not None and not (ctx.project.root / path).is_file():
+        return (f": {path!r} is no file of the project",
+                "give the path as the warning prints it (from the project's folder), or null for any file")
+    return None
 
 
 def _all_searched(ctx: Context, path: str | None, skip: set[str]) -> bool:
