@@ -536,3 +536,27 @@ def test_a_cached_run_takes_the_stats_over_its_workers_and_gives_the_same_answer
     assert got["ran"][0] == ["stat_files", default_jobs(), {"preload": [], "fork_only": True}]
     cold = [p.render() for p in validate(project).problems]
     assert got["problems"] == cold and any(document.name in p for p in cold)  # (the change was seen)
+
+
+@pytest.mark.parametrize("files, jobs, workers", [
+    (25, None, 1),    # (below STAT_PARALLEL_FROM: this process)
+    (25, 64, 3),      # (--jobs 64: no more workers than the 3 shards)
+    (250, None, "all"),
+    (0, 8, 1),
+])
+def test_the_stats_take_no_more_workers_than_they_have_shards(tmp_path, monkeypatch, files, jobs, workers):
+    from peacetalks.checks import runner
+    from peacetalks.checks import validate as validate_module
+    from peacetalks.reading.cache import stat_files
+    monkeypatch.setattr(validate_module, "STAT_FILES", 10)
+    monkeypatch.setattr(validate_module, "STAT_PARALLEL_FROM", 100)
+    paths = []
+    for i in range(files):
+        (tmp_path / f"f{i}").write_text("x" * i, "utf-8")
+        paths.append(str(tmp_path / f"f{i}"))
+    asked = []
+    real = runner.run
+    monkeypatch.setattr(runner, "run", lambda function, shards, n=1, **options:
+                        asked.append(n) or real(function, shards, n, **options))
+    assert validate_module._stats(paths, jobs).tolist() == stat_files(paths).tolist()
+    assert asked == [min(runner.default_jobs(), 25) if workers == "all" else workers]

@@ -358,9 +358,10 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
 def _stats(paths: list[str], jobs: int | None) -> np.ndarray:
     """The files' stats (``cache.stat_files``), ``STAT_FILES`` files a shard, over every core (``jobs``) where
     there are ``STAT_PARALLEL_FROM`` files or more and this process can fork its workers (a fork
-    server's start would cost more than the stats)."""
+    server's start would cost more than the stats); never more workers than shards."""
     shards = [paths[lo:lo + STAT_FILES] for lo in range(0, len(paths), STAT_FILES)]
     n = runner.default_jobs() if jobs is None and len(paths) >= STAT_PARALLEL_FROM else jobs or 1
+    n = max(1, min(n, len(shards)))
     return np.concatenate([np.empty((0, 4), np.int64),
                            *runner.run(stat_files, shards, n, preload=(), fork_only=True)])
 
