@@ -1,12 +1,14 @@
 """Diagnostics without cascades: one mistake, one report; the cause before its effects."""
 
 import json
+import os
 
 import pytest
 from conftest import DOC
 
 from peacetalks.checks.validate import validate
 from peacetalks.cli import main
+from peacetalks.diagnostics.problems import Problem, printable, quoted, render
 
 
 def doc_path(project):
@@ -55,3 +57,20 @@ def test_asking_for_one_file_of_a_document_shows_all_its_problems(project, capsy
 def test_a_path_that_does_not_exist_is_a_usage_error(project, capsys, command):
     assert main(["--root", str(project.root), command, str(project.root / "annotations" / "nope.json")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("plain.json", "plain.json"),
+    ("café — “quoted”.json", "café — “quoted”.json"),  # (UTF-8 stays as it is)
+    (os.fsdecode(b"bad\xff.json"), "bad\\xff.json"),  # (a file name's bytes that are not UTF-8)
+    (os.fsdecode(b"caf\xe9 \xfe"), "caf\\xe9 \\xfe"),
+    ("lone \ud800 surrogate", "lone \\ud800 surrogate"),  # (no byte: shown as the code point)
+])
+def test_printable_shows_what_is_not_utf8_as_escapes(text, shown):
+    assert printable(text) == shown
+    shown.encode("utf-8")
+    problem = Problem(text, 1, 1, "F008", f"about {text}", f"rename {text}")
+    assert (problem.path, problem.message, problem.hint) == (shown, f"about {shown}", f"rename {shown}")
+    for fmt in ("text", "json", "github"):
+        render([problem], fmt).encode("utf-8")
+    assert quoted(text) == (repr(text) if shown == text else f"'{shown}'")

@@ -1,9 +1,10 @@
 """Files stay files, inside the tree, within limits: every command treats odd entries as validate does."""
 
 import json
+import os
 
 import pytest
-from conftest import DOC, locate
+from conftest import DOC, copy_checkout, locate
 
 from peacetalks.checks.validate import validate
 from peacetalks.cli import main
@@ -176,3 +177,72 @@ def test_a_file_of_json_null_is_an_error_not_an_absent_file(project, tmp_path, c
     assert {"S004", "S001"} & {p.code for p in found}, [p.render() for p in validate(project).problems]
     codes = run_all(project, tmp_path, capsys)
     assert codes["validate"] == 1 and codes["build"] == 1
+
+
+def _undecodable(folder, name: bytes):
+    """A file or folder path whose name has bytes that are not UTF-8 (skipped where the file system refuses)."""
+    path = folder / os.fsdecode(name)
+    try:
+        path.write_bytes(b"{}")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    return path
+
+
+@pytest.mark.parametrize("where,name,code", [
+    ("annotations/documents", b"bad\xff.json", "F007"),
+    ("annotations/documents", b"caf\xe9.json", "F007"),  # (Latin-1 bytes, as an old tool would write them)
+    ("annotations/documents", b"notes\xfe.txt", "F008"),
+    ("corpus", b"bad\xfe.txt", "F008"),
+    ("corpus", b"bad\xfe.json", "F008"),
+    ("seeds", b"bad\xfd.txt", "F007"),
+])
+def test_a_file_name_that_is_not_utf8_is_reported_by_every_command(project, tmp_path, capsys, where, name, code):
+    _undecodable(project.root / where, name)
+    shown = f"{where}/{name.decode('utf-8', 'backslashreplace')}"  # (its bytes as \xNN)
+    found = [p for p in validate(project).problems if p.path == shown]
+    assert code in [p.code for p in found], [p.render() for p in validate(project).problems]  # (a seed: D002 too)
+    assert validate(project, cache=True).problems == validate(project).problems  # (the cache keeps no such name)
+    assert validate(project, cache=True).problems == validate(project).problems
+    asked = validate(project, [str(project.root / where / os.fsdecode(name))]).problems
+    assert {p.path for p in asked} == {shown} and code in [p.code for p in asked]
+    for fmt in ("json", "github", "text"):
+        assert main(["--root", str(project.root), "validate", "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        out.encode("utf-8")  # (printable as it is)
+        assert shown in ([p["path"] for p in json.loads(out)] if fmt == "json" else out)
+    codes = run_all(project, tmp_path, capsys)
+    assert codes["validate"] == 1 and codes["build"] == 1 and codes["check"] == 1
+
+
+def test_a_project_whose_path_is_not_utf8_works_as_any_other(tmp_path, capsys, monkeypatch):
+    root = tmp_path / os.fsdecode(b"r\xffoot")
+    try:
+        root.mkdir()
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    monkeypatch.setenv("PEACETALKS_CACHE_DIR", str(tmp_path / "cache"))
+    project = copy_checkout(root)
+    cold = validate(project).problems
+    assert not [p for p in cold if p.severity == "error"], [p.render() for p in cold]
+    for _ in range(2):  # (the stat index written, then read)
+        assert validate(project, cache=True).problems == cold
+    for argv in (["validate"], ["stats"], ["fmt", "--check"], ["build", "--out", str(tmp_path / "rel")],
+                 ["check"], ["view", "--out", str(tmp_path / "site")]):
+        assert main(["--root", str(root), *argv]) == 0, argv
+        capsys.readouterr()
+
+
+@pytest.mark.parametrize("command,code", [(["build"], 2), (["view"], 2), (["export", "conll"], 1)])  # (as other refusals)
+def test_an_output_folder_whose_path_is_not_utf8_is_refused(project, tmp_path, capsys, command, code):
+    out = tmp_path / os.fsdecode(b"out\xfe")
+    try:
+        out.mkdir()
+        out.rmdir()
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    assert main(["--root", str(project.root), *command, "--out", str(out)]) == code
+    err = capsys.readouterr().err
+    assert "out\\xfe is not a UTF-8 path" in err and "Traceback" not in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in tmp_path.iterdir() if not p.name.startswith(".out"))  # (no temporary folder left)

@@ -8,6 +8,7 @@ be reached (nothing was decided).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import textwrap
@@ -648,7 +649,10 @@ def run() -> None:
     a one-document re-check at 50,000 documents (2.08 -> 1.82 s, medians of 5). Everything is written
     by then (files are closed, temporary folders and worker pools are gone with their ``with``
     blocks); only the output streams are flushed here. ``main`` is for callers in a process of
-    their own (the tests), which it leaves as it was."""
+    their own (the tests), which it leaves as it was. A path that is not UTF-8 is printed with its bytes
+    escaped, on stdout as Python does on stderr, rather than failing."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

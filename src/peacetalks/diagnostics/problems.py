@@ -23,6 +23,10 @@ class Problem:
     def __post_init__(self) -> None:
         if self.code not in RULES:  # a programming error, not bad input
             raise ValueError(f"undocumented problem code {self.code}")
+        for name in ("path", "message", "hint"):  # (a file name that is not UTF-8 must not break the report)
+            value = getattr(self, name)
+            if value is not None and not value.isascii() and printable(value) != value:
+                object.__setattr__(self, name, printable(value))
 
     @property
     def severity(self) -> Severity:
@@ -43,6 +47,28 @@ class Problem:
             f"::{kind} file={_gh_prop(self.path)},line={self.line},col={self.column},"
             f"title={self.code} {RULES[self.code].name}::{_gh_data(text)}"
         )
+
+
+def printable(text: str) -> str:
+    """``text`` as it can be written out in UTF-8: the bytes of a file name that are not UTF-8 (which Python
+    keeps as lone surrogates, ``os.fsdecode``) as ``\\xNN``, any other lone surrogate as ``\\udNNN``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape" if _escaped_bytes(text) else "backslashreplace") \
+            .decode("utf-8", "backslashreplace")
+
+
+def quoted(name: str) -> str:
+    """A name in a message, quoted as ``repr`` quotes it, but a file name's bytes that are not UTF-8 as ``\\xNN``."""
+    shown = printable(name)
+    return repr(name) if shown == name else f"'{shown}'"
+
+
+def _escaped_bytes(text: str) -> bool:
+    """Whether every lone surrogate of ``text`` stands for a byte (U+DC80-U+DCFF: ``surrogateescape``)."""
+    return all("\udc80" <= c <= "\udcff" for c in text if "\ud800" <= c <= "\udfff")
 
 
 def _gh_data(s: str) -> str:

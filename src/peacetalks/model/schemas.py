@@ -191,7 +191,10 @@ class Schemas:
 
     def is_valid_id(self, value: str) -> bool:
         """Whether a string is a safe id (the common.json Id definition)."""
-        return self._id.is_valid(value)
+        try:
+            return self._id.is_valid(value)
+        except UnicodeEncodeError:  # (a file name that is not UTF-8 is no id)
+            return False
 
     def resolve(self, subschema: dict) -> dict:
         """A subschema with its $ref (if any) followed through the registry."""

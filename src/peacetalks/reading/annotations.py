@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..diagnostics.locate import Locator
-from ..diagnostics.problems import Problem
+from ..diagnostics.problems import Problem, quoted
 from ..model.layers import (
     DOCUMENT,
     ENTITY,
@@ -115,7 +115,7 @@ def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[
             p.append(Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
                              "it holds only <document id>.json files"))
         elif not schemas.is_valid_id(stem):
-            p.append(Problem(shown, 1, 1, "F007", f"file name {name!r} is not a safe document id",
+            p.append(Problem(shown, 1, 1, "F007", f"file name {quoted(name)} is not a safe document id",
                              "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
         else:
             files[stem] = path

@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 
 from .. import __version__
 from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, STAT_DELTA_ROWS
+from ..diagnostics.problems import printable
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS
 from .files import atomic_write, listing, stat_key
@@ -74,7 +75,7 @@ def document_key(digests, registries: str) -> str:
 
 def index_path(folder: Path, root: Path) -> Path:
     """The stat index of the project at ``root`` in the cache folder."""
-    return folder / f"stat-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.arrow"
+    return folder / f"stat-{hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]}.arrow"
 
 
 class StatIndex:
@@ -127,13 +128,13 @@ class StatIndex:
         return self.table.num_rows
 
     def __contains__(self, path: str) -> bool:
-        return pc.is_in(pa.array([path]), value_set=self.table.column("path"))[0].as_py()
+        return pc.is_in(_paths([path]), value_set=self.table.column("path"))[0].as_py()
 
     def unchanged(self, paths: list[str], now: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Which of these files have the stat the index recorded (so still the bytes it digested),
         and their rows in the index (-1 where not indexed). ``now``: their stats (``stat_files``; taken
         now if not given). The comparison runs on whole columns."""
-        rows = pc.index_in(pa.array(paths, pa.string()), value_set=self.table.column("path"))
+        rows = pc.index_in(_paths(paths), value_set=self.table.column("path"))
         rows = rows.fill_null(-1).to_numpy().astype(np.int64)
         now = stat_files(paths) if now is None else now
         known = rows >= 0
@@ -156,6 +157,8 @@ class StatIndex:
             entries = known[1]
         else:
             entries = listing(folder)
+            if not all(name.isascii() or printable(name) == name for name in [folder, *(n for n, _ in entries)]):
+                return entries  # (a name that is not UTF-8 cannot be kept: the folder is listed again next time)
         self._used[folder] = (list(stat), entries)
         return entries
 
@@ -166,7 +169,7 @@ class StatIndex:
         small, else into the base (see the class's docstring)."""
         limit = time.time_ns() - RACY_NS
         paths = [p for p, e in entries.items() if max(e[1], e[2]) < limit]
-        fresh = pa.table(dict(zip(STATS.names, [paths] + [[entries[p][k] for p in paths] for k in range(5)])),
+        fresh = pa.table(dict(zip(STATS.names, [_paths(paths)] + [[entries[p][k] for p in paths] for k in range(5)])),
                          schema=STATS)
         rows = np.sort(rows)
         listings = {folder: (stat, entries) for folder, (stat, entries) in sorted(self._used.items())
@@ -201,6 +204,15 @@ class StatIndex:
             return True
         except OSError:
             return False  # a read-only checkout still validates, just without an index
+
+
+def _paths(paths: list[str]) -> pa.Array:
+    """Paths as the index keeps them: UTF-8, a file name's bytes that are not UTF-8 written ``\\xNN``
+    (``printable``; two paths that read the same then share a row, which each one's stat tells apart)."""
+    try:
+        return pa.array(paths, pa.string())
+    except UnicodeEncodeError:
+        return pa.array([printable(path) for path in paths], pa.string())
 
 
 def _read_stats(path: Path) -> tuple[pa.Table | None, dict]:

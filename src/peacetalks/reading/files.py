@@ -19,7 +19,7 @@ import orjson
 
 from ..defaults import GC_THRESHOLD, MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
-from ..diagnostics.problems import Problem
+from ..diagnostics.problems import Problem, printable
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -350,8 +350,12 @@ def check_output(out: Path, own: Callable[[Path], bool], what: str) -> None:
     """Refuse an existing ``out`` that is neither an empty folder nor this command's own earlier output.
 
     A command replaces only what it recognisably made (``own``); anything else, a file, a
-    symlink or a folder of someone's notes, is left alone and the command refuses.
+    symlink or a folder of someone's notes, is left alone and the command refuses. A path that is not
+    UTF-8 is refused too: the Parquet and Arrow writers take UTF-8 paths only.
     """
+    if printable(str(out)) != str(out):
+        raise OutputError(f"{printable(str(out))} is not a UTF-8 path (its bytes that are not are shown as \\xNN), "
+                          "which the release's writers cannot open; give --out a folder whose path is UTF-8")
     if not os.path.lexists(out) or is_empty_dir(out):
         return
     if out.is_symlink() or not out.is_dir():

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from ..defaults import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
-from ..diagnostics.problems import Problem
+from ..diagnostics.problems import Problem, quoted
 from ..model.layers import LAYERS
 from ..model.schemas import calendar_date
 from .files import (
@@ -115,7 +115,7 @@ def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stat
     shown = shown_path or file_name
     doc_id = file_name[:-4] if file_name.endswith(".txt") else file_name
     if not _ID.fullmatch(doc_id) or ".." in doc_id:
-        raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {file_name!r} does not give a safe document id",
+        raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {quoted(file_name)} does not give a safe document id",
                                   "rename the seed: letters, digits, '.', '_' and '-' only, ending in .txt"))
     data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:

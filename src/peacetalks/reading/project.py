@@ -8,6 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
+from ..diagnostics.problems import printable
+
 _MARKERS = ("schema/labels.json", "corpus", "annotations")
 PACKAGE = Path(__file__).resolve().parents[1]  # the peacetalks package (this module is in reading/)
 EMBEDDED = PACKAGE / "_data"  # where a wheel keeps the corpus it embeds (pyproject.toml, force-include)
@@ -56,9 +58,10 @@ class Project:
 
     def describe(self) -> str:
         """One line: which corpus a command works on."""
+        root = printable(str(self.root))  # (a path that is not UTF-8: its bytes as \\xNN)
         if self.embedded:
-            return f"corpus: {self.root} (embedded in the installed package, read-only)"
-        return f"corpus: {self.root}"
+            return f"corpus: {root} (embedded in the installed package, read-only)"
+        return f"corpus: {root}"
 
     @property
     def seeds(self) -> Path:

@@ -21,6 +21,7 @@ have its recorded sources; any other content builds as a development version
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ def sources_digest(project: Project) -> str:
     """The digest of everything a release's data is made from (see the module's docstring)."""
     h = hashlib.sha256()
     for path in _source_files(project):
-        h.update(project.rel(path).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        h.update(os.fsencode(project.rel(path)) + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     labels = Labels(project.schema / "labels.json")
     names = {key: labels[key].names for key in labels.inventories}
     h.update(b"labels\0" + orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
