@@ -8,7 +8,7 @@ from conftest import DOC
 
 from peacetalks.checks.validate import validate
 from peacetalks.cli import main
-from peacetalks.diagnostics.problems import Problem, printable, quoted, render
+from peacetalks.diagnostics.problems import Problem, display, printable, quoted, render
 
 
 def doc_path(project):
@@ -74,3 +74,17 @@ def test_printable_shows_what_is_not_utf8_as_escapes(text, shown):
     for fmt in ("text", "json", "github"):
         render([problem], fmt).encode("utf-8")
     assert quoted(text) == (repr(text) if shown == text else f"'{shown}'")
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("a\nb.json", "a\\nb.json"),  # (a newline would split the report's line)
+    ("\x1b[31mred.json", "\\x1b[31mred.json"),  # (an escape sequence would act in the terminal)
+    ("tab\there \u2028 \x85", "tab\\there \\u2028 \\x85"),
+    (os.fsdecode(b"x\xff\n"), "x\\xff\\n"),
+    ("plain — UTF-8 é", "plain — UTF-8 é"),
+])
+def test_a_problem_is_shown_on_one_line_and_inert_in_a_terminal(text, shown):
+    assert display(text) == shown
+    problem = Problem(text, 1, 1, "F008", f"about {text}", f"rename {text}")
+    assert (problem.path, problem.message, problem.hint) == (shown, f"about {shown}", f"rename {shown}")
+    assert render([problem]).splitlines()[0] == f"{shown}:1:1: F008 about {shown}"

@@ -179,27 +179,32 @@ def test_a_file_of_json_null_is_an_error_not_an_absent_file(project, tmp_path, c
     assert codes["validate"] == 1 and codes["build"] == 1
 
 
-def _undecodable(folder, name: bytes):
-    """A file or folder path whose name has bytes that are not UTF-8 (skipped where the file system refuses)."""
+def _odd_name(folder, name: bytes):
+    """A file whose name has bytes that are not UTF-8 or control characters (skipped where the file system
+    refuses such a name)."""
     path = folder / os.fsdecode(name)
     try:
         path.write_bytes(b"{}")
     except (OSError, UnicodeEncodeError):
-        pytest.skip("this file system takes UTF-8 names only")
+        pytest.skip("this file system does not take such a name")
     return path
 
 
-@pytest.mark.parametrize("where,name,code", [
-    ("annotations/documents", b"bad\xff.json", "F007"),
-    ("annotations/documents", b"caf\xe9.json", "F007"),  # (Latin-1 bytes, as an old tool would write them)
-    ("annotations/documents", b"notes\xfe.txt", "F008"),
-    ("corpus", b"bad\xfe.txt", "F008"),
-    ("corpus", b"bad\xfe.json", "F008"),
-    ("seeds", b"bad\xfd.txt", "F007"),
+@pytest.mark.parametrize("where,name,shown_name,code", [
+    ("annotations/documents", b"bad\xff.json", "bad\\xff.json", "F007"),
+    ("annotations/documents", b"caf\xe9.json", "caf\\xe9.json", "F007"),  # (Latin-1, as an old tool writes it)
+    ("annotations/documents", b"notes\xfe.txt", "notes\\xfe.txt", "F008"),
+    ("annotations/documents", b"a\nb.json", "a\\nb.json", "F007"),  # (a newline would split the report's line)
+    ("annotations/documents", b"\x1b[31mred.json", "\\x1b[31mred.json", "F007"),  # (an escape sequence would act)
+    ("corpus", b"bad\xfe.txt", "bad\\xfe.txt", "F008"),
+    ("corpus", b"bad\xfe.json", "bad\\xfe.json", "F008"),
+    ("corpus", b"tab\there.txt", "tab\\there.txt", "F009"),
+    ("seeds", b"bad\xfd.txt", "bad\\xfd.txt", "F007"),
 ])
-def test_a_file_name_that_is_not_utf8_is_reported_by_every_command(project, tmp_path, capsys, where, name, code):
-    _undecodable(project.root / where, name)
-    shown = f"{where}/{name.decode('utf-8', 'backslashreplace')}"  # (its bytes as \xNN)
+def test_an_odd_file_name_is_reported_on_one_line_by_every_command(project, tmp_path, capsys, where, name, shown_name,
+                                                                   code):
+    _odd_name(project.root / where, name)
+    shown = f"{where}/{shown_name}"  # (bytes that are not UTF-8 and control characters escaped)
     found = [p for p in validate(project).problems if p.path == shown]
     assert code in [p.code for p in found], [p.render() for p in validate(project).problems]  # (a seed: D002 too)
     assert validate(project, cache=True).problems == validate(project).problems  # (the cache keeps no such name)
@@ -211,6 +216,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_by_every_command(project, tmp_
         out = capsys.readouterr().out
         out.encode("utf-8")  # (printable as it is)
         assert shown in ([p["path"] for p in json.loads(out)] if fmt == "json" else out)
+        assert all(line.isprintable() for line in out.splitlines())
     codes = run_all(project, tmp_path, capsys)
     assert codes["validate"] == 1 and codes["build"] == 1 and codes["check"] == 1
 

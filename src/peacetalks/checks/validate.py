@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..defaults import SHARD_DOCS, STAT_FILES, STAT_PARALLEL_FROM
-from ..diagnostics.problems import Problem, errors, printable, sort_problems
+from ..diagnostics.problems import Problem, display, errors, sort_problems
 from ..model.labels import Labels
 from ..model.layers import DOCUMENT, LAYERS
 from ..model.schemas import Schemas
@@ -167,7 +167,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         if store is not None:
             kept.update_cache(store, index)
         if paths:
-            wanted = [printable(w) for w in _with_document_files(project, [project.rel(Path(p)).rstrip("/")
+            wanted = [display(w) for w in _with_document_files(project, [project.rel(Path(p)).rstrip("/")
                                                                            for p in paths])]  # (as problems show them)
             problems = [p for p in problems if any(p.path == w or p.path.startswith(w + "/") for w in wanted)]
         return Result(sort_problems(problems), tables, labels, project)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
@@ -23,10 +24,10 @@ class Problem:
     def __post_init__(self) -> None:
         if self.code not in RULES:  # a programming error, not bad input
             raise ValueError(f"undocumented problem code {self.code}")
-        for name in ("path", "message", "hint"):  # (a file name that is not UTF-8 must not break the report)
+        for name in ("path", "message", "hint"):  # (an odd file name must not break the report: ``display``)
             value = getattr(self, name)
-            if value is not None and not value.isascii() and printable(value) != value:
-                object.__setattr__(self, name, printable(value))
+            if value is not None and not value.isprintable() and display(value) != value:
+                object.__setattr__(self, name, display(value))
 
     @property
     def severity(self) -> Severity:
@@ -60,10 +61,20 @@ def printable(text: str) -> str:
             .decode("utf-8", "backslashreplace")
 
 
+#: what would break a report's line or act in a terminal: control characters, line and paragraph separators
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def display(text: str) -> str:
+    """``text`` as a report shows it: ``printable``, on one line and inert in a terminal (a file name with a
+    newline or an escape sequence: control characters written as ``repr`` writes them, ``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], printable(text))
+
+
 def quoted(name: str) -> str:
     """A name in a message, quoted as ``repr`` quotes it, but a file name's bytes that are not UTF-8 as ``\\xNN``."""
-    shown = printable(name)
-    return repr(name) if shown == name else f"'{shown}'"
+    text = printable(name)
+    return repr(name) if text == name else f"'{text}'"
 
 
 def _escaped_bytes(text: str) -> bool:

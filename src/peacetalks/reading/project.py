@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..diagnostics.problems import printable
+from ..diagnostics.problems import display
 
 _MARKERS = ("schema/labels.json", "corpus", "annotations")
 PACKAGE = Path(__file__).resolve().parents[1]  # the peacetalks package (this module is in reading/)
@@ -58,7 +58,7 @@ class Project:
 
     def describe(self) -> str:
         """One line: which corpus a command works on."""
-        root = printable(str(self.root))  # (a path that is not UTF-8: its bytes as \\xNN)
+        root = display(str(self.root))  # (an odd path as reports show it)
         if self.embedded:
             return f"corpus: {root} (embedded in the installed package, read-only)"
         return f"corpus: {root}"

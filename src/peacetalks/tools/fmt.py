@@ -34,7 +34,7 @@ from json_source_map import calculate as source_map
 
 from ..defaults import MAX_JSON_BYTES
 from ..diagnostics.locate import Locator, text_position
-from ..diagnostics.problems import Problem, printable
+from ..diagnostics.problems import Problem, display
 from ..model.labels import Labels, refresh_guidelines
 from ..model.layers import LAYER_TABLE, LAYERS
 from ..reading.files import (
@@ -320,7 +320,7 @@ def targets(project: Project, paths: list[str] | None = None) -> list[Path]:
 
 
 def format_file(project: Project, path: Path, locator: Locator, written: bool = True) -> Formatted:
-    shown = printable(project.rel(path))  # (as problems show it: a name's bytes that are not UTF-8 as \\xNN)
+    shown = display(project.rel(path))  # (as problems show it)
     before, found = read_bytes(path, shown, MAX_JSON_BYTES)
     if before is None:  # not a regular file, or too large: reported as validate reports it, never touched
         return Formatted(path, shown, b"", None, found)
