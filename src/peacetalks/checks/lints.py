@@ -324,10 +324,8 @@ def _all_searched(ctx: Context, path: str | None, skip: set[str]) -> bool:
     is not stale: its document has an error to fix first."""
     if not skip:
         return True
-    folder, _, name = (path or "").rpartition("/")
-    stem, _, suffix = name.rpartition(".")
-    files = {ctx.project.rel(ctx.project.documents): ("json",), ctx.project.rel(ctx.project.corpus): ("txt", "json")}
-    return suffix in files.get(folder, ()) and stem not in skip
+    document = ctx.project.document_of(path or "")
+    return document is not None and document not in skip
 
 
 def _quotes_and_events(ctx: Context, tables: Tables) -> list[Problem]:

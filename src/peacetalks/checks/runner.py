@@ -81,7 +81,7 @@ def run(function: Callable[[S], R], shards: Sequence[S], jobs: int = 1,
     imported before the workers start (``PRELOAD``: the build's). With ``fork_only``, the workers are
     forked from this process or there are none: where forking is not safe, everything runs here (for
     work too small to pay for a fork server's start)."""
-    if jobs <= 1 or len(shards) <= 1 or (fork_only and not _fork_is_safe()):
+    if jobs <= 1 or len(shards) <= 1:
         return run_serial(function, shards)
     return run_parallel(function, shards, jobs, preload, fork_only)
 

@@ -370,13 +370,5 @@ def _stats(paths: list[str], jobs: int | None) -> np.ndarray:
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:
     """Asking for any file of a document asks for all of them: its annotation file, its text (where
     candidate warnings are filed) and its metadata."""
-    files = {project.rel(project.documents): ".json", project.rel(project.corpus): (".txt", ".json")}
-    out = list(wanted)
-    for w in wanted:
-        folder, _, name = w.rpartition("/")
-        if folder in files and name.endswith(files[folder]):
-            stem = name.rsplit(".", 1)[0]
-            out += [project.rel(project.documents / f"{stem}.json"), project.rel(project.corpus / f"{stem}.txt"),
-                    project.rel(project.corpus / f"{stem}.json")]
-    return out
-
+    return wanted + [f for w in wanted if (document := project.document_of(w)) is not None
+                     for f in project.document_files(document)]

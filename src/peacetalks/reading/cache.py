@@ -130,13 +130,12 @@ class StatIndex:
     def __contains__(self, path: str) -> bool:
         return pc.is_in(_paths([path]), value_set=self.table.column("path"))[0].as_py()
 
-    def unchanged(self, paths: list[str], now: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def unchanged(self, paths: list[str], now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of these files have the stat the index recorded (so still the bytes it digested),
-        and their rows in the index (-1 where not indexed). ``now``: their stats (``stat_files``; taken
-        now if not given). The comparison runs on whole columns."""
+        and their rows in the index (-1 where not indexed). ``now``: their stats (``stat_files``). The
+        comparison runs on whole columns."""
         rows = pc.index_in(_paths(paths), value_set=self.table.column("path"))
         rows = rows.fill_null(-1).to_numpy().astype(np.int64)
-        now = stat_files(paths) if now is None else now
         known = rows >= 0
         if not known.any():
             return known, rows
@@ -253,10 +252,7 @@ def stat_files(paths: list[str]) -> np.ndarray:
     ``stat`` per file, the work of a shard of files (``checks/validate.py`` runs them over every core)."""
     out = np.empty((len(paths), 4), np.int64)
     for i, path in enumerate(paths):
-        try:
-            out[i] = stat_key(os.stat(path))
-        except OSError:
-            out[i] = -1
+        out[i] = _stat(path)
     return out
 
 

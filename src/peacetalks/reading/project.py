@@ -79,6 +79,20 @@ class Project:
     def documents(self) -> Path:
         return self.annotations / "documents"
 
+    def document_files(self, document: str) -> list[str]:
+        """A document's files as reports name them (``rel``): its annotation file, its text and its metadata."""
+        return [self.rel(self.documents / f"{document}.json"), self.rel(self.corpus / f"{document}.txt"),
+                self.rel(self.corpus / f"{document}.json")]
+
+    def document_of(self, path: str) -> str | None:
+        """The document whose file ``path`` (as reports name it) is, one of ``document_files``; None for any other."""
+        folder, _, name = path.rpartition("/")
+        stem, _, suffix = name.rpartition(".")
+        if (folder, suffix) in ((self.rel(self.documents), "json"), (self.rel(self.corpus), "txt"),
+                                (self.rel(self.corpus), "json")):
+            return stem
+        return None
+
     @property
     def guidelines(self) -> Path:
         return self.annotations / "GUIDELINES.md"
