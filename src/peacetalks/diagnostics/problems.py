@@ -50,15 +50,24 @@ class Problem:
         )
 
 
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: not a file name with bytes that are not (``printable``)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def printable(text: str) -> str:
     """``text`` as it can be written out in UTF-8: the bytes of a file name that are not UTF-8 (which Python
     keeps as lone surrogates, ``os.fsdecode``) as ``\\xNN``, any other lone surrogate as ``\\udNNN``."""
-    try:
-        text.encode("utf-8")
+    if is_utf8(text):
         return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape" if _escaped_bytes(text) else "backslashreplace") \
-            .decode("utf-8", "backslashreplace")
+    return text.encode("utf-8", "surrogateescape" if _escaped_bytes(text) else "backslashreplace") \
+        .decode("utf-8", "backslashreplace")
 
 
 #: what would break a report's line or act in a terminal: control characters, line and paragraph separators

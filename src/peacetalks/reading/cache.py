@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 
 from .. import __version__
 from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, STAT_DELTA_ROWS
-from ..diagnostics.problems import printable
+from ..diagnostics.problems import is_utf8, printable
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS
 from .files import atomic_write, listing, stat_key
@@ -156,7 +156,7 @@ class StatIndex:
             entries = known[1]
         else:
             entries = listing(folder)
-            if not all(name.isascii() or printable(name) == name for name in [folder, *(n for n, _ in entries)]):
+            if not all(is_utf8(name) for name in [folder, *(n for n, _ in entries)]):
                 return entries  # (a name that is not UTF-8 cannot be kept: the folder is listed again next time)
         self._used[folder] = (list(stat), entries)
         return entries

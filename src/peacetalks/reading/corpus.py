@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from ..defaults import MAX_JSON_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import Locator
-from ..diagnostics.problems import Problem, printable
+from ..diagnostics.problems import Problem, is_utf8
 from ..model.schemas import Schemas
 from .files import listing, odd_entry, read_bytes, read_json_file, read_text_file
 from .project import Project
@@ -49,7 +49,7 @@ def list_corpus(project: Project, lister=listing) -> tuple[list[str], list[Probl
     for name, is_file in lister(folder):
         if name.startswith(".") and name.endswith(".tmp"):
             continue
-        if not name.isascii() and printable(name) != name:
+        if not is_utf8(name):
             problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", "unexpected file in corpus/: its name is not UTF-8",
                                     "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
             continue

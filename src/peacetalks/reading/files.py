@@ -19,7 +19,7 @@ import orjson
 
 from ..defaults import GC_THRESHOLD, MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
-from ..diagnostics.problems import Problem, printable
+from ..diagnostics.problems import Problem, is_utf8, printable
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -353,7 +353,7 @@ def check_output(out: Path, own: Callable[[Path], bool], what: str) -> None:
     symlink or a folder of someone's notes, is left alone and the command refuses. A path that is not
     UTF-8 is refused too: the Parquet and Arrow writers take UTF-8 paths only.
     """
-    if printable(str(out)) != str(out):
+    if not is_utf8(str(out)):
         raise OutputError(f"{printable(str(out))} is not a UTF-8 path (its bytes that are not are shown as \\xNN), "
                           "which the release's writers cannot open; give --out a folder whose path is UTF-8")
     if not os.path.lexists(out) or is_empty_dir(out):
