@@ -4,11 +4,13 @@ import json
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from conftest import DOC, locate
 
 import peacetalks.reading.annotations as annotations_module
 from peacetalks.checks.validate import validate
+from peacetalks.reading.cache import Cache, NewEntries, cache_path
 from peacetalks.reading.files import dump_records
 
 
@@ -560,3 +562,69 @@ def test_the_stats_take_no_more_workers_than_they_have_shards(tmp_path, monkeypa
                         asked.append(n) or real(function, shards, n, **options))
     assert validate_module._stats(paths, jobs).tolist() == stat_files(paths).tolist()
     assert asked == [min(runner.default_jobs(), 25) if workers == "all" else workers]
+
+
+def test_a_segment_is_written_batch_by_batch_in_document_order(project, cache_dir, monkeypatch, tmp_path):
+    """``Cache.save`` merges kept entries and new ones (a shard's each, in memory or spooled to a file)
+    into one segment in document order, a batch of at most SHARD_DOCS entries at a time, with the
+    candidate warnings searched now in place of the kept entries' old ones."""
+    import peacetalks.reading.cache as cache_module
+    validate(project, cache=True)
+    store = Cache(cache_path(cache_dir, project.schema))
+    table = store.table.sort_by([("key", "ascending")])  # (not in document order: the merge sorts)
+    documents = pc_documents(table)
+    assert len(documents) >= 3
+    kept = [i for i in range(len(documents)) if i % 2 == 0]
+    new = [i for i in range(len(documents)) if i % 2 == 1]
+    halves = [new[::2], new[1::2]]
+    parts = []
+    for n, half in enumerate(halves):
+        half = sorted(half, key=lambda i: documents[i])
+        rows = table.take(pa.array(half, pa.int64()))
+        parts.append(NewEntries.of([documents[i] for i in half], [f"new-{documents[i]}" for i in half],
+                                   rows.column("record").combine_chunks(),
+                                   pa.Table.from_struct_array(rows.column("row").combine_chunks()),
+                                   [[] for _ in half], str(tmp_path) if n == 0 else None))
+    assert parts[0].path is not None and parts[0].table is None  # (one spooled, one in memory)
+    first = table.column("key")[kept[0]].as_py()
+    searched = [{"path": "x", "line": 1, "column": 1, "code": "W009", "message": "m", "hint": None}]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(cache_module, "SHARD_DOCS", 2)
+        m.setattr(cache_module, "MAX_CACHE_RUNS", 0)  # (a compaction: every live entry is written again)
+        m.setattr(store, "_unsearched", lambda: {first})
+        store.save([table.column("key")[i].as_py() for i in kept], parts, {first: searched})
+    [segment] = list(cache_dir.glob("validated-*.arrow"))
+    reader = pa.ipc.open_file(pa.memory_map(str(segment)))
+    assert reader.num_record_batches > 1 and all(reader.get_batch(i).num_rows <= 2
+                                                 for i in range(reader.num_record_batches))
+    written = reader.read_all()
+    assert pc_documents(written) == sorted(documents)
+    expected = {documents[i]: table.column("key")[i].as_py() for i in kept} | {documents[i]: f"new-{documents[i]}"
+                                                                              for i in new}
+    assert written.column("key").to_pylist() == [expected[d] for d in sorted(documents)]
+    by_document = dict(zip(pc_documents(written), written.column("candidates").to_pylist()))
+    assert by_document[documents[kept[0]]] == searched
+    assert all(by_document[documents[i]] == [] for i in new)
+    records = dict(zip(pc_documents(table), table.column("record").to_pylist()))
+    assert [records[d] for d in sorted(documents)] == written.column("record").to_pylist()
+
+
+def pc_documents(table) -> list[str]:
+    return [r["document"] for r in table.column("record").to_pylist()]
+
+
+def test_a_compaction_in_small_batches_gives_the_cold_answer(project, cache_dir, monkeypatch, no_racy_window):
+    """Kept and changed documents interleaved, merged a few at a time: the cache in document order, and
+    every later run the cold run's answer."""
+    import peacetalks.reading.cache as cache_module
+    monkeypatch.setattr(cache_module, "SHARD_DOCS", 2)
+    monkeypatch.setattr(cache_module, "MAX_CACHE_RUNS", 0)
+    validate(project, cache=True)
+    documents = sorted(project.documents.glob("*.json"))
+    for n, path in enumerate(documents[1::2]):
+        _change(path, f"A change {n}.")
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+    [segment] = list(cache_dir.glob("validated-*.arrow"))
+    written = pa.ipc.open_file(pa.memory_map(str(segment))).read_all()
+    assert pc_documents(written) == sorted(p.stem for p in documents)
+    assert snapshot(validate(project, cache=True)) == snapshot(validate(project))

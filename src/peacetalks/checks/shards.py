@@ -40,7 +40,7 @@ from ..reading.annotations import (
     only,
     read_document,
 )
-from ..reading.cache import Cache, document_key
+from ..reading.cache import Cache, NewEntries, document_key, stat_rows, stored_warning
 from ..reading.corpus import corpus_files, documents_table, read_documents
 from ..reading.files import gc_paused, read_bytes, stat_key
 from ..reading.project import Project
@@ -68,24 +68,25 @@ class Shard:
     # worker's result crosses a pipe: sending a shard's texts and annotations cost ~0.1 s of both processes)
     lint_spool: str | None = None  # a folder: the shard's part of the corpus-level warnings is spooled there
     # (``lints.LintPart``), for a caller that does not keep the tables
+    cache_spool: str | None = None  # a folder: the shard's new cache entries are spooled there (``fresh``)
 
 
 @dataclass
 class ShardResult:
     """What a shard's documents gave: their tables, their problems (levels 1-3), and what the cache
-    keeps (the records read now that passed levels 1-3, with their keys; the keys of cached ones)."""
+    keeps (the documents read now that passed levels 1-3, with their keys and entries; the keys of cached
+    ones)."""
 
     tables: Tables
     problems: list[Problem]
     failed: set[str]  # annotation files that failed levels 1-2
-    fresh: pa.Array  # records read now that passed levels 1-3 (DOCUMENT), for the cache
-    fresh_keys: list[str]
+    fresh: NewEntries | None  # the documents read now that passed levels 1-3, with their keys and cache entries
+    # (spooled to ``Shard.cache_spool``); None without a cache
     kept: dict[str, str]  # the documents taken from the cache, with their keys
     warnings: dict[str, list[Problem]] | None = None  # candidate warnings by document (None: not searched)
     searched: set[str] = field(default_factory=set)  # the documents whose candidate warnings are known now
     extra: dict = field(default_factory=dict)  # what a caller's function adds (the build's ner rows)
-    fresh_rows: pa.Table | None = None  # the documents-table rows of ``fresh``, in its order, for the cache
-    stamps: dict = field(default_factory=dict)  # the files read now (``files.read_bytes``), for the stat index
+    stamps: pa.Table | None = None  # the files read now (``cache.stat_rows``), for the stat index
     lint: LintPart | None = None  # what the corpus-level warnings read of the shard (``Shard.lint_spool``)
 
 
@@ -222,16 +223,17 @@ def check_shard(shard: Shard) -> ShardResult:
         searched = ids - skip
     passed = read - {_document_of(p) for p in errors(found)}
     rows = [i for i, (d, k) in enumerate(zip(record_ids, keys)) if k is not None and d in passed]
-    kept_fresh = fresh.take(pa.array(rows, pa.int64()))
-    fresh_rows = None
+    new = None
     if store is not None:
         position = {d: i for i, d in enumerate(read_rows.column("id").to_pylist())}
-        fresh_rows = read_rows.take(pa.array([position[d] for d in kept_fresh.field("document").to_pylist()],
-                                             pa.int64()))
+        documents = [record_ids[i] for i in rows]
+        new = NewEntries.of(documents, [keys[i] for i in rows], fresh.take(pa.array(rows, pa.int64())),
+                            read_rows.take(pa.array([position[d] for d in documents], pa.int64())),
+                            [[stored_warning(p) for p in warnings.get(d, [])] if d in searched else None
+                             for d in documents], shard.cache_spool)
     part = LintPart.of(tables, shard.lint_spool) if shard.lint_spool is not None else None
-    return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, kept_fresh,
-                       [keys[i] for i in rows], cached, warnings, searched,
-                       fresh_rows=fresh_rows, stamps=stamps or {}, lint=part)
+    return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, new,
+                       cached, warnings, searched, stamps=stat_rows(stamps) if stamps is not None else None, lint=part)
 
 
 def _by_id(data, column: str):

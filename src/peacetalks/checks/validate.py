@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from ..defaults import SHARD_DOCS, STAT_FILES, STAT_PARALLEL_FROM
 from ..diagnostics.problems import Problem, display, errors, sort_problems
 from ..model.labels import Labels
-from ..model.layers import DOCUMENT, LAYERS
+from ..model.layers import LAYERS
 from ..model.schemas import Schemas
 from ..reading.annotations import (
     Registries,
@@ -39,6 +39,7 @@ from ..reading.annotations import (
 )
 from ..reading.cache import (
     Cache,
+    NewEntries,
     StatIndex,
     cache_path,
     document_key,
@@ -49,7 +50,7 @@ from ..reading.cache import (
     stat_files,
     stored_warning,
 )
-from ..reading.corpus import DOCUMENT_COLUMNS, corpus_files, list_corpus
+from ..reading.corpus import corpus_files, list_corpus
 from ..reading.files import gc_tuned, listing
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
@@ -129,11 +130,13 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     drifted = frozenset(Path(p.path).stem for p in sources if p.code == "D001")
     registries = load_registries(project, ctx.schemas, ctx.locator)                          # 2
     problems = check_seeds(project) + sources + registries.problems + plan.problems
-    # without the tables kept, the corpus-level warnings read the texts a shard at a time, spooled meanwhile
+    # without the tables kept, the corpus-level warnings read the texts a shard at a time, spooled meanwhile;
+    # the cache's new entries are spooled too, and written from there as one segment
     stream = lints and not keep_tables
-    with tempfile.TemporaryDirectory(prefix="peacetalks-lint-") if stream else nullcontext() as spooled:
+    with tempfile.TemporaryDirectory(prefix="peacetalks-") if stream or store is not None else nullcontext() as spooled:
         shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest, keep_tables=keep_tables,
-                          lint_spool=spooled) for s in plan.shards]
+                          lint_spool=spooled if stream else None, cache_spool=spooled if store is not None else None)
+                  for s in plan.shards]
         kept = _Kept(store is not None, plan.index_rows)
         unchanged = None
         if store is not None and consume is None and shard_function is check_shard and plan.unread:
@@ -242,22 +245,21 @@ def registry_digest(project: Project) -> str:
 
 class _Kept:
     """What this process keeps of the shards' results as they come: their problems, their tables
-    (or only the documents' metadata), and what the cache will remember."""
+    (or only the documents' metadata), and what the cache will remember (the new entries stay in the
+    files the shards spooled them to until they are written into the cache)."""
 
     def __init__(self, cache: bool, index_rows: np.ndarray | None = None) -> None:
         self.keep_cache = cache
         self.index_rows = index_rows if index_rows is not None else np.zeros(0, np.int64)  # of the unread files
-        self.stamps: dict[str, tuple] = {}  # the stat index's entries of the files read
-        self.fresh_rows: list[pa.Table] = []
+        self.stamps: list[pa.Table] = []  # the stat index's entries of the files read
+        self.entries: list[NewEntries] = []  # the new entries of the cache, a shard's each
         self.doc_keys: dict[str, str] = {}  # each document's key, where it has one (it passed and is cached)
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.failed: set[str] = set()
         self.parts: list[Tables] = []
         self.kept_keys: list[str] = []
-        self.fresh: list[pa.Array] = []
-        self.fresh_keys: list[str] = []
-        self.candidates: dict[str, list[dict]] = {}
+        self.candidates: dict[str, list[dict]] = {}  # the candidate warnings of kept entries, searched now
         self.lint_parts: list[LintPart] = []  # what the corpus-level warnings read, where the tables are not kept
 
     def add(self, r: ShardResult) -> None:
@@ -269,16 +271,15 @@ class _Kept:
             self.lint_parts.append(r.lint)
         if self.keep_cache:
             self.kept_keys += r.kept.values()
-            self.fresh_keys += r.fresh_keys
-            self.doc_keys |= r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
-            self.stamps |= r.stamps
-            if len(r.fresh):
-                self.fresh.append(r.fresh)
-                self.fresh_rows.append(r.fresh_rows)
+            self.doc_keys |= r.kept
+            if r.fresh is not None:
+                self.doc_keys |= dict(zip(r.fresh.documents, r.fresh.keys))
+                self.entries.append(r.fresh)
+            if r.stamps is not None:
+                self.stamps.append(r.stamps)
             if r.warnings is not None:
-                keys = r.kept | dict(zip(r.fresh.field("document").to_pylist(), r.fresh_keys))
                 self.candidates |= {key: [stored_warning(p) for p in r.warnings.get(doc, [])]
-                                    for doc, key in keys.items() if doc in r.searched}
+                                    for doc, key in r.kept.items() if doc in r.searched}
 
     def tables(self, registries: Registries) -> Tables:
         return merge(self.parts, registries.entities, registries.xdoc_events)
@@ -287,9 +288,7 @@ class _Kept:
         """Remember the documents that passed levels 1-3 now, and the unchanged ones; forget the ones that
         changed or left. Every document's candidate warnings are stored with it where they were searched;
         the stat index, every document file's stat and digest."""
-        store.save(self.kept_keys, self.fresh_keys, pa.concat_arrays(self.fresh) if self.fresh else
-                   pa.array([], DOCUMENT), pa.concat_tables(self.fresh_rows) if self.fresh_rows else
-                   DOCUMENT_COLUMNS.empty_table(), self.candidates)
+        store.save(self.kept_keys, self.entries, self.candidates)
         index.save(self.index_rows, self.stamps)
 
 

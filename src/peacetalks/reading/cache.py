@@ -23,8 +23,10 @@ is read again next time.
 
 The cache is a few Arrow IPC files (``.peacetalks-cache/validated-<salt>-<n>.arrow``, or
 under ``$PEACETALKS_CACHE_DIR``) with a ``key`` column and the validated ``record``; a run
-appends a segment with what it checked (see ``Cache``). Each is written atomically, and the
-cache is only an accelerator: a missing, unreadable or corrupt segment is ignored, and a
+appends a segment with what it checked (see ``Cache``). What a run will add does not wait in
+memory: each shard spools its new entries to a temporary file (``NewEntries``), and the segment
+is written from those files a batch at a time, in document order. Each file is written
+atomically, and the cache is only an accelerator: a missing, unreadable or corrupt segment is ignored, and a
 cache that cannot be written is skipped, never an error.
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +44,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
-from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, STAT_DELTA_ROWS
+from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, SHARD_DOCS, STAT_DELTA_ROWS
 from ..diagnostics.problems import is_utf8, printable
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS
-from .files import atomic_write, listing, stat_key
+from .files import atomic_file, atomic_write, listing, stat_key
+from .spool import spool
 
 #: a cached warning of one document: its file (the document's text or annotation file), place, code,
 #: message and hint
@@ -161,17 +165,17 @@ class StatIndex:
         self._used[folder] = (list(stat), entries)
         return entries
 
-    def save(self, rows: np.ndarray, entries: dict[str, tuple]) -> None:
-        """Write the index: the rows ``rows`` of this one (files not read again) and ``entries`` (path ->
-        size, mtime, ctime, inode, sha256: the files read now), but the racy ones; and the listings
-        this run used, but those of folders changed just before. Into the delta while it stays
-        small, else into the base (see the class's docstring)."""
+    def save(self, rows: np.ndarray, entries: list[pa.Table]) -> None:
+        """Write the index: the rows ``rows`` of this one (files not read again) and ``entries`` (tables of
+        ``stat_rows``: the files read now), but the racy ones; and the listings this run used, but
+        those of folders changed just before. Into the delta while it stays small, else into the base
+        (see the class's docstring)."""
         limit = time.time_ns() - RACY_NS
-        paths = [p for p, e in entries.items() if max(e[1], e[2]) < limit]
-        fresh = pa.table(dict(zip(STATS.names, [_paths(paths)] + [[entries[p][k] for p in paths] for k in range(5)])),
-                         schema=STATS)
+        fresh = pa.concat_tables([STATS.empty_table(), *entries])
+        if len(fresh):
+            fresh = fresh.filter(pc.less(pc.max_element_wise(fresh.column("mtime"), fresh.column("ctime")), limit))
         rows = np.sort(rows)
-        listings = {folder: (stat, entries) for folder, (stat, entries) in sorted(self._used.items())
+        listings = {folder: (stat, names) for folder, (stat, names) in sorted(self._used.items())
                     if stat[0] >= 0 and max(stat[1], stat[2]) < limit}
         in_base = int(np.searchsorted(rows, self.base_rows))  # rows of the base still true
         old_delta = rows[in_base:]
@@ -193,16 +197,26 @@ class StatIndex:
         if listings == self._stored and self.base_rows == len(self.table) and table.equals(self.table):
             return
         metadata = self._metadata if listings == self._stored and self._metadata else _stored_listings(listings)
-        if self._write(self.path, table.combine_chunks(), metadata):
+        if self._write(self.path, table, metadata):
             self.delta_path.unlink(missing_ok=True)  # (what it held is in the base now)
 
     @staticmethod
     def _write(path: Path, table: pa.Table, metadata: dict[bytes, bytes] | None) -> bool:
+        table = table.replace_schema_metadata(metadata)
         try:
-            atomic_write(path, _ipc(table.replace_schema_metadata(metadata)), durable=False)
+            with atomic_file(path, durable=False) as f, pa.ipc.new_file(f, table.schema) as writer:
+                writer.write_table(table)  # (written as it is, not first copied into one buffer)
             return True
         except OSError:
             return False  # a read-only checkout still validates, just without an index
+
+
+def stat_rows(stamps: dict[str, tuple]) -> pa.Table:
+    """The files read (``files.read_bytes``'s ``stamps``: path -> size, mtime, ctime, inode, sha256) as rows
+    of the stat index (``STATS``): what a shard hands back for ``StatIndex.save``."""
+    paths = list(stamps)
+    return pa.table(dict(zip(STATS.names, [_paths(paths)] + [[stamps[p][k] for p in paths] for k in range(5)])),
+                    schema=STATS)
 
 
 def _paths(paths: list[str]) -> pa.Array:
@@ -314,9 +328,9 @@ class Cache:
     (an entry in a later segment replaces one of the same key in an earlier one); empty if there
     are none, and a damaged segment is left out.
 
-    A run that checked a few documents appends one small segment with their entries, instead of
-    rewriting the cache: a one-document change to a large corpus writes kilobytes, not the whole
-    cache. When the segments are ``MAX_SEGMENTS``, the small ones are merged: the live entries of
+    A run that checked a few documents appends one small segment with their entries (``save``, a
+    batch at a time from the shards' spooled ones), instead of rewriting the cache: a one-document
+    change to a large corpus writes kilobytes, not the whole cache. When the segments are ``MAX_SEGMENTS``, the small ones are merged: the live entries of
     the segments after the largest one (the base, which the last full compaction wrote) become one
     segment, and the base is left as it is, so that every sixteenth re-check does not rewrite the
     whole cache (~7 s at 50,000 documents). When more than half the rows are stale (documents that
@@ -398,28 +412,25 @@ class Cache:
             return []
         return self._gather("candidates", keys).to_pylist()
 
-    def _rows_array(self, keys: list[str]) -> pa.Array:
-        return self._gather("row", keys).combine_chunks() if keys else pa.array([], ROW)
+    def save(self, keep: list[str], parts: list["NewEntries"], candidates: dict[str, list[dict]] | None = None) -> None:
+        """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones (``parts``,
+        a shard's each). ``candidates`` (by key) replaces the candidate warnings of kept entries.
 
-    def save(self, keep: list[str], new_keys: list[str], new_records: pa.Array, new_rows: pa.Table,
-             candidates: dict[str, list[dict]] | None = None) -> None:
-        """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones
-        (``new_rows``: their documents-table rows, in the order of ``new_keys``).
-
-        ``candidates`` (by key) replaces the candidate warnings of kept or new entries.
+        The segment is written batch by batch (``_merged``): what this process holds of it at once is a
+        batch, whatever the number of documents.
         """
-        new_rows = (new_rows.cast(DOCUMENT_COLUMNS).to_struct_array().combine_chunks() if new_keys
-                    else pa.array([], ROW))
+        parts = [part for part in parts if part.keys]
+        added = sum(len(part.keys) for part in parts)
         candidates = candidates or {}
         kept = [k for k in keep if k in self.rows]
         unsearched = self._unsearched()
         searched = [k for k in kept if k in unsearched and k in candidates]  # newly searched
-        live = len(kept) + len(new_keys)
-        if not new_keys and not searched and len(kept) == len(self.rows):
+        live = len(kept) + added
+        if not added and not searched and len(kept) == len(self.rows):
             return  # nothing changed
         at = np.sort(np.fromiter((self.rows[k] for k in kept), np.int64, len(kept)))
-        runs = (1 + int(np.count_nonzero(np.diff(at) != 1)) if len(at) else 0) + len(new_keys)
-        compact = self.table.num_rows + len(new_keys) > 2 * live or runs > MAX_CACHE_RUNS or not self.loaded
+        runs = (1 + int(np.count_nonzero(np.diff(at) != 1)) if len(at) else 0) + added
+        compact = self.table.num_rows + added > 2 * live or runs > MAX_CACHE_RUNS or not self.loaded
         merged: list[Path] = []  # the segments after the base, which the new one replaces
         if not compact and len(self.segments) + 1 >= MAX_SEGMENTS:
             base = max(range(len(self.loaded)), key=lambda i: self.loaded[i][1])
@@ -430,26 +441,15 @@ class Cache:
             after = sum(n for _, n in self.loaded[:base + 1]) if merged else 0
             fresh = set(searched)
             moved = [k for k in kept if self.rows[k] >= after or k in fresh]
-            old = self.candidates(moved)
-            keys = moved + new_keys
-            records = pa.concat_arrays([*self.records(moved).chunks, new_records.cast(DOCUMENT)])
-            rows = pa.concat_arrays([self._rows_array(moved), new_rows])
-            found = [candidates.get(k, old[i]) for i, k in enumerate(moved)] + [candidates.get(k) for k in new_keys]
         else:  # only what is new: the new entries, and the kept ones whose candidates are known now
-            keys = searched + new_keys
-            records = pa.concat_arrays([*self.records(searched).chunks, new_records.cast(DOCUMENT)])
-            rows = pa.concat_arrays([self._rows_array(searched), new_rows])
-            found = [candidates[k] for k in searched] + [candidates.get(k) for k in new_keys]
-        table = pa.table({"key": pa.array(keys, pa.string()), "record": records, "row": rows,
-                          "candidates": pa.array(found, pa.list_(WARNING))}, schema=SCHEMA)
-        table = table.take(pc.sort_indices(pa.table({"document": table.column("record").combine_chunks()
-                                                     .field("document"), "key": table.column("key")}),
-                                           [("document", "ascending"), ("key", "ascending")]))
+            moved = searched
         number = max((_segment_number(p) for p in self.segments), default=-1) + 1
         try:
             others = list(self.base.parent.glob("validated-*.arrow")) if self.base.parent.is_dir() else []
             target = self.base.parent / f"{self.base.name}-{number}.arrow"
-            atomic_write(target, _ipc(table), durable=False)
+            with atomic_file(target, durable=False) as f, pa.ipc.new_file(f, SCHEMA) as writer:
+                for batch in self._merged(moved, parts, candidates):
+                    writer.write_batch(batch)
             for stale in others:  # caches of older rules or code; after a compaction, the old segments
                 if not stale.name.startswith(self.base.name + "-") or (compact and stale != target):
                     stale.unlink(missing_ok=True)
@@ -457,6 +457,78 @@ class Cache:
                 stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only checkout still validates, just without a cache
+
+    def _merged(self, moved: list[str], parts: list["NewEntries"], candidates: dict[str, list[dict]]):
+        """The entries of ``moved`` (this cache's; ``candidates`` replaces theirs) and of ``parts``, in
+        document order (then key), as record batches of ``SHARD_DOCS`` entries: each is gathered from
+        slices of the sources (runs of consecutive rows), so only a batch is copied at once, and a part is
+        read when its entries are reached (the parts are shards, in document order: each is read once)."""
+        documents = pa.chunked_array([pc.struct_field(c, "document") for c in self._gather("record", moved).chunks]
+                                     + [pa.array(part.documents, pa.string()) for part in parts], pa.string())
+        keys = pa.chunked_array([pa.array(k, pa.string()) for k in [moved, *(part.keys for part in parts)]])
+        sort = pc.sort_indices(pa.table({"document": documents, "key": keys}),
+                               [("document", "ascending"), ("key", "ascending")]).to_numpy()
+        source = np.concatenate([np.zeros(len(moved), np.int64),
+                                 *(np.full(len(part.keys), j + 1, np.int64) for j, part in enumerate(parts))])[sort]
+        row = np.concatenate([np.fromiter((self.rows[k] for k in moved), np.int64, len(moved)),
+                              *(np.arange(len(part.keys), dtype=np.int64) for part in parts)])[sort]
+        read: tuple[int, pa.Table] = (0, self.table)  # (the part read last)
+        for lo in range(0, len(row), SHARD_DOCS):
+            s, r = source[lo:lo + SHARD_DOCS], row[lo:lo + SHARD_DOCS]
+            cut = [0, *(np.flatnonzero((np.diff(s) != 0) | (np.diff(r) != 1)) + 1).tolist(), len(r)]
+            pieces = []
+            for a, b in zip(cut, cut[1:]):
+                j = int(s[a])
+                if j == 0:
+                    piece = self.table.slice(int(r[a]), b - a)
+                    pieces.append(_with_candidates(piece, candidates) if candidates else piece)
+                    continue
+                if read[0] != j:
+                    read = (j, parts[j - 1].read())
+                pieces.append(read[1].slice(int(r[a]), b - a))
+            yield pa.concat_tables(pieces).combine_chunks().to_batches()[0]
+
+
+def _with_candidates(piece: pa.Table, candidates: dict[str, list[dict]]) -> pa.Table:
+    """Cache entries with the candidate warnings of ``candidates`` in place of theirs, where it has any."""
+    keys = piece.column("key").to_pylist()
+    if not any(k in candidates for k in keys):
+        return piece
+    old = piece.column("candidates").to_pylist()
+    found = pa.array([candidates.get(k, o) for k, o in zip(keys, old)], pa.list_(WARNING))
+    return piece.set_column(SCHEMA.get_field_index("candidates"), "candidates", found)
+
+
+@dataclass
+class NewEntries:
+    """New entries of the cache, from one shard: the documents that passed and their keys, in document
+    order, and their entries (``SCHEMA``: key, record, documents-table row, candidate warnings), in
+    memory (``table``) or in an Arrow IPC file (``path``). A file is read, not mapped, when the entries
+    are written into a segment (``read``): what a process holds of them is one shard's, and nothing of
+    them stays in its memory after (mapped pages stay resident, and counted, while the mapping lives)."""
+
+    documents: list[str]
+    keys: list[str]
+    table: pa.Table | None = None
+    path: str | None = None
+
+    @classmethod
+    def of(cls, documents: list[str], keys: list[str], records: pa.Array, rows: pa.Table,
+           found: list[list[dict] | None], spool_to: str | None = None) -> "NewEntries":
+        """The entries of these documents (``found``: their candidate warnings, None where not searched), in
+        memory, or spooled to a new file in the folder ``spool_to``."""
+        table = pa.table({"key": pa.array(keys, pa.string()), "record": records.cast(DOCUMENT),
+                          "row": rows.cast(DOCUMENT_COLUMNS).to_struct_array().combine_chunks() if len(keys)
+                          else pa.array([], ROW), "candidates": pa.array(found, pa.list_(WARNING))}, schema=SCHEMA)
+        if spool_to is None or not keys:
+            return cls(documents, keys, table=table)
+        return cls(documents, keys, path=spool({"entries": table}, spool_to)["entries"])
+
+    def read(self) -> pa.Table:
+        if self.table is not None:
+            return self.table
+        with pa.OSFile(self.path) as source:
+            return pa.ipc.open_file(source).read_all()
 
 
 #: what the corpus-level warnings counted and W001/W007 found in the last run (``checks.lints.BareNames``):

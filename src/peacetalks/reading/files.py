@@ -311,7 +311,16 @@ def _umask() -> int:
 
 
 def atomic_write(path: Path, content: bytes, durable: bool = True) -> None:
-    """Write a file so that readers see the old or the new content, never half of it.
+    """Write a file so that readers see the old or the new content, never half of it (``atomic_file``)."""
+    with atomic_file(path, durable) as f:
+        f.write(content)
+
+
+@contextmanager
+def atomic_file(path: Path, durable: bool = True):
+    """A new binary file that replaces ``path`` when the block ends without an error, so that readers
+    see the old or the new content, never half of it; what a block left half-written is removed. What
+    is written in pieces (a cache segment, batch by batch) is never held whole in memory.
 
     The file keeps the mode of the file it replaces; a new file gets the usual mode under
     the umask (as ``open`` would give it), not ``mkstemp``'s private 0600. ``durable``: on disk
@@ -328,7 +337,7 @@ def atomic_write(path: Path, content: bytes, durable: bool = True) -> None:
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
-            f.write(content)
+            yield f
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
