@@ -17,12 +17,14 @@ from pathlib import Path
 from . import __version__
 from .defaults import PARALLEL_FROM
 from .diagnostics.problems import errors, render
+from .diagnostics.rules import LEVELS, RULES
 from .model.labels import Labels
 from .reading.files import (
     OutputError,
     atomic_write,
     dump_json,
     gc_tuned,
+    read_json_file,
     read_text_file,
 )
 from .reading.project import Project, ProjectError
@@ -437,7 +439,6 @@ def cmd_links(args) -> int:
         print(f"recorded the check of {changed} entit{'y' if changed == 1 else 'ies'} in "
               f"{project.rel(project.entities)}", file=sys.stderr)
     if args.review:
-        from .reading.files import atomic_write
         atomic_write(Path(args.review), json.dumps({"date": links.today(), "help": links.REVIEW_HELP,
                                                     "candidates": outcome.candidates}, indent=2,
                                                    ensure_ascii=False).encode("utf-8") + b"\n")
@@ -447,13 +448,11 @@ def cmd_links(args) -> int:
 
 
 def _is_review(path: Path) -> bool:
-    from .reading.files import read_json_file
     value, problems = read_json_file(path, str(path))
     return not problems and isinstance(value, dict) and isinstance(value.get("candidates"), list) and "help" in value
 
 
 def cmd_rules(args) -> int:
-    from .diagnostics.rules import LEVELS, RULES
     if not args.code:
         for rule in RULES.values():
             print(f"{rule.code}  {rule.severity:<7}  {rule.name:<26} {rule.summary}")
