@@ -2,9 +2,11 @@
 
 A worker's shard of release rows goes to the process that writes the release (``release/build.py``);
 a shard's texts and names go to the second pass of the corpus-level warnings
-(``checks/validate.py``). An IPC file is written once and memory-mapped where it is read: 25 MB of
-rows of 1,000 documents took ~40 ms of both processes through the pool's pipe (pickled, copied,
-unpickled); an IPC file takes ~8 ms to write, and nothing to read. What is spooled is not held in
+(``checks/validate.py``); a shard's new entries of the validation cache wait in one until the
+cache's segment is written (``reading/cache.py``'s ``NewEntries``, read there rather than mapped).
+An IPC file is written once and memory-mapped where it is read: 25 MB of rows of 1,000 documents
+took ~40 ms of both processes through the pool's pipe (pickled, copied, unpickled); an IPC file
+takes ~8 ms to write, and nothing to read. What is spooled is not held in
 memory meanwhile.
 """
 
