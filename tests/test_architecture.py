@@ -91,3 +91,34 @@ def test_the_cycle_finder_sees_hidden_cycles(tmp_path, files, expected):
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(source, "utf-8")
     assert cycles(import_graph(package)) == expected
+
+
+#: the package's stages in the order data flows through them (README's layout): a module imports only
+#: from its own stage or an earlier one, so that each stage can be read, tested and replaced without the
+#: later ones (the top-level modules: ``peacetalks`` for the version, ``defaults``, ``cli`` at the end)
+STAGES = ["peacetalks", "peacetalks.defaults", "peacetalks.diagnostics", "peacetalks.model", "peacetalks.reading",
+          "peacetalks.checks", "peacetalks.release", "peacetalks.tools", "peacetalks.cli"]
+
+
+def stage(module: str) -> int:
+    return max(i for i, s in enumerate(STAGES) if module == s or module.startswith(s + "."))
+
+
+def backward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted((a, b) for a, targets in graph.items() for b in targets if stage(b) > stage(a))
+
+
+def test_every_stage_imports_only_earlier_stages():
+    found = backward_imports(import_graph())
+    assert found == [], "imports of a later stage (function-level ones count): " + "; ".join(
+        f"{a} -> {b}" for a, b in found)
+
+
+def test_a_later_stage_imported_inside_a_function_is_found(tmp_path):
+    package = tmp_path / "peacetalks"
+    for name, source in {"__init__.py": "", "release/__init__.py": "", "tools/__init__.py": "",
+                         "release/build.py": "def f():\n    from ..tools.view import g\n",
+                         "tools/view.py": "from ..release import build\n"}.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(source, "utf-8")
+    assert backward_imports(import_graph(package)) == [("peacetalks.release.build", "peacetalks.tools.view")]

@@ -19,7 +19,7 @@ from conftest import DOC, ROOT, copy_checkout
 from peacetalks.checks.validate import validate
 from peacetalks.reading.files import dump_records
 from peacetalks.reading.ingest import add_seed
-from peacetalks.tools.view import write_site
+from peacetalks.tools.view import add_site, write_site
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 EVIL = "evil_doc"
@@ -235,8 +235,8 @@ def test_the_statistics_figures_render(site, browser):
 def test_a_release_can_carry_the_site_and_stays_reproducible(project, tmp_path):
     from peacetalks.release.build import build
     from peacetalks.release.versions import verify
-    a = build(project, tmp_path / "a", site=True)
-    b = build(project, tmp_path / "b", site=True)
+    a = build(project, tmp_path / "a", extra=add_site)
+    b = build(project, tmp_path / "b", extra=add_site)
     ma = json.loads((a.path / "manifest.json").read_text("utf-8"))
     mb = json.loads((b.path / "manifest.json").read_text("utf-8"))
     assert ma["files"] == mb["files"] and any(f.startswith("site/doc/") for f in ma["files"])

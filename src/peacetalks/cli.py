@@ -189,10 +189,11 @@ def cmd_agreement(args) -> int:
 
 def cmd_build(args) -> int:
     from .release.build import BuildError, build
+    from .tools.view import add_site
     project = _project(args)
     try:
         release = build(project, Path(args.out) if args.out else None, force=args.force, cache=not args.no_cache,
-                        site=args.site, jobs=args.jobs)
+                        extra=add_site if args.site else None, jobs=args.jobs)
     except BuildError as e:
         print(str(e), file=sys.stderr)
         return 1

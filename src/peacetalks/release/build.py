@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import orjson
 import polars as pl
@@ -74,8 +75,13 @@ class Release:
 
 @gc_tuned()
 def build(project: Project, out: Path | None = None, force: bool = False, cache: bool = False,
-          version: str | None = None, site: bool = False, jobs: int | None = None) -> Release:
+          version: str | None = None, extra: Callable[[Result, Path], object] | None = None,
+          jobs: int | None = None) -> Release:
     """Validate (errors only) and write the release to a temporary folder, then move it into place.
+
+    ``extra`` writes more files into the release's folder (given the validation's result and the
+    folder): `peacetalks build --site` passes the viewer's (``tools.view.write_site``). The tables are
+    then kept for it, and its files are listed in the manifest like every file.
 
     1. the version: a released one only on its recorded content (``ledger.py``);
     2. every shard of documents through ``shards.build_shard`` (levels 1-5, its release rows
@@ -83,7 +89,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
        written as they come (one Parquet row group per shard and config), so that no process
        holds the corpus; then the corpus-level checks; errors refuse the build;
     3. the ``entities`` config, from the registry and the summed mention counts;
-    4. the card, Croissant, the manifest (``_write_release``);
+    4. the card, Croissant, ``extra``'s files, the manifest (``_write_release``);
     5. the folder moved into place; nothing is visible at ``out`` until every file is complete.
     """
     try:                                                                                       # 1
@@ -115,7 +121,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
 
         result = validate(project, cache=cache, lints=False, jobs=jobs,                              # 2
                           shard_function=partial(build_shard, spool_to=str(spooled)), consume=consume,
-                          keep_tables=site)
+                          keep_tables=extra is not None)
         if not result.ok:
             n = len(result.errors)
             raise BuildError("peacetalks build: the corpus has errors; nothing was written.\n"
@@ -126,7 +132,7 @@ def build(project: Project, out: Path | None = None, force: bool = False, cache:
             if parts else pl.DataFrame(schema={"entity": pl.Utf8, "mentions": pl.Int64, "documents": pl.Int64})
         writer.write("entities", entity_rows(result.tables.entities, named, labels))                  # 3
         writer.close()
-        counts = _write_release(project, result, writer, summary, tokens, tmp, version, site)          # 4
+        counts = _write_release(project, result, writer, summary, tokens, tmp, version, extra)         # 4
         if is_release(out):                                                                          # 5
             if _same_release(out, tmp):
                 return Release(out, version, counts, unchanged=True)
@@ -159,8 +165,8 @@ def _same_release(a: Path, b: Path) -> bool:
 
 
 def _write_release(project: Project, result: Result, writer: ConfigWriter, summary: Summary, tokens: int,
-                   out: Path, version: str, site: bool = False) -> dict:
-    """Everything but the Parquet files: card, Croissant, manifest."""
+                   out: Path, version: str, extra: Callable[[Result, Path], object] | None = None) -> dict:
+    """Everything but the Parquet files: card, Croissant, ``extra``'s files, manifest."""
     labels = result.labels
     feats = features(labels)
     rows = writer.rows
@@ -178,9 +184,8 @@ def _write_release(project: Project, result: Result, writer: ConfigWriter, summa
     (out / "README.md").write_text(render_card(labels, summary, sizes, feats, counts, layers, version, agreement),
                                    encoding="utf-8")
     (out / "croissant.json").write_bytes(dump_json(_croissant(feats, version, data_files)))
-    if site:  # the static viewer for reviewers, listed in the manifest like every file
-        from ..tools.view import write_site
-        write_site(result, out / "site")
+    if extra is not None:  # (the static viewer for reviewers), listed in the manifest like every file
+        extra(result, out)
     files = {p.relative_to(out).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
              for p in sorted(out.rglob("*")) if p.is_file()}
     manifest = {

@@ -451,6 +451,11 @@ def is_site(folder: Path) -> bool:
     return (folder / SITE_MARKER).is_file() and not (folder / SITE_MARKER).is_symlink()
 
 
+def add_site(result: Result, release: Path) -> Path:
+    """The site in a release's folder, as ``site/`` (``release.build``'s ``extra``, for ``build --site``)."""
+    return write_site(result, release / "site")
+
+
 def write_site(result: Result, out: Path) -> Path:
     """Write the site to ``out`` (replaced atomically) and return its index page."""
     t = result.tables
