@@ -361,7 +361,7 @@ def test_the_stat_index_base_is_written_again_once_the_delta_outgrows_it(project
     import time
 
     import peacetalks.reading.cache as cache_module
-    monkeypatch.setattr(cache_module, "STAT_DELTA_ROWS", 3)  # (a document read again is three rows)
+    monkeypatch.setattr(cache_module, "STAT_DELTA_ROWS", 1)  # (a document read again is a row)
     validate(project, cache=True)
     [base] = list(cache_dir.glob("stat-*[0-9a-f].arrow"))
     delta = base.with_name(f"{base.stem}.delta.arrow")
@@ -370,7 +370,7 @@ def test_the_stat_index_base_is_written_again_once_the_delta_outgrows_it(project
     time.sleep(0.05)
     _change(documents[0], "One change.")
     validate(project, cache=True)
-    assert _written(base) == written and delta.exists()  # three rows: within the delta's bound
+    assert _written(base) == written and delta.exists()  # one row: within the delta's bound
     time.sleep(0.05)
     more = documents[1:2 + len(documents) // 8]  # (past the bound, an eighth of the base, whatever the corpus)
     for n, path in enumerate(more):
@@ -405,7 +405,7 @@ def test_files_changed_just_before_the_index_is_written_are_left_out_of_it(proje
     from peacetalks.reading.cache import StatIndex, index_path
     validate(project, cache=True)
     index = StatIndex(index_path(cache_dir, project.root))
-    assert str(project.documents / f"{DOC}.json") not in index  # copied a moment ago: racy
+    assert DOC not in index  # copied a moment ago: racy
 
 
 def _add_name(project):
@@ -472,19 +472,25 @@ def test_a_build_between_two_validations_leaves_no_stale_warning(project, cache_
     assert [p.render() for p in warm.problems] == [p.render() for p in cold.problems]
 
 
-def test_stat_files_gives_each_files_stat_and_minus_ones_for_a_gone_one(tmp_path):
+def test_stat_documents_gives_each_files_stat_and_minus_ones_for_a_gone_one(tmp_path):
+    """A row per document: its annotation file's, text's and metadata's stats, in this order."""
     import os
 
-    from peacetalks.reading.cache import stat_files
+    from peacetalks.reading.cache import stat_documents
     from peacetalks.reading.files import stat_key
-    paths = []
+    (tmp_path / "a").mkdir()
+    (tmp_path / "c").mkdir()
     for i, content in enumerate(["a", "", "bb\n" * 1000]):
-        (tmp_path / f"f{i}").write_text(content, "utf-8")
-        paths.append(str(tmp_path / f"f{i}"))
-    got = stat_files(paths[:1] + [str(tmp_path / "gone")] + paths[1:])
-    assert got.tolist() == [list(stat_key(os.stat(paths[0]))), [-1] * 4] + [list(stat_key(os.stat(p)))
-                                                                          for p in paths[1:]]
-    assert stat_files([]).shape == (0, 4)
+        for folder, suffix in (("a", ".json"), ("c", ".txt"), ("c", ".json")):
+            (tmp_path / folder / f"d{i}{suffix}").write_text(content + suffix, "utf-8")
+    (tmp_path / "c" / "d1.txt").unlink()
+
+    def stats(*paths):
+        return [x for p in paths for x in (stat_key(os.stat(tmp_path / p)) if (tmp_path / p).exists() else [-1] * 4)]
+    got = stat_documents((str(tmp_path / "a"), str(tmp_path / "c"), ["d2", "d1", "d0"]))
+    assert got.tolist() == [stats(f"a/d{i}.json", f"c/d{i}.txt", f"c/d{i}.json") for i in (2, 1, 0)]
+    assert got[1, 4:8].tolist() == [-1] * 4  # (the text is gone)
+    assert stat_documents((str(tmp_path / "a"), str(tmp_path / "c"), [])).shape == (0, 12)
 
 
 STATS_SCRIPT = """
@@ -494,11 +500,12 @@ import peacetalks.reading.cache as cache
 from peacetalks.checks import runner, validate as v
 from peacetalks.reading.project import Project
 cache.RACY_NS = 0  # (the test's files were all written a moment ago)
-v.STAT_FILES, v.STAT_PARALLEL_FROM = 4, 1  # (the project's few files in several shards, over the workers)
+v.STAT_DOCS, v.STAT_PARALLEL_FROM = 2, 1  # (the project's few documents in several shards, over the workers)
 forks = runner._fork_is_safe()
 project = Project(Path(sys.argv[1]))
-paths = sorted(str(p) for folder in (project.corpus, project.documents) for p in folder.iterdir())
-same = v._stats(paths, None).tolist() == cache.stat_files(paths).tolist()
+docs = sorted(p.stem for p in project.documents.glob("*.json"))
+same = v._stats(project, docs, None).tolist() == \
+    cache.stat_documents((str(project.documents), str(project.corpus), docs)).tolist()
 ran = []
 real = runner.run
 runner.run = lambda function, shards, jobs=1, **options: ran.append((function.__name__, jobs, options)) \\
@@ -535,32 +542,39 @@ def test_a_cached_run_takes_the_stats_over_its_workers_and_gives_the_same_answer
     document.write_bytes(dump_records(data, LAYERS))
     got = cached_run()
     assert got["forks"] and got["same"]  # (the stats over the workers are this process's, in order)
-    assert got["ran"][0] == ["stat_files", default_jobs(), {"preload": [], "fork_only": True}]
+    assert got["ran"][0] == ["stat_documents", default_jobs(), {"preload": [], "fork_only": True}]
     cold = [p.render() for p in validate(project).problems]
     assert got["problems"] == cold and any(document.name in p for p in cold)  # (the change was seen)
 
 
-@pytest.mark.parametrize("files, jobs, workers", [
+@pytest.mark.parametrize("documents, jobs, workers", [
     (25, None, 1),    # (below STAT_PARALLEL_FROM: this process)
     (25, 64, 3),      # (--jobs 64: no more workers than the 3 shards)
     (250, None, "all"),
     (0, 8, 1),
 ])
-def test_the_stats_take_no_more_workers_than_they_have_shards(tmp_path, monkeypatch, files, jobs, workers):
+def test_the_stats_take_no_more_workers_than_they_have_shards(tmp_path, monkeypatch, documents, jobs, workers):
+    from types import SimpleNamespace
+
     from peacetalks.checks import runner
     from peacetalks.checks import validate as validate_module
-    from peacetalks.reading.cache import stat_files
-    monkeypatch.setattr(validate_module, "STAT_FILES", 10)
+    from peacetalks.reading.cache import stat_documents
+    monkeypatch.setattr(validate_module, "STAT_DOCS", 10)
     monkeypatch.setattr(validate_module, "STAT_PARALLEL_FROM", 100)
-    paths = []
-    for i in range(files):
-        (tmp_path / f"f{i}").write_text("x" * i, "utf-8")
-        paths.append(str(tmp_path / f"f{i}"))
+    project = SimpleNamespace(documents=tmp_path / "a", corpus=tmp_path / "c")
+    project.documents.mkdir()
+    project.corpus.mkdir()
+    ids = []
+    for i in range(documents):
+        for path in (project.documents / f"d{i}.json", project.corpus / f"d{i}.txt", project.corpus / f"d{i}.json"):
+            path.write_text("x" * i, "utf-8")
+        ids.append(f"d{i}")
     asked = []
     real = runner.run
     monkeypatch.setattr(runner, "run", lambda function, shards, n=1, **options:
                         asked.append(n) or real(function, shards, n, **options))
-    assert validate_module._stats(paths, jobs).tolist() == stat_files(paths).tolist()
+    got = validate_module._stats(project, ids, jobs)
+    assert got.tolist() == stat_documents((str(project.documents), str(project.corpus), ids)).tolist()
     assert asked == [min(runner.default_jobs(), 25) if workers == "all" else workers]
 
 
@@ -628,3 +642,30 @@ def test_a_compaction_in_small_batches_gives_the_cold_answer(project, cache_dir,
     written = pa.ipc.open_file(pa.memory_map(str(segment))).read_all()
     assert pc_documents(written) == sorted(p.stem for p in documents)
     assert snapshot(validate(project, cache=True)) == snapshot(validate(project))
+
+
+def test_the_stat_index_makes_keys_again_for_other_registries_and_keeps_them(tmp_path, monkeypatch):
+    """A row's key holds for the registries it was made with; for others it is made again from the
+    recorded digests (nothing is read), and the index written then keeps the new keys."""
+    import numpy as np
+    import pyarrow as pa
+
+    import peacetalks.reading.cache as cache_module
+    from peacetalks.reading.cache import StatIndex, document_key, stat_rows
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    stamps = {d: [(i + 1, 10, 10, 100 * i + j, f"{d}-{j}") for j in range(3)] for i, d in enumerate(["a", "b"])}
+    path = tmp_path / "stat-x.arrow"
+    index = StatIndex(path)
+    index.save(np.zeros(0, np.int64), pa.array([], pa.string()), "old",
+               [stat_rows([(d, document_key([s[4] for s in stamps[d]], "old"), stamps[d]) for d in stamps], "old")])
+    index = StatIndex(path)
+    rows = np.array([1, 0])
+    same = index.keys(rows, "old").to_pylist()
+    assert same == index.table.column("key").take(pa.array(rows)).to_pylist()
+    new = index.keys(rows, "new").to_pylist()
+    expected = [document_key([s[4] for s in stamps[index.table.column("document")[r].as_py()]], "new") for r in rows]
+    assert new == expected and set(new).isdisjoint(same)
+    index.save(rows, pa.array(new), "new", [])
+    again = StatIndex(path)
+    assert sorted(again.keys(np.arange(2), "new").to_pylist()) == sorted(new)
+    assert set(again.table.column("registries").to_pylist()) == {"new"}

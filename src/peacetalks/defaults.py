@@ -71,14 +71,15 @@ MAX_CACHE_RUNS = 512
 #: again with them (reading/cache.py): a changed document is three rows, and writing the base costs
 #: 0.1-0.4 s at 50,000 documents (150,000 rows, ~37 MB), the delta of a few rows a millisecond
 STAT_DELTA_ROWS = 4096
-#: files whose stats a cached run takes as one shard of work (checks/validate.py): ~40-50 ms of one core
-#: each. Of the 150,000 files of 50,000 documents, on 2 cores (medians of 5): 0.52 s in shards of 10,000
-#: against 0.78 s in one process; shards of 50,000 balanced badly (0.64 s), of 5,000 no better (0.52 s)
-STAT_FILES = 10_000
-#: files from which a cached run takes their stats over every core, its workers forked from it
-#: (checks/validate.py): starting and stopping two forked workers costs ~40 ms, and 60,000 files took
-#: 0.23-0.34 s in 2 workers against 0.23-0.37 s in one process (20,000: 0.10 s against 0.08 s)
-STAT_PARALLEL_FROM = 50_000
+#: documents whose files' stats a cached run takes as one shard of work (checks/validate.py): ~40-50 ms of
+#: one core each. Of the 150,000 files of 50,000 documents, on 2 cores (medians of 5): 0.52 s in shards of
+#: 10,000 files against 0.78 s in one process; shards of 50,000 balanced badly (0.64 s), of 5,000 no better
+#: (0.52 s). A document is three files: 3,000 documents are ~9,000 files
+STAT_DOCS = 3_000
+#: documents from which a cached run takes their stats over every core, its workers forked from it
+#: (checks/validate.py): starting and stopping two forked workers costs ~40 ms, and 60,000 files (20,000
+#: documents) took 0.23-0.34 s in 2 workers against 0.23-0.37 s in one process (20,000: 0.10 s against 0.08 s)
+STAT_PARALLEL_FROM = 16_000
 #: documents whose texts the candidate warnings (W009, W010) search as one string
 #: (a bound on the string's size; not tuned separately)
 LINT_BATCH_DOCS = 500

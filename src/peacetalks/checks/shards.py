@@ -86,7 +86,8 @@ class ShardResult:
     warnings: dict[str, list[Problem]] | None = None  # candidate warnings by document (None: not searched)
     searched: set[str] = field(default_factory=set)  # the documents whose candidate warnings are known now
     extra: dict = field(default_factory=dict)  # what a caller's function adds (the build's ner rows)
-    stamps: pa.Table | None = None  # the files read now (``cache.stat_rows``), for the stat index
+    stamps: pa.Table | None = None  # the documents read now that the cache has (``cache.stat_rows``), for the
+    # stat index
     lint: LintPart | None = None  # what the corpus-level warnings read of the shard (``Shard.lint_spool``)
 
 
@@ -162,6 +163,7 @@ def check_shard(shard: Shard) -> ShardResult:
         records, keys, failed, converted, record_ids = [], [], set(), [], []
         cached: dict[str, str] = dict(unread)
         folder, prefix = str(project.corpus), project.rel(project.documents)
+        paths = dict(shard.files)
         for stem, path in shard.files:
             if stem in unread:
                 continue
@@ -223,7 +225,7 @@ def check_shard(shard: Shard) -> ShardResult:
         searched = ids - skip
     passed = read - {_document_of(p) for p in errors(found)}
     rows = [i for i, (d, k) in enumerate(zip(record_ids, keys)) if k is not None and d in passed]
-    new = None
+    new, indexed = None, None
     if store is not None:
         position = {d: i for i, d in enumerate(read_rows.column("id").to_pylist())}
         documents = [record_ids[i] for i in rows]
@@ -231,9 +233,15 @@ def check_shard(shard: Shard) -> ShardResult:
                             read_rows.take(pa.array([position[d] for d in documents], pa.int64())),
                             [[stored_warning(p) for p in warnings.get(d, [])] if d in searched else None
                              for d in documents], shard.cache_spool)
+        # the stat index's rows: the documents read now whose key the cache has (the new ones, and the
+        # ones whose files were only touched), with their files' stamps
+        indexed = stat_rows([(d, k, [stamps[p] for p in (paths[d], *corpus_files(folder, d))])
+                             for d, k in sorted([*zip(new.documents, new.keys),
+                                                 *((d, k) for d, k in cached.items() if d not in unread)])],
+                            shard.registries)
     part = LintPart.of(tables, shard.lint_spool) if shard.lint_spool is not None else None
     return ShardResult(tables if shard.keep_tables else metadata_only(tables), problems, failed, new,
-                       cached, warnings, searched, stamps=stat_rows(stamps) if stamps is not None else None, lint=part)
+                       cached, warnings, searched, stamps=indexed, lint=part)
 
 
 def _by_id(data, column: str):

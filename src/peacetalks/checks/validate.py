@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..defaults import SHARD_DOCS, STAT_FILES, STAT_PARALLEL_FROM
+from ..defaults import SHARD_DOCS, STAT_DOCS, STAT_PARALLEL_FROM
 from ..diagnostics.problems import Problem, display, errors, sort_problems
 from ..model.labels import Labels
 from ..model.layers import LAYERS
@@ -42,15 +42,14 @@ from ..reading.cache import (
     NewEntries,
     StatIndex,
     cache_path,
-    document_key,
     index_path,
     lint_state_path,
     load_lint_state,
     save_lint_state,
-    stat_files,
+    stat_documents,
     stored_warning,
 )
-from ..reading.corpus import corpus_files, list_corpus
+from ..reading.corpus import list_corpus
 from ..reading.files import gc_tuned, listing
 from ..reading.ingest import check_drift, check_seeds
 from ..reading.project import Project
@@ -137,7 +136,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         shards = [replace(s, drifted=drifted & set(s.corpus), registries=digest, keep_tables=keep_tables,
                           lint_spool=spooled if stream else None, cache_spool=spooled if store is not None else None)
                   for s in plan.shards]
-        kept = _Kept(store is not None, plan.index_rows)
+        kept = _Kept(store is not None, plan, digest)
         unchanged = None
         if store is not None and consume is None and shard_function is check_shard and plan.unread:
             # only the documents to read go through their shards; the unchanged ones come from the cache at once
@@ -248,10 +247,11 @@ class _Kept:
     (or only the documents' metadata), and what the cache will remember (the new entries stay in the
     files the shards spooled them to until they are written into the cache)."""
 
-    def __init__(self, cache: bool, index_rows: np.ndarray | None = None) -> None:
+    def __init__(self, cache: bool, plan: "_Plan", registries: str) -> None:
         self.keep_cache = cache
-        self.index_rows = index_rows if index_rows is not None else np.zeros(0, np.int64)  # of the unread files
-        self.stamps: list[pa.Table] = []  # the stat index's entries of the files read
+        self.index_rows, self.index_keys = plan.index_rows, plan.index_keys  # (of the documents not read)
+        self.registries = registries
+        self.stamps: list[pa.Table] = []  # the stat index's entries of the documents read
         self.entries: list[NewEntries] = []  # the new entries of the cache, a shard's each
         self.doc_keys: dict[str, str] = {}  # each document's key, where it has one (it passed and is cached)
         self.problems: list[Problem] = []
@@ -289,7 +289,7 @@ class _Kept:
         changed or left. Every document's candidate warnings are stored with it where they were searched;
         the stat index, every document file's stat and digest."""
         store.save(self.kept_keys, self.entries, self.candidates)
-        index.save(self.index_rows, self.stamps)
+        index.save(self.index_rows, self.index_keys, self.registries, self.stamps)
 
 
 @dataclass
@@ -297,7 +297,8 @@ class _Plan:
     shards: list[Shard]
     problems: list[Problem]  # of the folder listings
     jobs: int
-    index_rows: np.ndarray  # the stat index's rows of the files that will not be read
+    index_rows: np.ndarray  # the stat index's rows of the documents that will not be read
+    index_keys: pa.Array  # their keys
     unread: dict[str, str]  # the documents the cache holds unchanged: document -> key
 
 
@@ -325,23 +326,16 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
     paired = len(files) == len(corpus) and not bare  # (as usual: every corpus document has its file, and no other)
     ids = corpus if paired else sorted(known | files.keys())
     unread: dict[str, str] = {}
-    rows = np.zeros(0, np.int64)
+    rows, keys = np.zeros(0, np.int64), pa.array([], pa.string())
     if store is not None and index is not None and len(index):
-        folder = str(project.corpus)
-        docs = corpus if paired else [stem for stem in corpus if stem in files]
-        texts, metas = zip(*(corpus_files(folder, stem) for stem in docs)) if docs else ((), ())
-        paths = [files[stem] for stem in docs] + list(texts) + list(metas)
-        same, at = index.unchanged(paths, _stats(paths, jobs))
-        n = len(docs)
-        whole = np.flatnonzero(same.reshape(3, n).all(axis=0))  # documents whose three files are unchanged
-        at = at.reshape(3, n)[:, whole].T  # (their annotation file's, text's and metadata's rows)
-        digests = index.digests(at.ravel())
-        taken = []
-        for j, i in enumerate(whole.tolist()):
-            if (key := document_key(digests[3 * j:3 * j + 3], registries)) in store:
-                unread[docs[i]] = key
-                taken.append(j)
-        rows = at[taken].ravel()
+        docs = pa.array(corpus if paired else [stem for stem in corpus if stem in files], pa.string())
+        same, at = index.unchanged(docs, _stats(project, docs.to_pylist() if not paired else corpus, jobs))
+        whole = np.flatnonzero(same)  # documents whose three files are unchanged
+        keys = index.keys(at[whole], registries)
+        held = np.fromiter((key in store for key in keys.to_pylist()), bool, len(keys))
+        taken = whole[held]
+        rows, keys = at[taken], keys.filter(pa.array(held))
+        unread = dict(zip(docs.take(pa.array(taken, pa.int64())).to_pylist(), keys.to_pylist()))
     shards = []
     for lo in range(0, len(ids), SHARD_DOCS):
         part = ids[lo:lo + SHARD_DOCS]
@@ -352,18 +346,20 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
                             cache=str(store.base) if store is not None else None, lints=lints,
                             cached=tuple((d, unread[d]) for d in part if d in unread)))
     to_read = len(corpus) - len(unread)
-    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), rows, unread)
+    return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), rows, keys, unread)
 
 
-def _stats(paths: list[str], jobs: int | None) -> np.ndarray:
-    """The files' stats (``cache.stat_files``), ``STAT_FILES`` files a shard, over every core (``jobs``) where
-    there are ``STAT_PARALLEL_FROM`` files or more and this process can fork its workers (a fork
-    server's start would cost more than the stats); never more workers than shards."""
-    shards = [paths[lo:lo + STAT_FILES] for lo in range(0, len(paths), STAT_FILES)]
-    n = runner.default_jobs() if jobs is None and len(paths) >= STAT_PARALLEL_FROM else jobs or 1
+def _stats(project: Project, documents: list[str], jobs: int | None) -> np.ndarray:
+    """The stats of these documents' files (``cache.stat_documents``), ``STAT_DOCS`` documents a shard,
+    over every core (``jobs``) where there are ``STAT_PARALLEL_FROM`` documents or more and this process
+    can fork its workers (a fork server's start would cost more than the stats); never more workers
+    than shards."""
+    folders = (str(project.documents), str(project.corpus))
+    shards = [(*folders, documents[lo:lo + STAT_DOCS]) for lo in range(0, len(documents), STAT_DOCS)]
+    n = runner.default_jobs() if jobs is None and len(documents) >= STAT_PARALLEL_FROM else jobs or 1
     n = max(1, min(n, len(shards)))
-    return np.concatenate([np.empty((0, 4), np.int64),
-                           *runner.run(stat_files, shards, n, preload=(), fork_only=True)])
+    return np.concatenate([np.empty((0, 12), np.int64),
+                           *runner.run(stat_documents, shards, n, preload=(), fork_only=True)])
 
 
 def _with_document_files(project: Project, wanted: list[str]) -> list[str]:

@@ -14,20 +14,21 @@ any change to the rules starts a fresh cache. What concerns the corpus as a whol
 across documents, the registries, the corpus-level warnings) always runs over the whole
 corpus.
 
-Which files are unchanged is known without reading them, as git's index knows it: the stat
-index (``StatIndex``, ``stat-<hash of the project's path>.arrow``) keeps each file's size,
-modification and change times, inode and the sha256 of its bytes when it was last read. A
-file whose stat is the same still has those bytes; one changed within two seconds of the
-index being written is not kept in it (its times could not tell a later change apart), and
-is read again next time.
+Which documents are unchanged is known without reading them, as git's index knows it: the stat
+index (``StatIndex``, ``stat-<hash of the project's path>.arrow``) keeps, for each document, its key
+and, for each of its three files, the size, modification and change times, inode and the sha256 of
+its bytes when it was last read. A document whose files' stats are all the same still has those
+bytes, so its key is known without reading or hashing anything; one changed within two seconds of the
+index being written is not kept in it (its times could not tell a later change apart), and is read
+again next time.
 
 The cache is a few Arrow IPC files (``.peacetalks-cache/validated-<salt>-<n>.arrow``, or
 under ``$PEACETALKS_CACHE_DIR``) with a ``key`` column and the validated ``record``; a run
 appends a segment with what it checked (see ``Cache``). What a run will add does not wait in
 memory: each shard spools its new entries to a temporary file (``NewEntries``), and the segment
 is written from those files a batch at a time, in document order. Each file is written
-atomically, and the cache is only an accelerator: a missing, unreadable or corrupt segment is ignored, and a
-cache that cannot be written is skipped, never an error.
+atomically, and the cache is only an accelerator: a missing, unreadable or corrupt segment is
+ignored, and a cache that cannot be written is skipped, never an error.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ import pyarrow.compute as pc
 
 from .. import __version__
 from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, SHARD_DOCS, STAT_DELTA_ROWS
-from ..diagnostics.problems import is_utf8, printable
+from ..diagnostics.problems import is_utf8
 from ..model.layers import DOCUMENT
-from .corpus import DOCUMENT_COLUMNS
+from .corpus import DOCUMENT_COLUMNS, corpus_files
 from .files import atomic_file, atomic_write, listing, stat_key
 from .spool import spool
 
@@ -65,9 +66,14 @@ def stored_warning(problem) -> dict:
 #: a document's row of the documents table: its metadata and text
 ROW = pa.struct(list(DOCUMENT_COLUMNS))
 SCHEMA = pa.schema([("key", pa.string()), ("record", DOCUMENT), ("row", ROW), ("candidates", pa.list_(WARNING))])
-#: the stat index: a file's path, size, modification and change times (ns), inode, and the sha256 of its bytes
-STATS = pa.schema([("path", pa.string()), ("size", pa.int64()), ("mtime", pa.int64()), ("ctime", pa.int64()),
-                   ("ino", pa.uint64()), ("sha256", pa.string())])
+#: a document's files, in the order of ``document_key``'s digests and of the stat index's columns
+FILES = ("annotation", "text", "meta")
+#: what the stat index compares of each file (``files.stat_key``)
+_STAT_COLUMNS = [f"{f}_{s}" for f in FILES for s in ("size", "mtime", "ctime", "ino")]
+#: the stat index: a row per document: its key and the registries' digest it was made with, and for each of
+#: its files (``FILES``) its size, modification and change times (ns), inode, and the sha256 of its bytes
+STATS = pa.schema([("document", pa.string()), ("key", pa.string()), ("registries", pa.string()),
+                   *((c, pa.int64()) for c in _STAT_COLUMNS), *((f"{f}_sha256", pa.string()) for f in FILES)])
 #: a file changed less than this before the index is written is left out of it (see the module's docstring)
 RACY_NS = 2_000_000_000
 
@@ -85,18 +91,19 @@ def index_path(folder: Path, root: Path) -> Path:
 class StatIndex:
     """The stat index at ``path`` (see the module's docstring): empty if missing or damaged.
 
-    It is an Arrow table, one row per file (in no order: rows are found by hash), compared with the
-    files' stats a whole column at a time (``unchanged``). It also keeps the listings of the corpus folders with each
-    folder's own stat: a folder whose stat is unchanged has the same entries (creating, removing
-    or renaming an entry changes it), so it is not listed again (``listing``).
+    It is an Arrow table, one row per document (in no order: rows are found by hash), compared with
+    the documents' files' stats a whole column at a time (``unchanged``). It also keeps the listings of
+    the corpus folders with each folder's own stat: a folder whose stat is unchanged has the same
+    entries (creating, removing or renaming an entry changes it), so it is not listed again (``listing``).
 
     It is two files: the base (``path``) and a small delta beside it (``<path stem>.delta.arrow``)
-    with the rows of the files read since the base was written, which replace the base's rows of
-    the same paths, and the folder listings if they changed. A run that read one changed document
-    writes the delta (kilobytes), not the base (~37 MB at 50,000 documents: 0.1-0.4 s); the base is
-    written again when the delta outgrows ``STAT_DELTA_ROWS`` or an eighth of the base, or when half
-    the base's rows are of files gone or read again. Every row is a fact checked before it is used
-    (the file's stat must still be the one recorded), so a delta left beside a newer base is harmless.
+    with the rows of the documents read since the base was written, which replace the base's rows of
+    the same documents, and the folder listings if they changed. A run that read one changed document
+    writes the delta (kilobytes), not the base (~20 MB at 50,000 documents); the base is written again
+    when the delta outgrows ``STAT_DELTA_ROWS`` or an eighth of the base, when half the base's rows are
+    of documents gone or read again, or when the registries changed (every key is made again). Every
+    row is a fact checked before it is used (its files' stats must still be the ones recorded, its key
+    is made again for other registries), so a delta left beside a newer base is harmless.
     """
 
     def __init__(self, path: Path) -> None:
@@ -123,7 +130,7 @@ class StatIndex:
             self.listings = self._stored = {}
             self._metadata = {}
         if delta is not None and len(delta):
-            base = base.filter(pc.invert(pc.is_in(base.column("path"), value_set=delta.column("path"))))
+            base = base.filter(pc.invert(pc.is_in(base.column("document"), value_set=delta.column("document"))))
             self.table, self.base_rows = pa.concat_tables([base, delta]), len(base)
         else:
             self.table, self.base_rows = base, len(base)
@@ -131,26 +138,32 @@ class StatIndex:
     def __len__(self) -> int:
         return self.table.num_rows
 
-    def __contains__(self, path: str) -> bool:
-        return pc.is_in(_paths([path]), value_set=self.table.column("path"))[0].as_py()
+    def __contains__(self, document: str) -> bool:
+        return pc.is_in(pa.array([document], pa.string()), value_set=self.table.column("document"))[0].as_py()
 
-    def unchanged(self, paths: list[str], now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of these files have the stat the index recorded (so still the bytes it digested),
-        and their rows in the index (-1 where not indexed). ``now``: their stats (``stat_files``). The
-        comparison runs on whole columns."""
-        rows = pc.index_in(_paths(paths), value_set=self.table.column("path"))
+    def unchanged(self, documents: pa.Array, now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of these documents have the stats the index recorded for their three files (so still
+        the bytes it digested), and their rows in the index (-1 where not indexed). ``now``: their files'
+        stats (``stat_documents``). The comparison runs on whole columns."""
+        rows = pc.index_in(documents, value_set=self.table.column("document"))
         rows = rows.fill_null(-1).to_numpy().astype(np.int64)
         known = rows >= 0
         if not known.any():
             return known, rows
         at = np.where(known, rows, 0)
-        recorded = np.stack([self.table.column(c).to_numpy().astype(np.int64)[at]
-                             for c in ("size", "mtime", "ctime", "ino")], axis=1)
+        recorded = np.stack([self.table.column(c).to_numpy()[at] for c in _STAT_COLUMNS], axis=1)
         return known & (now == recorded).all(axis=1), rows
 
-    def digests(self, rows: np.ndarray) -> list[str]:
-        """The sha256 digests recorded in these rows."""
-        return self.table.column("sha256").take(pa.array(rows, pa.int64())).to_pylist()
+    def keys(self, rows: np.ndarray, registries: str) -> pa.Array:
+        """The keys of the documents in these rows with these registries: the recorded ones, or, where
+        they were made with other registries, made again from the recorded digests (nothing is read)."""
+        taken = pa.array(rows, pa.int64())
+        keys = self.table.column("key").take(taken)
+        other = pc.not_equal(self.table.column("registries").take(taken), registries)
+        if not len(rows) or not pc.any(other).as_py():
+            return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        digests = zip(*(self.table.column(f"{f}_sha256").take(taken).to_pylist() for f in FILES))
+        return pa.array([document_key(d, registries) for d in digests], pa.string())
 
     def listing(self, folder: str) -> list[tuple[str, bool]]:
         """``files.listing(folder)``, from the index while the folder's stat is the one recorded."""
@@ -165,32 +178,40 @@ class StatIndex:
         self._used[folder] = (list(stat), entries)
         return entries
 
-    def save(self, rows: np.ndarray, entries: list[pa.Table]) -> None:
-        """Write the index: the rows ``rows`` of this one (files not read again) and ``entries`` (tables of
-        ``stat_rows``: the files read now), but the racy ones; and the listings this run used, but
-        those of folders changed just before. Into the delta while it stays small, else into the base
-        (see the class's docstring)."""
+    def save(self, rows: np.ndarray, keys: pa.Array, registries: str, entries: list[pa.Table]) -> None:
+        """Write the index: the rows ``rows`` of this one (documents not read again), with their ``keys``
+        for these ``registries``, and ``entries`` (tables of ``stat_rows``: the documents read now), but
+        the racy ones; and the listings this run used, but those of folders changed just before. Into
+        the delta while it stays small and the keys are the recorded ones, else into the base (see the
+        class's docstring)."""
         limit = time.time_ns() - RACY_NS
         fresh = pa.concat_tables([STATS.empty_table(), *entries])
         if len(fresh):
-            fresh = fresh.filter(pc.less(pc.max_element_wise(fresh.column("mtime"), fresh.column("ctime")), limit))
-        rows = np.sort(rows)
+            fresh = fresh.filter(pc.less(_changed_at(fresh), limit))
+        order = np.argsort(rows, kind="stable")
+        rows, keys = rows[order], keys.take(pa.array(order, pa.int64()))
+        taken = pa.array(rows, pa.int64())
+        rekeyed = bool(len(rows)) and pc.any(pc.not_equal(self.table.column("registries").take(taken),
+                                                          registries)).as_py()
         listings = {folder: (stat, names) for folder, (stat, names) in sorted(self._used.items())
                     if stat[0] >= 0 and max(stat[1], stat[2]) < limit}
         in_base = int(np.searchsorted(rows, self.base_rows))  # rows of the base still true
         old_delta = rows[in_base:]
         delta_rows = len(old_delta) + len(fresh)
-        if self.base_rows and delta_rows <= max(STAT_DELTA_ROWS, self.base_rows // 8) \
+        if self.base_rows and not rekeyed and delta_rows <= max(STAT_DELTA_ROWS, self.base_rows // 8) \
                 and 2 * in_base >= self.base_rows:
             delta = pa.concat_tables([self.table.take(pa.array(old_delta, pa.int64())), fresh])
             if listings == self.listings and delta.equals(self.table.slice(self.base_rows)):
-                return  # (nothing new: no file read, or only racy ones)
+                return  # (nothing new: no document read, or only racy ones)
             self._write(self.delta_path, delta, None if listings == self._stored else _stored_listings(listings))
             return
         whole = len(rows) == len(self.table) and (not len(rows) or rows[-1] == len(rows) - 1)
-        kept = self.table if whole else self.table.take(pa.array(rows, pa.int64()))
+        kept = self.table if whole else self.table.take(taken)
+        if rekeyed:  # (the same documents, their keys made again for the registries of now)
+            kept = kept.set_column(STATS.get_field_index("key"), "key", keys) \
+                .set_column(STATS.get_field_index("registries"), "registries", pa.array([registries] * len(kept)))
         if len(kept):
-            recent = pc.greater_equal(pc.max_element_wise(kept.column("mtime"), kept.column("ctime")), limit)
+            recent = pc.greater_equal(_changed_at(kept), limit)
             if pc.any(recent).as_py():
                 kept = kept.filter(pc.invert(recent))
         table = pa.concat_tables([kept, fresh]) if len(fresh) else kept  # (in no order: it is looked up by hash)
@@ -211,21 +232,21 @@ class StatIndex:
             return False  # a read-only checkout still validates, just without an index
 
 
-def stat_rows(stamps: dict[str, tuple]) -> pa.Table:
-    """The files read (``files.read_bytes``'s ``stamps``: path -> size, mtime, ctime, inode, sha256) as rows
-    of the stat index (``STATS``): what a shard hands back for ``StatIndex.save``."""
-    paths = list(stamps)
-    return pa.table(dict(zip(STATS.names, [_paths(paths)] + [[stamps[p][k] for p in paths] for k in range(5)])),
-                    schema=STATS)
+def _changed_at(table: pa.Table) -> pa.ChunkedArray:
+    """When a stat index row last changed: the latest modification or change time of its files."""
+    return pc.max_element_wise(*(table.column(f"{f}_{t}") for f in FILES for t in ("mtime", "ctime")))
 
 
-def _paths(paths: list[str]) -> pa.Array:
-    """Paths as the index keeps them: UTF-8, a file name's bytes that are not UTF-8 written ``\\xNN``
-    (``printable``; two paths that read the same then share a row, which each one's stat tells apart)."""
-    try:
-        return pa.array(paths, pa.string())
-    except UnicodeEncodeError:
-        return pa.array([printable(path) for path in paths], pa.string())
+def stat_rows(documents: list[tuple[str, str, list[tuple]]], registries: str) -> pa.Table:
+    """Documents read now, as rows of the stat index (``STATS``): each one's id, key, and its files' stamps
+    (``files.read_bytes``'s: size, mtime, ctime, inode, sha256), in the order of ``FILES``; what a shard
+    hands back for ``StatIndex.save``."""
+    columns = {"document": [d for d, _, _ in documents], "key": [k for _, k, _ in documents],
+               "registries": [registries] * len(documents)}
+    for i, f in enumerate(FILES):
+        for j, what in enumerate(("size", "mtime", "ctime", "ino", "sha256")):
+            columns[f"{f}_{what}"] = [stamps[i][j] for _, _, stamps in documents]
+    return pa.table(columns, schema=STATS)
 
 
 def _read_stats(path: Path) -> tuple[pa.Table | None, dict]:
@@ -261,12 +282,16 @@ def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, list]]:
     return out
 
 
-def stat_files(paths: list[str]) -> np.ndarray:
-    """What the index compares of these files (``files.stat_key``), a row each (-1s where one is gone): one
-    ``stat`` per file, the work of a shard of files (``checks/validate.py`` runs them over every core)."""
-    out = np.empty((len(paths), 4), np.int64)
-    for i, path in enumerate(paths):
-        out[i] = _stat(path)
+def stat_documents(job: tuple[str, str, list[str]]) -> np.ndarray:
+    """What the index compares of these documents' files (``FILES``: ``files.stat_key`` of each, -1s where
+    one is gone), a row of 12 each: one ``stat`` per file, the work of a shard of documents
+    (``checks/validate.py`` runs them over every core). ``job``: the annotation files' folder, the
+    corpus folder (``str(project.documents)``, ``str(project.corpus)``) and the documents' ids."""
+    documents, corpus, stems = job
+    out = np.empty((len(stems), 3 * 4), np.int64)
+    for i, stem in enumerate(stems):
+        text, meta = corpus_files(corpus, stem)
+        out[i] = (*_stat(f"{documents}/{stem}.json"), *_stat(text), *_stat(meta))
     return out
 
 
