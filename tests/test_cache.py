@@ -350,7 +350,8 @@ def test_a_new_document_goes_to_the_delta_with_the_new_listings(project, cache_d
     assert snapshot(first) == snapshot(validate(project))
     assert _written(base) == written
     listed = []
-    monkeypatch.setattr(cache_module, "listing", lambda folder: listed.append(folder) or [])
+    from peacetalks.reading.files import Listing
+    monkeypatch.setattr(cache_module, "listing", lambda folder: listed.append(folder) or Listing.of([]))
     calls = count_reads(monkeypatch)
     assert snapshot(validate(project, cache=True)) == snapshot(first)
     assert calls == [] and listed == []

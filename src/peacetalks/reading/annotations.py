@@ -91,35 +91,57 @@ def load_registries(project: Project, schemas: Schemas, locator: Locator) -> Reg
 def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[dict[str, str], list[Problem]]:
     """The annotation files of annotations/documents/ (document id -> path, in id order) and the
     problems of the folder listing (F007 unsafe names, F008 stray entries): the corpus-level part
-    of level 1. Reading each file is ``read_document``; ``lister``: as ``corpus.list_corpus``'s."""
+    of level 1. Reading each file is ``read_document``; ``lister``: as ``corpus.list_corpus``'s, whose
+    entries are sorted out a column at a time too."""
     files: dict[str, str] = {}
     p: list[Problem] = []
     if not project.documents.is_dir():
         return files, p
     folder, prefix = str(project.documents), project.rel(project.documents)
-    for name, is_file in lister(folder):
+    entries = lister(folder)
+    names, regular = entries.names, entries.regular
+    lower, length = pc.utf8_lower(names), pc.utf8_length(names)
+    shown = pc.invert(pc.starts_with(names, "."))
+    yaml = pc.or_(pc.and_(pc.ends_with(lower, ".yaml"), pc.greater(length, 5)),
+                  pc.and_(pc.ends_with(lower, ".yml"), pc.greater(length, 4)))  # (an id before the suffix)
+    json = pc.and_(regular, pc.and_(pc.ends_with(names, ".json"), pc.greater(length, 5)))
+    odd = pc.and_(shown, pc.invert(json))
+    for name, is_file, is_yaml in zip(*(a.filter(odd).to_pylist() for a in (names, regular, yaml))):
+        p.append(_odd_document_file(folder, prefix, name, is_file, is_yaml))
+    for name, is_file in entries.undecodable:  # (the same sorting, one by one: a name no Arrow string holds)
+        stem, dot, suffix = name.rpartition(".")
         if name.startswith("."):
             continue
-        shown = f"{prefix}/{name}"
-        stem, dot, suffix = name.rpartition(".")
-        suffix = f".{suffix}" if dot and stem else ""
-        stem = stem if suffix else name
-        path = f"{folder}/{name}"
-        if suffix.lower() in (".yaml", ".yml"):
-            p.append(Problem(shown, 1, 1, "F008", "annotation files are JSON; YAML files are not read",
-                             f"convert it to {stem}.json (YAML is never parsed, so its tags cannot run)"))
-        elif not is_file:
-            p.append(Problem(shown, 1, 1, "F008", f"unexpected entry in annotations/documents/: {odd_entry(path)}",
-                             "it holds only <document id>.json files"))
-        elif suffix != ".json":
-            p.append(Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
-                             "it holds only <document id>.json files"))
-        elif not schemas.is_valid_id(stem):
-            p.append(Problem(shown, 1, 1, "F007", f"file name {quoted(name)} is not a safe document id",
-                             "letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+        if is_file and dot and stem and suffix == "json":
+            p.append(_unsafe_id(prefix, name))  # (a name that is not UTF-8 is no id)
         else:
-            files[stem] = path
+            p.append(_odd_document_file(folder, prefix, name, is_file,
+                                        bool(dot and stem) and suffix.lower() in ("yaml", "yml")))
+    for stem in pc.utf8_slice_codeunits(names.filter(pc.and_(shown, json)), 0, -5).to_pylist():
+        if schemas.is_valid_id(stem):
+            files[stem] = f"{folder}/{stem}.json"
+        else:
+            p.append(_unsafe_id(prefix, f"{stem}.json"))
     return files, p
+
+
+def _unsafe_id(prefix: str, name: str) -> Problem:
+    return Problem(f"{prefix}/{name}", 1, 1, "F007", f"file name {quoted(name)} is not a safe document id",
+                   "letters, digits, '.', '_' and '-' only, starting with a letter or digit")
+
+
+def _odd_document_file(folder: str, prefix: str, name: str, is_file: bool, is_yaml: bool) -> Problem:
+    """The problem of an entry of annotations/documents/ that is no <document id>.json file (F008)."""
+    shown = f"{prefix}/{name}"
+    if is_yaml:
+        stem = name.rpartition(".")[0]
+        return Problem(shown, 1, 1, "F008", "annotation files are JSON; YAML files are not read",
+                       f"convert it to {stem}.json (YAML is never parsed, so its tags cannot run)")
+    if not is_file:
+        return Problem(shown, 1, 1, "F008", f"unexpected entry in annotations/documents/: {odd_entry(f'{folder}/{name}')}",
+                       "it holds only <document id>.json files")
+    return Problem(shown, 1, 1, "F008", "unexpected file in annotations/documents/",
+                   "it holds only <document id>.json files")
 
 
 def read_document(project: Project, schemas: Schemas, locator: Locator, stem: str, path: str,

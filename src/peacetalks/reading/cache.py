@@ -49,7 +49,7 @@ from ..defaults import MAX_CACHE_RUNS, MAX_SEGMENTS, SHARD_DOCS, STAT_DELTA_ROWS
 from ..diagnostics.problems import is_utf8
 from ..model.layers import DOCUMENT
 from .corpus import DOCUMENT_COLUMNS, corpus_files
-from .files import atomic_file, atomic_write, listing, stat_key
+from .files import Listing, atomic_file, listing, stat_key
 from .spool import spool
 
 #: a cached warning of one document: its file (the document's text or annotation file), place, code,
@@ -111,9 +111,9 @@ class StatIndex:
         self.delta_path = path.with_name(f"{path.stem}.delta.arrow")
         self.table = STATS.empty_table()
         self.base_rows = 0  # the rows of ``table`` that come from the base file (the delta's follow)
-        self.listings: dict[str, tuple[list, list]] = {}  # folder -> (its stat, its entries)
-        self._used: dict[str, tuple[list, list]] = {}  # the listings of this run, for ``save``
-        self._stored: dict[str, tuple[list, list]] = {}  # the base's listings
+        self.listings: dict[str, tuple[list, Listing]] = {}  # folder -> (its stat, its entries)
+        self._used: dict[str, tuple[list, Listing]] = {}  # the listings of this run, for ``save``
+        self._stored: dict[str, tuple[list, Listing]] = {}  # the base's listings
         self._metadata: dict[bytes, bytes] = {}  # the listings as the base stores them
         base, metadata = _read_stats(path)
         if base is None:
@@ -165,7 +165,7 @@ class StatIndex:
         digests = zip(*(self.table.column(f"{f}_sha256").take(taken).to_pylist() for f in FILES))
         return pa.array([document_key(d, registries) for d in digests], pa.string())
 
-    def listing(self, folder: str) -> list[tuple[str, bool]]:
+    def listing(self, folder: str) -> Listing:
         """``files.listing(folder)``, from the index while the folder's stat is the one recorded."""
         stat = _stat(folder)
         known = self.listings.get(folder)
@@ -173,7 +173,7 @@ class StatIndex:
             entries = known[1]
         else:
             entries = listing(folder)
-            if not all(is_utf8(name) for name in [folder, *(n for n, _ in entries)]):
+            if entries.undecodable or not is_utf8(folder):
                 return entries  # (a name that is not UTF-8 cannot be kept: the folder is listed again next time)
         self._used[folder] = (list(stat), entries)
         return entries
@@ -263,22 +263,24 @@ def _read_stats(path: Path) -> tuple[pa.Table | None, dict]:
     return None, {}
 
 
-def _stored_listings(listings: dict[str, tuple[list, list]]) -> dict[bytes, bytes]:
+def _stored_listings(listings: dict[str, tuple[list, Listing]]) -> dict[bytes, bytes]:
     """Folder listings as an index file's metadata (``folders``: their stats, ``listings``: their entries)."""
-    names = [(folder, name, is_file) for folder, (_, entries) in listings.items() for name, is_file in entries]
-    folders, names, regular = zip(*names) if names else ((), (), ())
-    entries = pa.table({"folder": pa.array(folders, pa.string()), "name": pa.array(names, pa.string()),
-                        "is_file": pa.array(regular, pa.bool_())})
+    entries = pa.table({"folder": pa.array([f for f, (_, e) in listings.items() for _ in range(len(e.names))],
+                                           pa.string()),
+                        "name": pa.concat_arrays([pa.array([], pa.string()), *(e.names for _, e in listings.values())]),
+                        "is_file": pa.concat_arrays([pa.array([], pa.bool_()),
+                                                     *(e.regular for _, e in listings.values())])})
     return {b"folders": orjson.dumps({f: s for f, (s, _) in listings.items()}), b"listings": _ipc(entries)}
 
 
-def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, list]]:
-    """The folder listings kept in an index (its ``folders`` and ``listings`` metadata)."""
+def _listings(stats: dict, data: bytes) -> dict[str, tuple[list, Listing]]:
+    """The folder listings kept in an index (its ``folders`` and ``listings`` metadata), as Arrow columns."""
     table = pa.ipc.open_file(pa.BufferReader(data)).read_all()
-    out: dict[str, tuple[list, list]] = {}
+    out: dict[str, tuple[list, Listing]] = {}
     for folder, stat in stats.items():
         rows = table.filter(pc.equal(table.column("folder"), folder))
-        out[folder] = (list(stat), list(zip(rows.column("name").to_pylist(), rows.column("is_file").to_pylist())))
+        out[folder] = (list(stat), Listing(rows.column("name").combine_chunks(),
+                                           rows.column("is_file").combine_chunks()))
     return out
 
 
@@ -355,10 +357,10 @@ class Cache:
 
     A run that checked a few documents appends one small segment with their entries (``save``, a
     batch at a time from the shards' spooled ones), instead of rewriting the cache: a one-document
-    change to a large corpus writes kilobytes, not the whole cache. When the segments are ``MAX_SEGMENTS``, the small ones are merged: the live entries of
-    the segments after the largest one (the base, which the last full compaction wrote) become one
-    segment, and the base is left as it is, so that every sixteenth re-check does not rewrite the
-    whole cache (~7 s at 50,000 documents). When more than half the rows are stale (documents that
+    change to a large corpus writes kilobytes, not the whole cache. When the segments are
+    ``MAX_SEGMENTS``, the small ones are merged: the live entries of the segments after the largest
+    one (the base, which the last full compaction wrote) become one segment, and the base is left as
+    it is, so that every sixteenth re-check does not rewrite the whole cache (~7 s at 50,000 documents). When more than half the rows are stale (documents that
     changed or left), or the live entries are scattered over more than ``MAX_CACHE_RUNS`` runs of
     rows (each is flattened on its own: every document changed since the last compaction splits
     one), they are written as one new segment and the old ones removed.
@@ -593,12 +595,14 @@ def load_lint_state(path: Path) -> tuple[pa.Table, pa.Table, pa.Table] | None:
 
 
 def save_lint_state(path: Path, names: pa.Table, counts: pa.Table, found: pa.Table) -> None:
-    """Keep the names, counts and found tables at ``path``: one file, written at once (the names and
-    counts ride in its metadata), so that they always belong together."""
+    """Keep the names, counts and found tables at ``path``: one file, written atomically (the names and
+    counts ride in its metadata), so that they always belong together; the found table is written as
+    it is, not first copied into one buffer."""
     table = found.cast(FOUND).replace_schema_metadata({b"names": _ipc(names.cast(NAMES)),
                                                        b"counts": _ipc(counts.cast(COUNTS))})
     try:
-        atomic_write(path, _ipc(table), durable=False)
+        with atomic_file(path, durable=False) as f, pa.ipc.new_file(f, table.schema) as writer:
+            writer.write_table(table)
         for stale in path.parent.glob(f"lints-*-{path.name.rsplit('-', 1)[-1]}"):
             if stale != path:
                 stale.unlink(missing_ok=True)  # another version of the rules

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..defaults import MAX_JSON_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import Locator
-from ..diagnostics.problems import Problem, is_utf8
+from ..diagnostics.problems import Problem
 from ..model.schemas import Schemas
 from .files import listing, odd_entry, read_bytes, read_json_file, read_text_file
 from .project import Project
@@ -39,35 +40,36 @@ class Document:
 def list_corpus(project: Project, lister=listing) -> tuple[list[str], list[Problem]]:
     """The ids of corpus/'s <id>.txt and <id>.json pairs, in id order, and the problems of the folder
     listing (a stray entry, a half pair): the corpus-level part of level 1. ``lister``: what lists a
-    folder (``files.listing``, or the stat index's, which knows unchanged folders)."""
+    folder (``files.listing``, or the stat index's, which knows unchanged folders). The entries are
+    sorted out a column at a time (``files.Listing``); only the odd ones are looked at one by one."""
     problems: list[Problem] = []
     if not project.corpus.is_dir():
         return [], [Problem(project.rel(project.corpus), 1, 1, "F009", "corpus/ folder is missing",
                             "run `peacetalks ingest` to produce it from seeds/")]
     folder, prefix = str(project.corpus), project.rel(project.corpus)
-    texts, metas = set(), set()
-    for name, is_file in lister(folder):
-        if name.startswith(".") and name.endswith(".tmp"):
-            continue
-        if not is_utf8(name):
-            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", "unexpected file in corpus/: its name is not UTF-8",
-                                    "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
-            continue
-        stem, dot, suffix = name.rpartition(".")
-        if is_file and dot and stem and suffix == "txt":
-            texts.add(stem)
-        elif is_file and dot and stem and suffix == "json":
-            metas.add(stem)
-        else:
-            what = f"unexpected entry in corpus/: {odd_entry(f'{folder}/{name}')}" if not is_file else \
-                "unexpected file in corpus/"
-            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", what,
-                                    "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"))
-    for stem in sorted(texts ^ metas):
-        have, missing = (f"{stem}.txt", f"{stem}.json") if stem in texts else (f"{stem}.json", f"{stem}.txt")
-        problems.append(Problem(f"{prefix}/{have}", 1, 1, "F009", f"{missing} is missing beside it",
-                                "run `peacetalks ingest` to regenerate corpus/ from seeds/"))
-    return sorted(texts & metas), problems
+    hint = "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"
+    entries = lister(folder)
+    names, regular = entries.names, entries.regular
+    temporary = pc.and_(pc.starts_with(names, "."), pc.ends_with(names, ".tmp"))  # (``files.atomic_file``'s)
+    length = pc.utf8_length(names)
+    pair = {suffix: pc.and_(regular, pc.and_(pc.ends_with(names, suffix), pc.greater(length, len(suffix))))
+            for suffix in (".txt", ".json")}  # (an <id>.txt or <id>.json file, its id not empty)
+    stray = pc.invert(pc.or_(temporary, pc.or_(pair[".txt"], pair[".json"])))
+    for name, is_file in zip(names.filter(stray).to_pylist(), regular.filter(stray).to_pylist()):
+        what = "unexpected file in corpus/" if is_file else \
+            f"unexpected entry in corpus/: {odd_entry(f'{folder}/{name}')}"
+        problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", what, hint))
+    for name, _ in entries.undecodable:
+        if not (name.startswith(".") and name.endswith(".tmp")):
+            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008",
+                                    "unexpected file in corpus/: its name is not UTF-8", hint))
+    texts, metas = (pc.utf8_slice_codeunits(names.filter(pair[s]), 0, -len(s)) for s in (".txt", ".json"))
+    for stems, have, missing, others in ((texts, ".txt", ".json", metas), (metas, ".json", ".txt", texts)):
+        for stem in stems.filter(pc.invert(pc.is_in(stems, value_set=others))).to_pylist():
+            problems.append(Problem(f"{prefix}/{stem}{have}", 1, 1, "F009", f"{stem}{missing} is missing beside it",
+                                    "run `peacetalks ingest` to regenerate corpus/ from seeds/"))
+    ids = texts.filter(pc.is_in(texts, value_set=metas))
+    return ids.take(pc.sort_indices(ids)).to_pylist(), problems
 
 
 def corpus_files(folder: str, stem: str) -> tuple[str, str]:

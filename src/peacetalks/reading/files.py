@@ -12,10 +12,12 @@ import stat
 import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import orjson
+import pyarrow as pa
 
 from ..defaults import GC_THRESHOLD, MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
@@ -27,11 +29,42 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def listing(folder: str) -> list[tuple[str, bool]]:
-    """The entries of a folder by name, with whether each is a regular file (a symbolic link, even to
-    a file, is not: inputs are regular files inside the project). Names as strings: no Path per file."""
+@dataclass(frozen=True, eq=False)
+class Listing:
+    """A folder's entries: their names in order, as an Arrow column (``names``), with whether each is a
+    regular file (``regular``), so that a corpus's folders are sorted out a column at a time; the
+    names that are not UTF-8 apart (``undecodable``, as ``os`` gives them, with whether each is a
+    regular file), as no Arrow string holds them. Iterating gives (name, is regular file) pairs, in
+    order."""
+
+    names: pa.Array
+    regular: pa.Array
+    undecodable: tuple[tuple[str, bool], ...] = ()
+
+    @classmethod
+    def of(cls, entries) -> "Listing":
+        """The listing of these (name, is regular file) pairs."""
+        entries = sorted(entries)
+        good = [(name, regular) for name, regular in entries if is_utf8(name)]
+        return cls(pa.array([n for n, _ in good], pa.string()), pa.array([r for _, r in good], pa.bool_()),
+                   tuple(e for e in entries if not is_utf8(e[0])))
+
+    def __iter__(self):
+        return iter(sorted([*zip(self.names.to_pylist(), self.regular.to_pylist()), *self.undecodable]))
+
+    def __len__(self) -> int:
+        return len(self.names) + len(self.undecodable)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Listing) and self.names.equals(other.names) and \
+            self.regular.equals(other.regular) and self.undecodable == other.undecodable
+
+
+def listing(folder: str) -> Listing:
+    """The entries of a folder (``Listing``), with whether each is a regular file (a symbolic link, even
+    to a file, is not: inputs are regular files inside the project)."""
     with os.scandir(folder) as entries:
-        return sorted((e.name, e.is_file(follow_symlinks=False)) for e in entries)
+        return Listing.of((e.name, e.is_file(follow_symlinks=False)) for e in entries)
 
 
 def odd_entry(path: Path | str) -> str:
