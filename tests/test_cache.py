@@ -670,3 +670,20 @@ def test_the_stat_index_makes_keys_again_for_other_registries_and_keeps_them(tmp
     again = StatIndex(path)
     assert sorted(again.keys(np.arange(2), "new").to_pylist()) == sorted(new)
     assert set(again.table.column("registries").to_pylist()) == {"new"}
+
+
+@pytest.mark.parametrize("order", ["runs", "reversed", "scattered", "one", "none"])
+def test_gathered_entries_are_the_keys_own_in_their_order(project, cache_dir, order):
+    """``Cache._gather`` takes runs of consecutive rows as slices: whatever the keys' order, each value is
+    its key's own, in the order asked."""
+    import random
+
+    from peacetalks.reading.cache import Cache, cache_path
+    validate(project, cache=True)
+    store = Cache(cache_path(cache_dir, project.schema))
+    keys = list(store.rows)
+    chosen = {"runs": keys[:2] + keys[3:], "reversed": keys[::-1], "one": keys[1:2], "none": [],
+              "scattered": random.Random(7).sample(keys, len(keys))}[order]
+    got = store._gather("key", chosen)
+    assert got.to_pylist() == chosen
+    assert store.records(chosen).to_pylist() == [store.table.column("record")[store.rows[k]].as_py() for k in chosen]

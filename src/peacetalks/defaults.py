@@ -68,8 +68,8 @@ MAX_SEGMENTS = 16
 #: 0.08 s from one run; a compaction writes the whole cache (~5-7 s). 512 runs: at most ~0.2 s more
 MAX_CACHE_RUNS = 512
 #: rows the stat index's delta file may hold (or an eighth of the base, if more) before the base is written
-#: again with them (reading/cache.py): a changed document is three rows, and writing the base costs
-#: 0.1-0.4 s at 50,000 documents (150,000 rows, ~37 MB), the delta of a few rows a millisecond
+#: again with them (reading/cache.py): a changed document is a row, and writing the base costs 0.1-0.4 s
+#: at 50,000 documents (~38 MB), the delta of a few rows a millisecond
 STAT_DELTA_ROWS = 4096
 #: documents whose files' stats a cached run takes as one shard of work (checks/validate.py): ~40-50 ms of
 #: one core each. Of the 150,000 files of 50,000 documents, on 2 cores (medians of 5): 0.52 s in shards of

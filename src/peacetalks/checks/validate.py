@@ -287,7 +287,7 @@ class _Kept:
     def update_cache(self, store: Cache, index: StatIndex) -> None:
         """Remember the documents that passed levels 1-3 now, and the unchanged ones; forget the ones that
         changed or left. Every document's candidate warnings are stored with it where they were searched;
-        the stat index, every document file's stat and digest."""
+        the stat index, each cached document's key with its files' stats and digests."""
         store.save(self.kept_keys, self.entries, self.candidates)
         index.save(self.index_rows, self.index_keys, self.registries, self.stamps)
 
