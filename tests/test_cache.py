@@ -687,3 +687,33 @@ def test_gathered_entries_are_the_keys_own_in_their_order(project, cache_dir, or
     got = store._gather("key", chosen)
     assert got.to_pylist() == chosen
     assert store.records(chosen).to_pylist() == [store.table.column("record")[store.rows[k]].as_py() for k in chosen]
+
+
+@pytest.mark.parametrize("which", ["annotation", "text", "metadata"])
+def test_a_touched_document_is_read_once_then_known_again(project, cache_dir, monkeypatch, no_racy_window, which):
+    """A file whose stat changed but not its bytes (touched, or rewritten the same) is read and hashed:
+    its document's key is the cache's, so it is not checked again, and the stat index keeps its new
+    stat, so that the next run reads nothing."""
+    import os
+    import time
+    validate(project, cache=True)
+    path = {"annotation": project.documents / f"{DOC}.json", "text": project.corpus / f"{DOC}.txt",
+            "metadata": project.corpus / f"{DOC}.json"}[which]
+    time.sleep(0.05)
+    os.utime(path)
+    cold = snapshot(validate(project))
+    calls = count_reads(monkeypatch)
+    assert snapshot(validate(project, cache=True)) == cold
+    assert path.name in calls and len(calls) <= 3  # (the touched document's files, no other)
+    calls.clear()
+    assert snapshot(validate(project, cache=True)) == cold
+    assert calls == []
+
+
+def test_the_stat_index_keeps_a_row_per_cached_document(project, cache_dir, no_racy_window):
+    from peacetalks.reading.cache import StatIndex, index_path
+    validate(project, cache=True)
+    index = StatIndex(index_path(cache_dir, project.root))
+    documents = sorted(p.stem for p in project.documents.glob("*.json"))
+    assert sorted(index.table.column("document").to_pylist()) == documents
+    assert all(d in index for d in documents)
