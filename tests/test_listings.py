@@ -121,3 +121,13 @@ def test_a_listing_iterates_in_name_order_with_the_names_that_are_not_utf8(tmp_p
     assert got.names.to_pylist() == ["a", "c.json"] and got.regular.to_pylist() == [False, True]
     assert got.undecodable == (((odd, True),) if odd else ())
     assert got == listing(str(tmp_path)) and len(got) == len(list(got))
+
+
+def test_the_documents_come_in_id_order_not_file_name_order(project):
+    """``a-b.json`` sorts before ``a.json`` (``-`` before ``.``), but id ``a`` before ``a-b``."""
+    entries = [("a-b.json", True), ("a.json", True), ("a0.json", True)]
+    files, problems = list_documents(project, SCHEMAS, lambda folder: Listing.of(entries))
+    assert list(files) == ["a", "a-b", "a0"] and problems == []
+    ids, problems = list_corpus(project, lambda folder: Listing.of(
+        [(f"{i}{suffix}", True) for i in ("a-b", "a", "a0") for suffix in (".txt", ".json")]))
+    assert ids == ["a", "a-b", "a0"] and problems == []

@@ -117,7 +117,8 @@ def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[
         else:
             p.append(_odd_document_file(folder, prefix, name, is_file,
                                         bool(dot and stem) and suffix.lower() in ("yaml", "yml")))
-    for stem in pc.utf8_slice_codeunits(names.filter(pc.and_(shown, json)), 0, -5).to_pylist():
+    stems = pc.utf8_slice_codeunits(names.filter(pc.and_(shown, json)), 0, -5)
+    for stem in stems.take(pc.sort_indices(stems)).to_pylist():  # (in id order: "a-b.json" sorts before "a.json")
         if schemas.is_valid_id(stem):
             files[stem] = f"{folder}/{stem}.json"
         else:
