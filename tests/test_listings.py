@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peacetalks.diagnostics.problems import Problem, is_utf8
+from peacetalks.diagnostics.problems import Problem, is_utf8, quoted
 from peacetalks.model.schemas import Schemas
 from peacetalks.reading.annotations import list_documents
 from peacetalks.reading.corpus import list_corpus
@@ -98,9 +98,10 @@ def test_the_documents_listing_is_sorted_out_as_entry_by_entry(project, entries)
     prefix = project.rel(project.documents) + "/"
     got = sorted((p.path, p.code) for p in problems)
     assert got == sorted((_shown(prefix, name), code) for name, code, _ in expected)
-    for p, (_, _, kind) in zip(sorted(problems, key=lambda p: (p.path, p.code)),
-                               sorted(expected, key=lambda e: (_shown(prefix, e[0]), e[1]))):
+    for p, (name, _, kind) in zip(sorted(problems, key=lambda p: (p.path, p.code)),
+                                  sorted(expected, key=lambda e: (_shown(prefix, e[0]), e[1]))):
         assert _KIND[kind] in p.message, (p.render(), kind)
+        assert kind != "id" or quoted(name) in p.message, (p.render(), name)  # (named as ``os`` gives it)
 
 
 def _shown(prefix: str, name: str) -> str:
@@ -118,9 +119,12 @@ def test_a_listing_iterates_in_name_order_with_the_names_that_are_not_utf8(tmp_p
     (tmp_path / "a").mkdir()
     got = listing(str(tmp_path))
     assert list(got) == sorted([("a", False), ("c.json", True)] + ([(odd, True)] if odd else []))
-    assert got.names.to_pylist() == ["a", "c.json"] and got.regular.to_pylist() == [False, True]
-    assert got.undecodable == (((odd, True),) if odd else ())
-    assert got == listing(str(tmp_path)) and len(got) == len(list(got))
+    assert got.names.to_pylist() == ["a"] + (["b\\xff.json"] if odd else []) + ["c.json"]
+    assert got.regular.to_pylist() == [False] + ([True] if odd else []) + [True]
+    assert got.undecodable == (((1, odd),) if odd else ())
+    assert got.utf8().to_pylist() == [True] + ([False] if odd else []) + [True]
+    assert [got.name(i) for i in range(len(got.names))] == [name for name, _ in got]
+    assert got == listing(str(tmp_path))
 
 
 def test_the_documents_come_in_id_order_not_file_name_order(project):

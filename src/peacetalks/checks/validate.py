@@ -328,14 +328,14 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
     unread: dict[str, str] = {}
     rows, keys = np.zeros(0, np.int64), pa.array([], pa.string())
     if store is not None and index is not None and len(index):
-        docs = pa.array(corpus if paired else [stem for stem in corpus if stem in files], pa.string())
-        same, at = index.unchanged(docs, _stats(project, docs.to_pylist() if not paired else corpus, jobs))
+        both = corpus if paired else [stem for stem in corpus if stem in files]  # (documents with three files)
+        same, at = index.unchanged(pa.array(both, pa.string()), _stats(project, both, jobs))
         whole = np.flatnonzero(same)  # documents whose three files are unchanged
         keys = index.keys(at[whole], registries)
         held = np.fromiter((key in store for key in keys.to_pylist()), bool, len(keys))
         taken = whole[held]
         rows, keys = at[taken], keys.filter(pa.array(held))
-        unread = dict(zip(docs.take(pa.array(taken, pa.int64())).to_pylist(), keys.to_pylist()))
+        unread = dict(zip((both[i] for i in taken.tolist()), keys.to_pylist()))
     shards = []
     for lo in range(0, len(ids), SHARD_DOCS):
         part = ids[lo:lo + SHARD_DOCS]

@@ -99,25 +99,17 @@ def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[
         return files, p
     folder, prefix = str(project.documents), project.rel(project.documents)
     entries = lister(folder)
-    names, regular = entries.names, entries.regular
+    names, regular, utf8 = entries.names, entries.regular, entries.utf8()
     lower, length = pc.utf8_lower(names), pc.utf8_length(names)
     shown = pc.invert(pc.starts_with(names, "."))
     yaml = pc.or_(pc.and_(pc.ends_with(lower, ".yaml"), pc.greater(length, 5)),
                   pc.and_(pc.ends_with(lower, ".yml"), pc.greater(length, 4)))  # (an id before the suffix)
     json = pc.and_(regular, pc.and_(pc.ends_with(names, ".json"), pc.greater(length, 5)))
-    odd = pc.and_(shown, pc.invert(json))
-    for name, is_file, is_yaml in zip(*(a.filter(odd).to_pylist() for a in (names, regular, yaml))):
-        p.append(_odd_document_file(folder, prefix, name, is_file, is_yaml))
-    for name, is_file in entries.undecodable:  # (the same sorting, one by one: a name no Arrow string holds)
-        stem, dot, suffix = name.rpartition(".")
-        if name.startswith("."):
-            continue
-        if is_file and dot and stem and suffix == "json":
-            p.append(_unsafe_id(prefix, name))  # (a name that is not UTF-8 is no id)
-        else:
-            p.append(_odd_document_file(folder, prefix, name, is_file,
-                                        bool(dot and stem) and suffix.lower() in ("yaml", "yml")))
-    stems = pc.utf8_slice_codeunits(names.filter(pc.and_(shown, json)), 0, -5)
+    ids = pc.and_(shown, pc.and_(json, utf8))  # (a name that is not UTF-8 is no id: F007, named as ``os`` gives it)
+    odd = pc.indices_nonzero(pc.and_(shown, pc.invert(ids)))
+    for row, *kind in zip(odd.to_pylist(), *(a.take(odd).to_pylist() for a in (regular, yaml, json))):
+        p.append(_odd_document_file(folder, prefix, entries.name(row), *kind))
+    stems = pc.utf8_slice_codeunits(names.filter(ids), 0, -5)
     for stem in stems.take(pc.sort_indices(stems)).to_pylist():  # (in id order: "a-b.json" sorts before "a.json")
         if schemas.is_valid_id(stem):
             files[stem] = f"{folder}/{stem}.json"
@@ -131,8 +123,12 @@ def _unsafe_id(prefix: str, name: str) -> Problem:
                    "letters, digits, '.', '_' and '-' only, starting with a letter or digit")
 
 
-def _odd_document_file(folder: str, prefix: str, name: str, is_file: bool, is_yaml: bool) -> Problem:
-    """The problem of an entry of annotations/documents/ that is no <document id>.json file (F008)."""
+def _odd_document_file(folder: str, prefix: str, name: str, is_file: bool, is_yaml: bool,
+                        is_json: bool) -> Problem:
+    """The problem of an entry of annotations/documents/ that is no <document id>.json file (F008), or of a
+    <name>.json file whose name is not UTF-8, so no id (``is_json``: F007)."""
+    if is_json:
+        return _unsafe_id(prefix, name)
     shown = f"{prefix}/{name}"
     if is_yaml:
         stem = name.rpartition(".")[0]

@@ -49,20 +49,19 @@ def list_corpus(project: Project, lister=listing) -> tuple[list[str], list[Probl
     folder, prefix = str(project.corpus), project.rel(project.corpus)
     hint = "corpus/ holds only <id>.txt and <id>.json pairs written by `peacetalks ingest`"
     entries = lister(folder)
-    names, regular = entries.names, entries.regular
+    names, regular, utf8 = entries.names, entries.regular, entries.utf8()
     temporary = pc.and_(pc.starts_with(names, "."), pc.ends_with(names, ".tmp"))  # (``files.atomic_file``'s)
     length = pc.utf8_length(names)
-    pair = {suffix: pc.and_(regular, pc.and_(pc.ends_with(names, suffix), pc.greater(length, len(suffix))))
-            for suffix in (".txt", ".json")}  # (an <id>.txt or <id>.json file, its id not empty)
-    stray = pc.invert(pc.or_(temporary, pc.or_(pair[".txt"], pair[".json"])))
-    for name, is_file in zip(names.filter(stray).to_pylist(), regular.filter(stray).to_pylist()):
-        what = "unexpected file in corpus/" if is_file else \
-            f"unexpected entry in corpus/: {odd_entry(f'{folder}/{name}')}"
+    pair = {suffix: pc.and_(pc.and_(regular, utf8),
+                            pc.and_(pc.ends_with(names, suffix), pc.greater(length, len(suffix))))
+            for suffix in (".txt", ".json")}  # (an <id>.txt or <id>.json file, its id not empty and UTF-8)
+    stray = pc.indices_nonzero(pc.invert(pc.or_(temporary, pc.or_(pair[".txt"], pair[".json"]))))
+    for row, name, is_file, is_utf8 in zip(stray.to_pylist(), *(a.take(stray).to_pylist()
+                                                                for a in (names, regular, utf8))):
+        what = "unexpected file in corpus/: its name is not UTF-8" if not is_utf8 else \
+            "unexpected file in corpus/" if is_file else \
+            f"unexpected entry in corpus/: {odd_entry(f'{folder}/{entries.name(row)}')}"
         problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008", what, hint))
-    for name, _ in entries.undecodable:
-        if not (name.startswith(".") and name.endswith(".tmp")):
-            problems.append(Problem(f"{prefix}/{name}", 1, 1, "F008",
-                                    "unexpected file in corpus/: its name is not UTF-8", hint))
     texts, metas = (pc.utf8_slice_codeunits(names.filter(pair[s]), 0, -len(s)) for s in (".txt", ".json"))
     for stems, have, missing, others in ((texts, ".txt", ".json", metas), (metas, ".json", ".txt", texts)):
         for stem in stems.filter(pc.invert(pc.is_in(stems, value_set=others))).to_pylist():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -31,29 +32,40 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
 
 @dataclass(frozen=True, eq=False)
 class Listing:
-    """A folder's entries: their names in order, as an Arrow column (``names``), with whether each is a
-    regular file (``regular``), so that a corpus's folders are sorted out a column at a time; the
-    names that are not UTF-8 apart (``undecodable``, as ``os`` gives them, with whether each is a
-    regular file), as no Arrow string holds them. Iterating gives (name, is regular file) pairs, in
-    order."""
+    """A folder's entries, so that a corpus's folders are sorted out a column at a time: every name in
+    order as an Arrow column (``names``), in its printable form (``problems.printable``: the bytes of a
+    name that are not UTF-8 as ``\\xNN``, which no Arrow string could hold otherwise), with whether each
+    is a regular file (``regular``); and, for the names that are not UTF-8, their row and the name as
+    ``os`` gives it (``undecodable``). A printable form has no ``.`` the name has not, so every suffix
+    rule gives it the name's answer, and is never a safe id. Iterating gives (name as ``os`` gives it,
+    is regular file) pairs, in order."""
 
     names: pa.Array
     regular: pa.Array
-    undecodable: tuple[tuple[str, bool], ...] = ()
+    undecodable: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def of(cls, entries) -> "Listing":
         """The listing of these (name, is regular file) pairs."""
         entries = sorted(entries)
-        good = [(name, regular) for name, regular in entries if is_utf8(name)]
-        return cls(pa.array([n for n, _ in good], pa.string()), pa.array([r for _, r in good], pa.bool_()),
-                   tuple(e for e in entries if not is_utf8(e[0])))
+        return cls(pa.array([printable(n) for n, _ in entries], pa.string()),
+                   pa.array([r for _, r in entries], pa.bool_()),
+                   tuple((i, n) for i, (n, _) in enumerate(entries) if not is_utf8(n)))
+
+    def utf8(self) -> pa.Array:
+        """Whether each name is UTF-8 (its printable form is the name), a column."""
+        utf8 = np.ones(len(self.names), np.bool_)
+        utf8[[i for i, _ in self.undecodable]] = False
+        return pa.array(utf8)
+
+    def name(self, row: int) -> str:
+        """The name of entry ``row`` as ``os`` gives it (to look at the entry itself)."""
+        return dict(self.undecodable).get(row) or self.names[row].as_py()
 
     def __iter__(self):
-        return iter(sorted([*zip(self.names.to_pylist(), self.regular.to_pylist()), *self.undecodable]))
-
-    def __len__(self) -> int:
-        return len(self.names) + len(self.undecodable)
+        real = dict(self.undecodable)
+        return iter([(real.get(i, name), regular)
+                     for i, (name, regular) in enumerate(zip(self.names.to_pylist(), self.regular.to_pylist()))])
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Listing) and self.names.equals(other.names) and \
