@@ -250,6 +250,48 @@ def test_a_spooled_part_reads_back_what_the_warnings_read(project, tmp_path):
         assert back.events.num_rows == back.quotes.num_rows == 0
 
 
+def test_a_part_of_cached_records_answers_as_the_part_of_their_tables(project):
+    """``LintPart.of_records`` (the cache's records as they are, flattened only where a search reads them)
+    answers every question the corpus-level warnings ask as ``LintPart.of`` the same documents' tables
+    does: in chunks, as the cache gathers them (slices of its segments), with documents skipped, for
+    some documents, for some names."""
+    import orjson
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from peacetalks.checks.lints import LintPart
+    from peacetalks.model.layers import DOCUMENT
+    from peacetalks.reading.annotations import flatten
+    _with_corpus_warnings(project)
+    tables = validate(project).tables
+    ids = tables.documents.column("id").to_pylist()
+    records = pa.array([orjson.loads((project.documents / f"{d}.json").read_bytes()) for d in ids], DOCUMENT)
+    cut = len(ids) // 2
+    gathered = pa.chunked_array([records.slice(0, cut), records.slice(cut)])
+    held = LintPart.of(tables)
+    cached = LintPart.of_records(gathered, flatten(gathered, tables.documents, ()))
+
+    def rows(frame):
+        return sorted(frame.rows())
+
+    assert sorted(cached.linked.to_pylist()) == sorted(held.linked.to_pylist())
+    assert cached.documents().to_pylist() == ids
+    assert cached.texts().to_pylist() == held.texts().to_pylist()
+    assert rows(cached.named()) == rows(held.named()) and cached.named().height > 0
+    names = held.named()
+    for skip in (frozenset(), frozenset(ids[:1])):
+        for documents in (None, pa.array(ids[1:3]), pa.array(ids[-1:]), pa.array([], pa.string())):
+            assert rows(cached.named(skip, documents=documents)) == rows(held.named(skip, documents=documents))
+        for texts in (names["text"].unique().sort().head(3).to_arrow(), pa.array(["no such name"])):
+            assert rows(cached.named(skip, texts=texts)) == rows(held.named(skip, texts=texts))
+    for documents in (pa.array(ids[:1]), pa.array(ids[cut - 1:cut + 1])):
+        assert cached.mentions(documents).to_pylist() == held.mentions(documents).to_pylist()
+    assert cached.read().mentions.to_pylist() == held.read().mentions.to_pylist()
+    # only the documents asked for are flattened
+    one = cached.mentions(pa.array(ids[:1]))
+    assert one.num_rows and pc.all(pc.equal(one.column("document"), ids[0])).as_py()
+
+
 def test_a_part_without_names_of_its_own_is_searched_for_the_corpus_names(tmp_path):
     """The texts are searched a part at a time, against the names of the whole corpus: a part whose
     documents annotate no name still gets W007 for a name annotated in another part, as the corpus

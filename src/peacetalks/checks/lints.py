@@ -41,7 +41,7 @@ from ..defaults import LINT_BATCH_DOCS
 from ..diagnostics.locate import text_position
 from ..diagnostics.problems import Problem
 from ..diagnostics.rules import RULES
-from ..reading.annotations import Tables, metadata_only, only
+from ..reading.annotations import Tables, flatten, metadata_only
 from ..reading.cache import FOUND, stored_warning
 from ..reading.spool import map_spooled, spool
 from . import guideline_lints
@@ -120,15 +120,18 @@ def _named(mentions: pa.Table, skip: set[str] = frozenset(), documents: pa.Array
 @dataclass
 class LintPart:
     """Some documents as the corpus-level warnings read them: the entities their mentions link to (W005),
-    and their texts with the mentions that may cover a name, in ``tables`` (in memory) or spooled to
-    Arrow IPC files (``spooled``; ``template``: the other tables, empty). A spooled part is mapped
+    and their texts with the mentions that may cover a name. Kept in one of three ways: in ``tables``
+    (in memory); spooled to Arrow IPC files (``spooled``; ``template``: the other tables, empty), mapped
     from its files whenever it is read (``named``, ``read``), so that a validation holds the texts and
-    annotations of one part at a time, not the corpus's."""
+    annotations of one part at a time, not the corpus's; or as the cache's validated records
+    (``records``, in document order; ``template``: the documents' rows, no annotations), flattened only
+    for the documents a search reads (``of_records``: a one-document change reads few of them)."""
 
     linked: pa.Array
     tables: Tables | None = None
     spooled: dict[str, str] | None = None
     template: Tables | None = None
+    records: pa.ChunkedArray | None = None
     _memo: tuple[frozenset, pl.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -144,27 +147,70 @@ class LintPart:
         template = metadata_only(tables)
         return cls(linked, spooled=spooled, template=replace(template, documents=template.documents.slice(0, 0)))
 
+    @classmethod
+    def of_records(cls, records: pa.ChunkedArray, tables: Tables) -> "LintPart":
+        """The part of the documents of these validated ``records`` (the cache's, in document order), with
+        ``tables``: their documents' rows (metadata and texts), their annotations' tables left empty.
+        Only the linked entities are read now, a field of the records without flattening them."""
+        return cls(pc.unique(_mention_field(records, "entity")).drop_null(), template=tables, records=records)
+
     def named(self, skip: set[str] = frozenset(), documents: pa.Array | None = None,
               texts: pa.Array | None = None) -> pl.DataFrame:
         """The part's named mentions (``_named``), but the ``skip`` documents'; with ``documents`` or ``texts``,
         only some. All of a part in memory are converted once for every pass (a conversion copies the
         strings: ~75 ms for 50,000 synthetic documents)."""
         if self.tables is None or documents is not None or texts is not None:
-            return _named(self.read().mentions, skip, documents, texts)
+            if self.records is not None and documents is None and texts is not None:
+                documents = self._naming(texts)  # (only the documents that have such a name are flattened)
+            return _named(self.mentions(documents), skip, documents, texts)
         if self._memo is None or self._memo[0] != skip:
             self._memo = (frozenset(skip), _named(self.tables.mentions, skip))
         return self._memo[1]
 
     def documents(self) -> pa.ChunkedArray:
         """The ids of the part's documents."""
-        return self.read().documents.column("id")
+        return self.texts().column("id")
+
+    def texts(self) -> pa.Table:
+        """The part's documents: their ids and texts (``id``, ``text``)."""
+        if self.spooled is not None:
+            return map_spooled({"documents": self.spooled["documents"]})["documents"]
+        return (self.tables or self.template).documents.select(["id", "text"])
 
     def read(self) -> Tables:
         """The part's tables: its documents with their texts, and its mentions (spooled: mapped, as the rest
-        is empty)."""
-        if self.tables is not None:
-            return self.tables
-        return replace(self.template, **map_spooled(self.spooled))
+        is empty; of records: all of them flattened)."""
+        if self.records is not None:
+            return replace(self.template, mentions=self.mentions())
+        return self.tables if self.tables is not None else replace(self.template, **map_spooled(self.spooled))
+
+    def mentions(self, documents: pa.Array | None = None) -> pa.Table:
+        """The part's mentions (spooled: those that may cover a name); with ``documents``, only those
+        documents' (of records: only theirs are flattened)."""
+        if self.records is not None:
+            records = self.records if documents is None else \
+                self.records.filter(pc.is_in(pc.struct_field(self.records, [0]), value_set=documents))
+            return flatten(records, self.template.documents, PART_LAYERS).mentions
+        mentions = self.read().mentions
+        return mentions if documents is None else \
+            mentions.filter(pc.is_in(mentions.column("document"), value_set=documents))
+
+    def _naming(self, texts: pa.Array) -> pa.Array:
+        """The documents of the records with a named mention of one of these ``texts``."""
+        parents = []
+        for chunk in self.records.chunks:
+            mentions = pc.list_flatten(chunk.field("mentions"))
+            hit = pc.and_(pc.fill_null(pc.equal(mentions.field("level"), "NAM"), False),
+                          pc.is_in(mentions.field("text"), value_set=texts))
+            parents.append(chunk.field("document").take(pc.unique(pc.list_parent_indices(chunk.field("mentions"))
+                                                                  .filter(hit))))
+        return pa.concat_arrays([pa.array([], pa.string()), *parents])
+
+
+def _mention_field(records: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+    """A field of every mention of these records, as one column (the records' lists, not flattened into a table)."""
+    return pa.chunked_array([pc.list_flatten(chunk.field("mentions")).field(name) for chunk in records.chunks],
+                            pa.string())
 
 
 def lint(ctx: Context, entities: pa.Table, parts: list[LintPart], skip: set[str] = frozenset(),
@@ -424,10 +470,10 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
     reused_documents = reused["document"].to_arrow()
     touched, fresh, found = [], [], {}
     for part in parts:
-        tables = part.read()
+        documents = part.texts()
         if skip:
-            tables = only(tables, set(tables.documents.column("id").to_pylist()) - skip)
-        documents = tables.documents.select(["id", "text"])
+            documents = documents.filter(pc.invert(pc.is_in(documents.column("id"),
+                                                            value_set=pa.array(sorted(skip), pa.string()))))
         if previous is not None:
             search = pc.invert(pc.is_in(documents.column("id"), value_set=reused_documents))
             if changed_names:
@@ -441,7 +487,7 @@ def _bare_names(ctx: Context, parts: list[LintPart], previous: BareNames | None 
         texts = _texts(documents)
         named = part.named(skip) if previous is None else part.named(skip, documents=documents.column("id")
                                                                      .combine_chunks())
-        here = _bare_in(ctx, tables, named, texts, corpus_names)
+        here = _bare_in(ctx, part.mentions, named, texts, corpus_names)
         found |= here
         searched = pl.DataFrame({"document": texts["document"]}).join(now, on="document", how="left",
                                                                      maintain_order="left")
@@ -462,9 +508,10 @@ def _texts(documents) -> pl.DataFrame:
     return pl.from_arrow(documents, rechunk=False).rename({"id": "document", "text": "doc_text"})
 
 
-def _bare_in(ctx: Context, tables: Tables, names: pl.DataFrame, texts: pl.DataFrame,
+def _bare_in(ctx: Context, mentions: Callable[[pa.Array], pa.Table], names: pl.DataFrame, texts: pl.DataFrame,
              corpus_names: pl.DataFrame) -> dict[str, list[Problem]]:
-    """W001 / W007 in the documents of ``texts``, against the corpus's names: by document."""
+    """W001 / W007 in the documents of ``texts``, against the corpus's names: by document (``mentions``: the
+    mentions of some documents, ``LintPart.mentions``)."""
     if corpus_names.is_empty() or texts.is_empty():
         return {}
     in_doc = names.join(texts.select("document"), on="document", how="semi").group_by("document", "text").agg(
@@ -483,8 +530,7 @@ def _bare_in(ctx: Context, tables: Tables, names: pl.DataFrame, texts: pl.DataFr
     if candidates.is_empty():
         return {}
     wanted = candidates.select("document").unique()
-    m = tables.mentions  # (the names and time expressions of the few documents searched)
-    m = m.filter(pc.is_in(m.column("document"), value_set=wanted["document"].to_arrow()))
+    m = mentions(wanted["document"].to_arrow())  # (the names and time expressions of the few documents searched)
     m = m.filter(pc.fill_null(pc.equal(m.column("level"), "NAM"), True))
     covering = (pl.from_arrow(m.select(["document", "start", "end"]))
                 .group_by("document").agg(pl.col("start"), pl.col("end")))

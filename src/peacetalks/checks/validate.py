@@ -57,7 +57,7 @@ from . import runner
 from .context import Context, close_match
 from .level4_references import check_registries
 from .level5_tables import check_tables
-from .lints import PART_LAYERS, BareNames, LintPart, apply_allow_list, candidates, lint
+from .lints import BareNames, LintPart, apply_allow_list, candidates, lint
 from .shards import Shard, ShardResult, check_shard
 
 
@@ -140,7 +140,7 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         unchanged = None
         if store is not None and consume is None and shard_function is check_shard and plan.unread:
             # only the documents to read go through their shards; the unchanged ones come from the cache at once
-            unchanged = _unchanged(ctx, store, plan.unread, drifted, lints, kept, keep_tables)
+            unchanged, unchanged_part = _unchanged(ctx, store, plan.unread, drifted, lints, kept, keep_tables)
             shards = [replace(s, corpus=tuple(d for d in s.corpus if d not in plan.unread),
                               files=tuple(f for f in s.files if f[0] not in plan.unread), cached=()) for s in shards]
             shards = [s for s in shards if s.corpus or s.files]
@@ -151,8 +151,8 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
         problems += kept.problems
         tables = kept.tables(registries)
         if unchanged is not None:
-            if stream:  # (the unchanged documents' tables are the cache's, mapped: a part of the warnings as they are)
-                kept.lint_parts.insert(0, LintPart.of(unchanged))
+            if stream:  # (the unchanged documents' records are the cache's, mapped: a part of the warnings as they are)
+                kept.lint_parts.insert(0, unchanged_part)
                 unchanged = metadata_only(unchanged)
             tables = interleave(replace(unchanged, entities=tables.entities, xdoc_events=tables.xdoc_events), tables)
         problems += check_levels(ctx, tables, registries, problems)                             # 4
@@ -176,16 +176,18 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
 
 
 def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: frozenset[str], lints: bool,
-               kept: "_Kept", keep_tables: bool = True) -> Tables:
+               kept: "_Kept", keep_tables: bool = True) -> tuple[Tables, LintPart | None]:
     """The tables of the documents the cache holds unchanged (``unread``: document -> key), gathered and
     flattened at once, in document order; their candidate warnings go to ``kept`` (searched now
     where the cache never searched them), and their keys are kept in the cache. Where the tables are
-    not kept, only what is read of them is flattened: the layers of the corpus-level warnings
-    (``PART_LAYERS``), or none without the warnings."""
+    not kept, only the documents' rows are (metadata and texts), and the corpus-level warnings read
+    the cached records as they are (``LintPart.of_records``, returned too: None without the
+    warnings), flattening only the few documents a search reads."""
     documents = sorted(unread)
     keys = [unread[d] for d in documents]
-    layers = LAYERS if keep_tables else PART_LAYERS if lints else ()
-    tables = flatten(store.records(keys), store.rows_of(keys), layers)
+    records, rows = store.records(keys), store.rows_of(keys)
+    tables = flatten(records, rows, LAYERS if keep_tables else ())
+    part = LintPart.of_records(records, tables) if lints and not keep_tables else None
     kept.kept_keys += keys
     kept.doc_keys |= unread
     if lints:
@@ -200,13 +202,13 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
         if search:
             found: dict[str, list[Problem]] = {d: [] for d in search}
             searched = [unread[d] for d in sorted(search)]
-            whole = tables if layers == LAYERS else flatten(store.records(searched), store.rows_of(searched))
+            whole = tables if keep_tables else flatten(store.records(searched), store.rows_of(searched))
             for p in candidates(ctx, only(whole, search)):
                 found[Path(p.path).stem].append(p)
             for document, problems in found.items():
                 kept.warnings += problems
                 kept.candidates[unread[document]] = [stored_warning(p) for p in problems]
-    return tables
+    return tables, part
 
 
 def _earlier(store: Cache, keys: list[str]) -> LintPart | None:
@@ -214,7 +216,8 @@ def _earlier(store: Cache, keys: list[str]) -> LintPart | None:
     warnings, for ``lints._Names.since``), or None if it no longer keeps them all."""
     if not all(key in store for key in keys):
         return None
-    return LintPart.of(flatten(store.records(keys), store.rows_of(keys), PART_LAYERS))
+    records = store.records(keys)
+    return LintPart.of_records(records, flatten(records, store.rows_of(keys), ()))
 
 
 def _load_names(path: Path | None) -> BareNames | None:

@@ -225,6 +225,8 @@ def flatten(records: pa.Array | pa.ChunkedArray, documents: pa.Table, layers: tu
     layer; the registries are left empty (``merge`` adds them). Records in chunks that are already
     in document order (the cache's slices) are flattened chunk by chunk, without a copy of them.
     Only the ``layers`` named are flattened (with their entries' lists); the others' tables are empty."""
+    if not layers:  # (the documents' rows only: no records to look at)
+        return _flatten(pa.array([], DOCUMENT), documents, layers, ordered=True)
     if isinstance(records, pa.ChunkedArray):
         ids = pc.struct_field(records, [0]).combine_chunks() if records.num_chunks else pa.array([], pa.string())
         if records.num_chunks > 1 and len(ids) and pc.all(pc.is_in(ids, value_set=documents.column("id"))).as_py() \

@@ -370,6 +370,7 @@ class Cache:
         self.base = base
         self.table = SCHEMA.empty_table()
         self.rows: dict[str, int] = {}
+        self._asked: tuple[list[str], np.ndarray] | None = None  # (``_rows``)
         self.segments = segments(base)
         self.loaded: list[tuple[Path, int]] = []  # the segments read, in order, with their numbers of rows
         tables = []
@@ -404,11 +405,21 @@ class Cache:
         the unchanged documents are a few runs of consecutive rows: slices of the memory-mapped
         segments, one chunk each, not copied (a ``take`` of nested values costs per value, and a copy
         would read every page of the cache). The runs are found a whole column at a time."""
-        rows = np.fromiter((self.rows[k] for k in keys), np.int64, len(keys))
+        rows = self._rows(keys)
         data = self.table.column(column)
         cuts = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), len(rows)] if len(rows) else [0]
         pieces = [data.slice(int(rows[a]), b - a) for a, b in zip(cuts, cuts[1:])]
         return pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks], data.type)
+
+    def _rows(self, keys: list[str]) -> np.ndarray:
+        """The rows of these keys, in this order; those of the last keys asked are remembered (a run gathers
+        several columns of the same keys)."""
+        asked = self._asked
+        if asked is not None and asked[0] == keys:
+            return asked[1]
+        rows = np.fromiter((self.rows[k] for k in keys), np.int64, len(keys))
+        self._asked = (list(keys), rows)
+        return rows
 
     def records(self, keys: list[str]) -> pa.ChunkedArray:
         """The cached validated records of these keys, in this order (``_gather``)."""
