@@ -494,6 +494,86 @@ def test_stat_documents_gives_each_files_stat_and_minus_ones_for_a_gone_one(tmp_
     assert stat_documents((str(tmp_path / "a"), str(tmp_path / "c"), [])).shape == (0, 12)
 
 
+def test_stats_begun_before_the_documents_are_known_are_used_and_completed(tmp_path):
+    """``stat_folder`` takes the stats of every <name>.json of the annotation folder before the listing
+    has sorted them out (a ``peacetalks validate`` begins it while it imports the checks); ``_stats`` then
+    gives what it would take itself: the rows it has, in the documents' order, and the others taken now
+    (a document added since, one without files), or all of them if the worker died."""
+    from types import SimpleNamespace
+
+    from peacetalks.checks import validate as validate_module
+    from peacetalks.reading.cache import stat_documents, stat_folder
+    project = SimpleNamespace(documents=tmp_path / "a", corpus=tmp_path / "c")
+    project.documents.mkdir()
+    project.corpus.mkdir()
+
+    def add(i):
+        for path in (project.documents / f"d{i}.json", project.corpus / f"d{i}.txt", project.corpus / f"d{i}.json"):
+            path.write_text("x" * i, "utf-8")
+    for i in range(4):
+        add(i)
+    (project.corpus / "d1.json").unlink()  # (a half pair: its row has -1s)
+    (project.documents / ".json").write_text("{}", "utf-8")  # (no id: not a document)
+    (project.documents / "notes.txt").write_text("", "utf-8")
+    try:
+        (project.documents / os.fsdecode(b"d\xff.json")).write_text("{}", "utf-8")  # (not UTF-8: no id either)
+    except (OSError, UnicodeEncodeError):
+        pass
+    folders = (str(project.documents), str(project.corpus))
+    stems, rows = stat_folder(folders)
+    assert stems == ["d0", "d1", "d2", "d3"] and rows.tolist() == stat_documents((*folders, stems)).tolist()
+    add(4)  # (after the stats were begun)
+
+    class Begun:  # (``runner.begin``'s, its answer there)
+        def __init__(self, answer):
+            self.answer = answer
+
+        def result(self):
+            return self.answer
+
+    ids = ["d3", "d0", "d4", "d1", "gone", "d2"]
+    now = stat_documents((*folders, ids)).tolist()
+    assert validate_module._stats(project, ids, 1, Begun((stems, rows))).tolist() == now
+    assert validate_module._stats(project, ids, 1, Begun(None)).tolist() == now  # (its worker died)
+    assert validate_module._stats(project, [], 1, Begun((stems, rows))).shape == (0, 12)
+
+
+BEGUN_SCRIPT = """
+import json, multiprocessing, sys
+from pathlib import Path
+from peacetalks.checks import runner
+from peacetalks.reading.cache import stat_folder
+folders = (sys.argv[1], sys.argv[2])
+begun = runner.begin(stat_folder, folders)
+forked = begun is not None
+children = len(multiprocessing.active_children())
+stems, rows = begun.result()
+same = rows.tolist() == stat_folder(folders)[1].tolist()
+unused = runner.begin(stat_folder, folders)  # (not wanted after all: closed, its worker ends)
+unused.close()
+print(json.dumps({"forked": forked, "children": children, "same": same, "stems": stems,
+                  "left": len(multiprocessing.active_children()), "safe": runner._fork_is_safe()}))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="forks from this process only where threads can be listed")
+def test_stats_begun_in_a_forked_worker_end_with_it(project, tmp_path):
+    """``runner.begin`` forks one worker for the call (in a clean process, as a command is); its answer is
+    the call's, and once it is taken or the call is closed, no worker is left and the process may fork
+    again (a worker left waiting would outlive the command)."""
+    import subprocess
+    import sys
+    script = tmp_path / "begun.py"
+    script.write_text(BEGUN_SCRIPT, "utf-8")
+    r = subprocess.run([sys.executable, str(script), str(project.documents), str(project.corpus)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout.splitlines()[-1])
+    assert got["forked"] and got["children"] == 1 and got["same"]
+    assert got["stems"] == sorted(p.stem for p in project.documents.glob("*.json"))
+    assert got["left"] == 0 and got["safe"]
+
+
 STATS_SCRIPT = """
 import json, sys
 from pathlib import Path

@@ -98,10 +98,21 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .checks.validate import validate
+    from .checks.runner import begin, default_jobs
+    from .reading.cache import stat_folder
     _existing(args.paths)
-    result = validate(_project(args), args.paths or None, cache=not args.no_cache, jobs=args.jobs,
-                      keep_tables=False)  # (only the problems are shown: the corpus is not held)
+    project = _project(args)
+    stats = None
+    if not args.no_cache and (args.jobs or default_jobs()) > 1:
+        # the files' stats, which the cache compares, are taken on another core while the checks are imported
+        stats = begin(stat_folder, (str(project.documents), str(project.corpus)))
+    from .checks.validate import validate
+    try:
+        result = validate(project, args.paths or None, cache=not args.no_cache, jobs=args.jobs,
+                          keep_tables=False, stats=stats)  # (only the problems are shown: the corpus is not held)
+    finally:
+        if stats is not None:
+            stats.close()  # (its worker ends, whether the validation took its answer or not)
     out = render(result.problems, args.format)
     if out:
         print(out)

@@ -178,6 +178,43 @@ def _fork_context(preload: Sequence[str] = PRELOAD):
     return multiprocessing.get_context("fork") if _fork_is_safe() else None
 
 
+class Begun:
+    """A call begun in a worker forked for it alone (``begin``): ``result()`` waits for its answer, then
+    for the worker and the pool's thread to end, so that this process can fork again safely."""
+
+    def __init__(self, pool: ProcessPoolExecutor, future) -> None:
+        self._pool, self._future = pool, future
+
+    def result(self):
+        """The call's answer; None if its worker died (the caller then runs the function itself)."""
+        try:
+            return self._future.result()
+        except BrokenProcessPool:
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the worker, its call done or not wanted: every ``begin`` is closed (or its result taken),
+        else its worker would wait for more work after this process ends."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def begin(function: Callable[[S], R], job: S) -> "Begun | None":
+    """``function(job)`` begun now in one worker forked from this process, to run while this process
+    does other work (a ``peacetalks validate`` imports its checks meanwhile): None where forking is not
+    safe now (``_fork_is_safe``), and the caller runs the function itself when it needs the answer.
+    Nothing is imported for it: the worker has this process's modules."""
+    if not _fork_is_safe():
+        return None
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        return Begun(pool, pool.submit(function, job))
+    except (OSError, RuntimeError):  # (no process or thread could be started: the caller does it)
+        pool.shutdown(wait=False)
+        return None
+
+
 def _worker_setup() -> None:
     """What each worker does first: the collector's thresholds of a validation (``GC_THRESHOLD``: a
     forked worker has them already, one from the fork server or spawned does not); glibc's malloc

@@ -92,7 +92,7 @@ def check_levels(ctx: Context, tables: Tables, registries: Registries, earlier: 
 @gc_tuned()
 def validate(project: Project, paths: list[str] | None = None, cache: bool = False, lints: bool = True,
              drift: bool = True, jobs: int | None = None, shard_function=check_shard, consume=None,
-             keep_tables: bool = True) -> Result:
+             keep_tables: bool = True, stats: runner.Begun | None = None) -> Result:
     """Validate the whole corpus; with ``paths``, report only problems in those files or folders.
 
     1. sources: seeds against their checksums, corpus/ against what the seeds regenerate (D);
@@ -116,13 +116,17 @@ def validate(project: Project, paths: list[str] | None = None, cache: bool = Fal
     metadata only: what this process holds does not grow with the documents' annotations and
     texts. The corpus-level warnings then read each shard's texts and names from Arrow IPC files
     in a temporary folder (``lints.LintPart``), in a second pass, one shard at a time.
+
+    ``stats``: the stats of the documents' files, begun by the caller before it imported the checks
+    (``runner.begin`` of ``cache.stat_folder``: a ``peacetalks validate`` takes them meanwhile); the
+    documents they miss are taken as usual.
     """
     labels = Labels(project.schema / "labels.json")
     ctx = Context(project, labels, Schemas(project.schema))
     store = Cache.open(cache_path(project.cache_dir, project.schema)) if cache else None
     index = StatIndex(index_path(project.cache_dir, project.root)) if cache else None
     digest = registry_digest(project) if store is not None else ""
-    plan = _plan(ctx, store, index, digest, lints, jobs)
+    plan = _plan(ctx, store, index, digest, lints, jobs, stats)
     if plan.jobs > 1:
         runner.start_pool()  # (its imports overlap with the checks of the sources)
     sources = check_drift(project) if drift else []                                          # 1
@@ -306,7 +310,7 @@ class _Plan:
 
 
 def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries: str, lints: bool,
-          jobs: int | None) -> _Plan:
+          jobs: int | None, stats: runner.Begun | None = None) -> _Plan:
     """The folder listings (level 1 of the folders) and the shards of documents, in id order: each
     corpus document with its annotation file, and the annotation files of documents not in corpus/.
     With the cache, a document whose three files the stat index knows unchanged, and whose key the
@@ -332,7 +336,7 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
     rows, keys = np.zeros(0, np.int64), pa.array([], pa.string())
     if store is not None and index is not None and len(index):
         both = corpus if paired else [stem for stem in corpus if stem in files]  # (documents with three files)
-        same, at = index.unchanged(pa.array(both, pa.string()), _stats(project, both, jobs))
+        same, at = index.unchanged(pa.array(both, pa.string()), _stats(project, both, jobs, stats))
         whole = np.flatnonzero(same)  # documents whose three files are unchanged
         keys = index.keys(at[whole], registries)
         held = np.fromiter((key in store for key in keys.to_pylist()), bool, len(keys))
@@ -352,11 +356,22 @@ def _plan(ctx: Context, store: Cache | None, index: StatIndex | None, registries
     return _Plan(shards, problems, runner.workers(jobs, len(shards), to_read), rows, keys, unread)
 
 
-def _stats(project: Project, documents: list[str], jobs: int | None) -> np.ndarray:
+def _stats(project: Project, documents: list[str], jobs: int | None, begun: runner.Begun | None = None) -> np.ndarray:
     """The stats of these documents' files (``cache.stat_documents``), ``STAT_DOCS`` documents a shard,
     over every core (``jobs``) where there are ``STAT_PARALLEL_FROM`` documents or more and this process
     can fork its workers (a fork server's start would cost more than the stats); never more workers
-    than shards."""
+    than shards. With ``begun`` (``cache.stat_folder``, begun earlier), only the documents it missed."""
+    taken = begun.result() if begun is not None else None
+    if taken is not None:
+        stems, rows = taken
+        at = pc.index_in(pa.array(documents, pa.string()), value_set=pa.array(stems, pa.string()))
+        found = pc.is_valid(at).to_numpy(zero_copy_only=False)
+        out = np.empty((len(documents), 12), np.int64)
+        out[found] = rows[at.drop_null().to_numpy()]
+        missing = np.flatnonzero(~found)
+        if len(missing):
+            out[missing] = _stats(project, [documents[i] for i in missing.tolist()], jobs)
+        return out
     folders = (str(project.documents), str(project.corpus))
     shards = [(*folders, documents[lo:lo + STAT_DOCS]) for lo in range(0, len(documents), STAT_DOCS)]
     n = runner.default_jobs() if jobs is None and len(documents) >= STAT_PARALLEL_FROM else jobs or 1

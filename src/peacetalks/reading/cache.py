@@ -297,6 +297,22 @@ def stat_documents(job: tuple[str, str, list[str]]) -> np.ndarray:
     return out
 
 
+def stat_folder(folders: tuple[str, str]) -> tuple[list[str], np.ndarray]:
+    """``stat_documents`` of every document that has a <id>.json file in the annotation files' folder
+    (``folders``: it and the corpus folder, as for ``stat_documents``), found by name alone, not yet
+    sorted out by the listing's rules: what a ``peacetalks validate`` takes while it imports the
+    checks (``checks.runner.begin``), before it knows its documents (the ids, in name order, and
+    their rows)."""
+    documents, corpus = folders
+    try:
+        with os.scandir(documents) as entries:
+            stems = sorted(e.name[:-5] for e in entries if e.name.endswith(".json") and len(e.name) > 5
+                           and is_utf8(e.name))
+    except OSError:
+        stems = []
+    return stems, stat_documents((documents, corpus, stems))
+
+
 def _stat(path: str) -> tuple[int, int, int, int]:
     """What the index compares of a file (``files.stat_key``); -1s if it is gone."""
     try:
