@@ -495,8 +495,8 @@ def test_stat_documents_gives_each_files_stat_and_minus_ones_for_a_gone_one(tmp_
 
 
 def test_stats_begun_before_the_documents_are_known_are_used_and_completed(tmp_path):
-    """``stat_folder`` takes the stats of every <name>.json of the annotation folder before the listing
-    has sorted them out (a ``peacetalks validate`` begins it while it imports the checks); ``_stats`` then
+    """``stat_folder`` takes the stats of every <name>.json file of the annotation folder (by the listing's
+    rule for such names) before the ids are known (a ``peacetalks validate`` begins it while it imports the checks); ``_stats`` then
     gives what it would take itself: the rows it has, in the documents' order, and the others taken now
     (a document added since, one without files), or all of them if the worker died."""
     from types import SimpleNamespace
@@ -515,6 +515,12 @@ def test_stats_begun_before_the_documents_are_known_are_used_and_completed(tmp_p
     (project.corpus / "d1.json").unlink()  # (a half pair: its row has -1s)
     (project.documents / ".json").write_text("{}", "utf-8")  # (no id: not a document)
     (project.documents / "notes.txt").write_text("", "utf-8")
+    (project.documents / ".hidden.json").write_text("{}", "utf-8")  # (hidden, a folder, a link: not documents,
+    (project.documents / "sub.json").mkdir()                        # as ``list_documents`` finds them)
+    try:
+        (project.documents / "link.json").symlink_to(project.documents / "d0.json")
+    except OSError:
+        pass
     try:
         (project.documents / os.fsdecode(b"d\xff.json")).write_text("{}", "utf-8")  # (not UTF-8: no id either)
     except (OSError, UnicodeEncodeError):
@@ -754,8 +760,8 @@ def test_the_stat_index_makes_keys_again_for_other_registries_and_keeps_them(tmp
 
 @pytest.mark.parametrize("order", ["runs", "reversed", "scattered", "one", "none"])
 def test_gathered_entries_are_the_keys_own_in_their_order(project, cache_dir, order):
-    """``Cache._gather`` takes runs of consecutive rows as slices: whatever the keys' order, each value is
-    its key's own, in the order asked."""
+    """``Cache.gather`` takes runs of consecutive rows as slices: whatever the keys' order, each value of
+    every column is its key's own, in the order asked."""
     import random
 
     from peacetalks.reading.cache import Cache, cache_path
@@ -764,9 +770,12 @@ def test_gathered_entries_are_the_keys_own_in_their_order(project, cache_dir, or
     keys = list(store.rows)
     chosen = {"runs": keys[:2] + keys[3:], "reversed": keys[::-1], "one": keys[1:2], "none": [],
               "scattered": random.Random(7).sample(keys, len(keys))}[order]
-    got = store._gather("key", chosen)
-    assert got.to_pylist() == chosen
-    assert store.records(chosen).to_pylist() == [store.table.column("record")[store.rows[k]].as_py() for k in chosen]
+    entries = store.gather(chosen)
+    assert len(entries) == len(chosen) and entries.column("key").to_pylist() == chosen
+    own = [store.table.slice(store.rows[k], 1).to_pylist()[0] for k in chosen]
+    assert store.records(chosen).to_pylist() == entries.records.to_pylist() == [e["record"] for e in own]
+    assert entries.candidates.to_pylist() == [e["candidates"] for e in own]
+    assert entries.documents.to_pylist() == [dict(zip(entries.documents.column_names, e["row"].values())) for e in own]
 
 
 @pytest.mark.parametrize("which", ["annotation", "text", "metadata"])

@@ -198,8 +198,7 @@ class LintPart:
     def _naming(self, texts: pa.Array) -> pa.Array:
         """The documents of the records with a named mention of one of these ``texts``."""
         parents = []
-        for chunk in self.records.chunks:
-            mentions = pc.list_flatten(chunk.field("mentions"))
+        for chunk, mentions in _mention_lists(self.records):
             hit = pc.and_(pc.fill_null(pc.equal(mentions.field("level"), "NAM"), False),
                           pc.is_in(mentions.field("text"), value_set=texts))
             parents.append(chunk.field("document").take(pc.unique(pc.list_parent_indices(chunk.field("mentions"))
@@ -207,10 +206,16 @@ class LintPart:
         return pa.concat_arrays([pa.array([], pa.string()), *parents])
 
 
+def _mention_lists(records: pa.ChunkedArray):
+    """Each chunk of these records with its documents' mentions as one array (the records' lists flattened,
+    not the mentions table: a field of them is read where a table would convert every one)."""
+    for chunk in records.chunks:
+        yield chunk, pc.list_flatten(chunk.field("mentions"))
+
+
 def _mention_field(records: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
-    """A field of every mention of these records, as one column (the records' lists, not flattened into a table)."""
-    return pa.chunked_array([pc.list_flatten(chunk.field("mentions")).field(name) for chunk in records.chunks],
-                            pa.string())
+    """A field of every mention of these records, as one column."""
+    return pa.chunked_array([mentions.field(name) for _, mentions in _mention_lists(records)], pa.string())
 
 
 def lint(ctx: Context, entities: pa.Table, parts: list[LintPart], skip: set[str] = frozenset(),

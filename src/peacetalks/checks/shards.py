@@ -193,10 +193,10 @@ def check_shard(shard: Shard) -> ShardResult:
         del records
     fresh = pa.concat_arrays(converted) if len(converted) > 1 else converted[0]
     read_rows = documents_table(docs)
-    documents = _by_id(pa.concat_tables([read_rows, store.rows_of(list(unread.values()))]) if unread else read_rows,
+    kept = store.gather(list(cached.values())) if cached else None  # (``unread`` first: ``cached`` began as it)
+    documents = _by_id(pa.concat_tables([read_rows, kept.documents.slice(0, len(unread))]) if unread else read_rows,
                        "id")
-    everything = _by_id(pa.concat_arrays([fresh, *store.records(list(cached.values())).chunks]), "document") if cached \
-        else fresh
+    everything = _by_id(pa.concat_arrays([fresh, *kept.records.chunks]), "document") if kept is not None else fresh
     have = registries(ctx)
     tables = replace(flatten(everything, documents),                                              # 2 tables
                      entities=pa.Table.from_pylist(have.entities or [], schema=ENTITY),
@@ -214,7 +214,7 @@ def check_shard(shard: Shard) -> ShardResult:
         for p in candidates(ctx, only(tables, search)) if search else []:
             warnings.setdefault(_document_of(p), []).append(p)
         if cached:
-            for stem, known in zip(cached, store.candidates(list(cached.values()))):
+            for stem, known in zip(cached, kept.candidates.to_pylist()):
                 if known is None:  # never searched: search it now
                     for p in candidates(ctx, only(tables, {stem})):
                         warnings.setdefault(stem, []).append(p)

@@ -189,13 +189,14 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
     warnings), flattening only the few documents a search reads."""
     documents = sorted(unread)
     keys = [unread[d] for d in documents]
-    records, rows = store.records(keys), store.rows_of(keys)
-    tables = flatten(records, rows, LAYERS if keep_tables else ())
+    entries = store.gather(keys)
+    records = entries.records
+    tables = flatten(records, entries.documents, LAYERS if keep_tables else ())
     part = LintPart.of_records(records, tables) if lints and not keep_tables else None
     kept.kept_keys += keys
     kept.doc_keys |= unread
     if lints:
-        known = store.candidates_array(keys)  # (null where never searched; most lists are empty)
+        known = entries.candidates  # (null where never searched; most lists are empty)
         never = np.flatnonzero(pc.is_null(known).to_numpy(zero_copy_only=False))
         some = np.flatnonzero(pc.fill_null(pc.greater(pc.list_value_length(known), 0), False).to_numpy(
             zero_copy_only=False))
@@ -206,7 +207,8 @@ def _unchanged(ctx: Context, store: Cache, unread: dict[str, str], drifted: froz
         if search:
             found: dict[str, list[Problem]] = {d: [] for d in search}
             searched = [unread[d] for d in sorted(search)]
-            whole = tables if keep_tables else flatten(store.records(searched), store.rows_of(searched))
+            again = None if keep_tables else store.gather(searched)
+            whole = tables if again is None else flatten(again.records, again.documents)
             for p in candidates(ctx, only(whole, search)):
                 found[Path(p.path).stem].append(p)
             for document, problems in found.items():
@@ -220,8 +222,8 @@ def _earlier(store: Cache, keys: list[str]) -> LintPart | None:
     warnings, for ``lints._Names.since``), or None if it no longer keeps them all."""
     if not all(key in store for key in keys):
         return None
-    records = store.records(keys)
-    return LintPart.of_records(records, flatten(records, store.rows_of(keys), ()))
+    entries = store.gather(keys)
+    return LintPart.of_records(entries.records, flatten(entries.records, entries.documents, ()))
 
 
 def _load_names(path: Path | None) -> BareNames | None:

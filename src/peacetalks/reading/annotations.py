@@ -99,18 +99,17 @@ def list_documents(project: Project, schemas: Schemas, lister=listing) -> tuple[
         return files, p
     folder, prefix = str(project.documents), project.rel(project.documents)
     entries = lister(folder)
-    names, regular, utf8 = entries.names, entries.regular, entries.utf8()
+    names, regular = entries.names, entries.regular
     lower, length = pc.utf8_lower(names), pc.utf8_length(names)
     shown = pc.invert(pc.starts_with(names, "."))
     yaml = pc.or_(pc.and_(pc.ends_with(lower, ".yaml"), pc.greater(length, 5)),
                   pc.and_(pc.ends_with(lower, ".yml"), pc.greater(length, 4)))  # (an id before the suffix)
-    json = pc.and_(regular, pc.and_(pc.ends_with(names, ".json"), pc.greater(length, 5)))
-    ids = pc.and_(shown, pc.and_(json, utf8))  # (a name that is not UTF-8 is no id: F007, named as ``os`` gives it)
+    ids = entries.id_files(".json")  # (a name that is not UTF-8 is no id: F007, named as ``os`` gives it)
     odd = pc.indices_nonzero(pc.and_(shown, pc.invert(ids)))
+    json = entries.files(".json")
     for row, *kind in zip(odd.to_pylist(), *(a.take(odd).to_pylist() for a in (regular, yaml, json))):
         p.append(_odd_document_file(folder, prefix, entries.name(row), *kind))
-    stems = pc.utf8_slice_codeunits(names.filter(ids), 0, -5)
-    for stem in stems.take(pc.sort_indices(stems)).to_pylist():  # (in id order: "a-b.json" sorts before "a.json")
+    for stem in entries.stems(ids, ".json"):
         if schemas.is_valid_id(stem):
             files[stem] = f"{folder}/{stem}.json"
         else:

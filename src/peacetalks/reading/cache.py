@@ -37,6 +37,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -299,17 +300,16 @@ def stat_documents(job: tuple[str, str, list[str]]) -> np.ndarray:
 
 def stat_folder(folders: tuple[str, str]) -> tuple[list[str], np.ndarray]:
     """``stat_documents`` of every document that has a <id>.json file in the annotation files' folder
-    (``folders``: it and the corpus folder, as for ``stat_documents``), found by name alone, not yet
-    sorted out by the listing's rules: what a ``peacetalks validate`` takes while it imports the
-    checks (``checks.runner.begin``), before it knows its documents (the ids, in name order, and
-    their rows)."""
+    (``folders``: it and the corpus folder, as for ``stat_documents``), found by the listing's rule for
+    such names (``files.Listing.id_files``, as ``annotations.list_documents`` finds them; whether each
+    stem is a safe id is not asked yet): what a ``peacetalks validate`` takes while it imports the checks
+    (``checks.runner.begin``), before it knows its documents (the ids, in name order, and their rows)."""
     documents, corpus = folders
     try:
-        with os.scandir(documents) as entries:
-            stems = sorted(e.name[:-5] for e in entries if e.name.endswith(".json") and len(e.name) > 5
-                           and is_utf8(e.name))
+        entries = listing(documents)
     except OSError:
-        stems = []
+        return [], stat_documents((documents, corpus, []))
+    stems = entries.stems(entries.id_files(".json"), ".json")
     return stems, stat_documents((documents, corpus, stems))
 
 
@@ -386,7 +386,6 @@ class Cache:
         self.base = base
         self.table = SCHEMA.empty_table()
         self.rows: dict[str, int] = {}
-        self._asked: tuple[list[str], np.ndarray] | None = None  # (``_rows``)
         self.segments = segments(base)
         self.loaded: list[tuple[Path, int]] = []  # the segments read, in order, with their numbers of rows
         tables = []
@@ -416,52 +415,18 @@ class Cache:
     def __contains__(self, key: str) -> bool:
         return key in self.rows
 
-    def _gather(self, column: str, keys: list[str]) -> pa.ChunkedArray:
-        """A column's values for these keys, in this order. The entries are kept in document order, so
-        the unchanged documents are a few runs of consecutive rows: slices of the memory-mapped
-        segments, one chunk each, not copied (a ``take`` of nested values costs per value, and a copy
-        would read every page of the cache). The runs are found a whole column at a time."""
-        rows = self._rows(keys)
-        data = self.table.column(column)
-        cuts = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), len(rows)] if len(rows) else [0]
-        pieces = [data.slice(int(rows[a]), b - a) for a, b in zip(cuts, cuts[1:])]
-        return pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks], data.type)
-
-    def _rows(self, keys: list[str]) -> np.ndarray:
-        """The rows of these keys, in this order; those of the last keys asked are remembered (a run gathers
-        several columns of the same keys)."""
-        asked = self._asked
-        if asked is not None and asked[0] == keys:
-            return asked[1]
-        rows = np.fromiter((self.rows[k] for k in keys), np.int64, len(keys))
-        self._asked = (list(keys), rows)
-        return rows
+    def gather(self, keys: list[str]) -> "Entries":
+        """The entries of these keys, in this order (``Entries``: their columns, each taken when asked)."""
+        return Entries(self.table, np.fromiter((self.rows[k] for k in keys), np.int64, len(keys)))
 
     def records(self, keys: list[str]) -> pa.ChunkedArray:
-        """The cached validated records of these keys, in this order (``_gather``)."""
-        return self._gather("record", keys) if keys else pa.chunked_array([], DOCUMENT)
-
-    def rows_of(self, keys: list[str]) -> pa.Table:
-        """The cached documents-table rows (metadata and text) of these keys, in this order (``_gather``)."""
-        if not keys:
-            return DOCUMENT_COLUMNS.empty_table()
-        rows = self._gather("row", keys)
-        return pa.table([pc.struct_field(rows, [i]) for i in range(len(ROW))], schema=DOCUMENT_COLUMNS)
+        """The cached validated records of these keys, in this order (``gather``'s, when only they are wanted)."""
+        return self.gather(keys).records
 
     def _unsearched(self) -> set[str]:
         """The keys whose candidate warnings were never searched."""
         never = pc.is_null(self.table.column("candidates"))
         return set(pc.filter(self.table.column("key"), never).to_pylist()) if self.table.num_rows else set()
-
-    def candidates_array(self, keys: list[str]) -> pa.Array:
-        """The cached candidate warnings of these keys, as Arrow lists (null where never searched)."""
-        return self._gather("candidates", keys) if keys else pa.array([], pa.list_(WARNING))
-
-    def candidates(self, keys: list[str]) -> list[list[dict] | None]:
-        """The cached candidate warnings of these keys (None where never searched)."""
-        if not keys:
-            return []
-        return self._gather("candidates", keys).to_pylist()
 
     def save(self, keep: list[str], parts: list["NewEntries"], candidates: dict[str, list[dict]] | None = None) -> None:
         """Keep the entries of ``keep`` (documents still valid and unchanged), add the new ones (``parts``,
@@ -514,14 +479,15 @@ class Cache:
         document order (then key), as record batches of ``SHARD_DOCS`` entries: each is gathered from
         slices of the sources (runs of consecutive rows), so only a batch is copied at once, and a part is
         read when its entries are reached (the parts are shards, in document order: each is read once)."""
-        documents = pa.chunked_array([pc.struct_field(c, "document") for c in self._gather("record", moved).chunks]
+        kept = self.gather(moved)
+        documents = pa.chunked_array([pc.struct_field(c, "document") for c in kept.records.chunks]
                                      + [pa.array(part.documents, pa.string()) for part in parts], pa.string())
         keys = pa.chunked_array([pa.array(k, pa.string()) for k in [moved, *(part.keys for part in parts)]])
         sort = pc.sort_indices(pa.table({"document": documents, "key": keys}),
                                [("document", "ascending"), ("key", "ascending")]).to_numpy()
         source = np.concatenate([np.zeros(len(moved), np.int64),
                                  *(np.full(len(part.keys), j + 1, np.int64) for j, part in enumerate(parts))])[sort]
-        row = np.concatenate([np.fromiter((self.rows[k] for k in moved), np.int64, len(moved)),
+        row = np.concatenate([kept.rows,
                               *(np.arange(len(part.keys), dtype=np.int64) for part in parts)])[sort]
         read: tuple[int, pa.Table] = (0, self.table)  # (the part read last)
         for lo in range(0, len(row), SHARD_DOCS):
@@ -548,6 +514,45 @@ def _with_candidates(piece: pa.Table, candidates: dict[str, list[dict]]) -> pa.T
     old = piece.column("candidates").to_pylist()
     found = pa.array([candidates.get(k, o) for k, o in zip(keys, old)], pa.list_(WARNING))
     return piece.set_column(SCHEMA.get_field_index("candidates"), "candidates", found)
+
+
+class Entries:
+    """Some entries of a cache, in the order asked (``Cache.gather``): a column's values are taken once,
+    when first asked for. The entries are kept in document order, so unchanged documents are a few runs
+    of consecutive rows: each column is a few slices of the memory-mapped segments, one chunk each, not
+    copied (a ``take`` of nested values costs per value, and a copy would read every page of the cache).
+    The runs are found once, a whole column of rows at a time, for every column asked."""
+
+    def __init__(self, table: pa.Table, rows: np.ndarray) -> None:
+        self.table = table
+        self.rows = rows  # (the entries' rows in ``table``)
+        cuts = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), len(rows)] if len(rows) else [0]
+        self.runs = [(int(rows[a]), b - a) for a, b in zip(cuts, cuts[1:])]  # (first row, length)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """A column's values for these entries, in their order."""
+        data = self.table.column(name)
+        return pa.chunked_array([chunk for start, length in self.runs for chunk in data.slice(start, length).chunks],
+                                data.type)
+
+    @cached_property
+    def records(self) -> pa.ChunkedArray:
+        """Their validated records."""
+        return self.column("record")
+
+    @cached_property
+    def documents(self) -> pa.Table:
+        """Their documents-table rows (metadata and text)."""
+        rows = self.column("row")
+        return pa.table([pc.struct_field(rows, [i]) for i in range(len(ROW))], schema=DOCUMENT_COLUMNS)
+
+    @cached_property
+    def candidates(self) -> pa.ChunkedArray:
+        """Their candidate warnings, as Arrow lists (null where never searched)."""
+        return self.column("candidates")
 
 
 @dataclass

@@ -51,9 +51,7 @@ def list_corpus(project: Project, lister=listing) -> tuple[list[str], list[Probl
     entries = lister(folder)
     names, regular, utf8 = entries.names, entries.regular, entries.utf8()
     temporary = pc.and_(pc.starts_with(names, "."), pc.ends_with(names, ".tmp"))  # (``files.atomic_file``'s)
-    length = pc.utf8_length(names)
-    pair = {suffix: pc.and_(pc.and_(regular, utf8),
-                            pc.and_(pc.ends_with(names, suffix), pc.greater(length, len(suffix))))
+    pair = {suffix: pc.and_(utf8, entries.files(suffix))
             for suffix in (".txt", ".json")}  # (an <id>.txt or <id>.json file, its id not empty and UTF-8)
     stray = pc.indices_nonzero(pc.invert(pc.or_(temporary, pc.or_(pair[".txt"], pair[".json"]))))
     for row, name, is_file, is_utf8 in zip(stray.to_pylist(), *(a.take(stray).to_pylist()

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..defaults import GC_THRESHOLD, MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
@@ -60,7 +61,27 @@ class Listing:
 
     def name(self, row: int) -> str:
         """The name of entry ``row`` as ``os`` gives it (to look at the entry itself)."""
-        return dict(self.undecodable).get(row) or self.names[row].as_py()
+        for i, real in self.undecodable:
+            if i == row:
+                return real
+        return self.names[row].as_py()
+
+    def files(self, suffix: str) -> pa.Array:
+        """Whether each entry is a regular file <stem><suffix>, its stem not empty (whatever its name's
+        encoding), a column."""
+        return pc.and_(self.regular, pc.and_(pc.ends_with(self.names, suffix),
+                                             pc.greater(pc.utf8_length(self.names), len(suffix))))
+
+    def id_files(self, suffix: str) -> pa.Array:
+        """Whether each entry is a file named by an id: a regular <stem><suffix> file, its name UTF-8 and
+        not hidden (the stem still has to be a safe id), a column."""
+        return pc.and_(pc.invert(pc.starts_with(self.names, ".")), pc.and_(self.files(suffix), self.utf8()))
+
+    def stems(self, chosen: pa.Array, suffix: str) -> list[str]:
+        """The stems of the ``chosen`` entries' names (all ending in ``suffix``), in order ("a-b.json"
+        sorts before "a.json")."""
+        stems = pc.utf8_slice_codeunits(self.names.filter(chosen), 0, -len(suffix))
+        return stems.take(pc.sort_indices(stems)).to_pylist()
 
     def __iter__(self):
         real = dict(self.undecodable)
