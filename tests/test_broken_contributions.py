@@ -130,10 +130,13 @@ def test_malformed_files(project, content, code, where):
     assert (p.path, (p.line, p.column)) == (f"annotations/documents/{DOC}.json", where)
 
 
-def test_unsafe_document_id(project):
-    edit(project, f'"document": "{DOC}"', '"document": "../x"')
+@pytest.mark.parametrize("unsafe", ["../x", "a..b", "..x", "-x", "x/y", "a" * 129])
+def test_unsafe_document_id(project, unsafe):
+    """An unsafe id in the document field is F007, once, at the value (not also S006 or S007)."""
+    edit(project, f'"document": "{DOC}"', f'"document": "{unsafe}"')
     p = only(project, "F007")
-    assert (p.line, p.column) == locate(ann_path(project), '"../x"')
+    assert (p.line, p.column) == locate(ann_path(project), f'"{unsafe}"')
+    assert not [q for q in validate(project).problems if q.code in ("S006", "S007") and q.path == p.path]
 
 
 def test_file_name_must_match_its_id(project):

@@ -5,12 +5,15 @@ import pytest
 from conftest import ROOT
 
 from peacetalks.checks.validate import validate
+from peacetalks.model.schemas import Schemas
 from peacetalks.reading.ingest import (
     IngestError,
     check_drift,
     ingest,
     normalise,
     read_checksums,
+    regenerate,
+    seed_id,
 )
 
 
@@ -105,10 +108,17 @@ def test_bad_seeds_are_refused_with_a_problem(raw, code):
     assert e.value.problem.code == code
 
 
-def test_unsafe_seed_names_are_refused():
+@pytest.mark.parametrize("name", ["..x.txt", "a..b.txt", "-x.txt", ".x.txt", "x y.txt", "é.txt", "a" * 129 + ".txt"])
+def test_unsafe_seed_names_are_refused(project, name):
+    """A seed's name gives its document id: one that is not a safe id (schema/common.json's, the one rule) is
+    F007, whether the seed is added or found in seeds/ (the others are still regenerated)."""
     with pytest.raises(IngestError) as e:
-        normalise(b"text", "..x.txt")
+        seed_id(Schemas(project.schema), name, name)
     assert e.value.problem.code == "F007"
+    (project.seeds / name).write_bytes(b"Headline\nSome text.\n")
+    expected, problems = regenerate(project)
+    assert [(p.code, p.path) for p in problems] == [("F007", f"seeds/{name}")]
+    assert expected and not any(n.startswith(name.removesuffix(".txt") + ".") for n in expected)
 
 
 def test_adding_a_seed_refuses_bad_input_and_writes_nothing(project, capsys):

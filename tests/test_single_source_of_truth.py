@@ -1,10 +1,13 @@
 """Every label inventory is read from schema/labels.json; nothing keeps a second copy."""
 
 import re
+from pathlib import Path
 
 import jsonschema
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peacetalks.model.labels import Labels
 from peacetalks.model.schemas import Schemas
@@ -96,3 +99,38 @@ def test_valid_files_do_not_import_the_detailed_validator(tmp_path):
     first, second = out.stdout.strip().splitlines()
     assert first == "False False"
     assert "S005" in second and second.endswith("True")
+
+
+def _stated_id_rule(value: str) -> bool:
+    """common.json's Id as its description states it: letters, digits, '.', '_' and '-', starting with a
+    letter or digit, no '..', at most 128 characters."""
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value)) and ".." not in value and len(value) <= 128
+
+
+@given(st.text(alphabet="aZ09._-/ é\\", max_size=12) | st.sampled_from(["a" * 128, "a" * 129, "a." * 64, "a." * 65]))
+@settings(max_examples=400, deadline=None)
+def test_the_id_rule_is_the_stated_one(value):
+    """Every reader asks the schema (``Schemas.is_valid_id``); both validators agree with the rule as stated."""
+    schemas = Schemas(ROOT / "schema")
+    rule = schemas.documents["urn:peacetalks:schema:common"]["$defs"]["Id"]
+    assert schemas.is_valid_id(value) is _stated_id_rule(value)
+    assert jsonschema.Draft202012Validator(rule).is_valid(value) is _stated_id_rule(value)
+
+
+@pytest.mark.parametrize("value", ["a..b", "..x", "../x", "a/b", "-a", ".a", "a...", "é", "a b", "a" * 129])
+def test_an_unsafe_id_is_one_problem_of_the_id_form(value):
+    """One fault, one problem: an unsafe id is S006 (the required form, with the rule as hint), never also
+    a vague "value is not allowed here"; in the ``document`` field it is F007 (see test_broken_contributions)."""
+    schemas = Schemas(ROOT / "schema")
+    mention = {"id": value, "start": 0, "end": 1, "text": "x", "type": "PER", "level": "NAM", "entity": "e"}
+    found = schemas.errors("annotations", {"document": "d", "flags": [], "mentions": [mention], "events": [],
+                                           "quotes": []})
+    assert [(e.pointer, e.code) for e in found] == [("/mentions/0/id", "S006")]
+    assert "no '..'" in found[0].hint
+
+
+def test_no_module_copies_the_id_rule():
+    """The Id rule lives in schema/common.json only: no module writes its pattern again."""
+    from peacetalks import __file__ as package
+    copies = [p.name for p in Path(package).parent.rglob("*.py") if "A-Za-z0-9._-" in p.read_text("utf-8")]
+    assert copies == []

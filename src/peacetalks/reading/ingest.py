@@ -40,7 +40,7 @@ from ..defaults import MAX_JSON_BYTES, MAX_SEED_BYTES, MAX_TEXT_BYTES
 from ..diagnostics.locate import byte_position
 from ..diagnostics.problems import Problem, quoted
 from ..model.layers import LAYERS
-from ..model.schemas import calendar_date
+from ..model.schemas import Schemas, calendar_date
 from .files import (
     atomic_write,
     dump_json,
@@ -55,7 +55,6 @@ from .project import Project
 #: 2.0: the headline stays in the text as its first paragraph (1.0 moved it to ``title`` only).
 NORMALISER_VERSION = "2.0"
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # schema/common.json Id (fullmatch)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _HSPACE = re.compile(r"[^\S\n]+")
 _DATE_HEADER = re.compile(r"^date (\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?:\s+|$)")
@@ -109,14 +108,22 @@ def check_stated(stated: dict, shown: str) -> list[Problem]:
     return problems
 
 
+def seed_id(schemas: Schemas, file_name: str, shown: str) -> str:
+    """The document id of a seed: its file name without ``.txt``, if that is a safe id (schema/common.json's
+    ``Id``, the one rule of every id); else F007 at ``shown``."""
+    doc_id = file_name.removesuffix(".txt")
+    if not schemas.is_valid_id(doc_id):
+        raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {quoted(file_name)} does not give a safe document id",
+                                  "rename the seed: letters, digits, '.', '_' and '-' only, starting with a letter or "
+                                  "digit, no '..', at most 128 characters before .txt"))
+    return doc_id
+
+
 def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stated: dict | None = None,
               stated_path: str | None = None) -> Record:
     """Normalise one seed (its bytes and file name) into a corpus record; ``stated``: metadata given beside it."""
     shown = shown_path or file_name
-    doc_id = file_name[:-4] if file_name.endswith(".txt") else file_name
-    if not _ID.fullmatch(doc_id) or ".." in doc_id:
-        raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {quoted(file_name)} does not give a safe document id",
-                                  "rename the seed: letters, digits, '.', '_' and '-' only, ending in .txt"))
+    doc_id = file_name.removesuffix(".txt")  # (a safe id: ``seed_id``, which its callers ask first)
     data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:
         text = data.decode("utf-8")
@@ -221,7 +228,13 @@ def regenerate(project: Project) -> tuple[dict[str, bytes], list[Problem]]:
     """All corpus files that seeds/ produce, by file name, and the seeds that failed."""
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
+    schemas = Schemas(project.schema)
     for seed in seed_files(project):
+        try:
+            seed_id(schemas, seed.name, project.rel(seed))
+        except IngestError as e:
+            problems.append(e.problem)
+            continue
         side = seed.with_name(seed.name[:-4] + ".meta.json")
         stated = None
         if os.path.lexists(side):
@@ -296,6 +309,7 @@ def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: 
     doc_id = doc_id or Path(source).name.removesuffix(".txt")
     name = f"{doc_id}.txt"
     seed = project.seeds / name
+    seed_id(Schemas(project.schema), name, str(source))  # (before anything is looked at or written)
     taken = {p.name.lower(): p.name for p in seed_files(project)}
     if name.lower() in taken and taken[name.lower()] != name:
         raise IngestError(Problem(project.rel(seed), 1, 1, "R001", f"seed {taken[name.lower()]} differs from {name} "

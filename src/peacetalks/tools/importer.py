@@ -38,6 +38,7 @@ import bisect
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from ..defaults import MAX_TOOL_BYTES
 from ..diagnostics.problems import Problem, errors
 from ..model.labels import Labels
 from ..model.layers import LAYER_TABLE, LAYERS
+from ..model.schemas import Schemas
 from ..reading.files import atomic_write, dump_records, read_bytes, read_text_file
 from ..reading.project import Project
 from .export import CUSTOM, NE, inception_typesystem
@@ -588,12 +590,9 @@ def _identity(layer: str, item: dict) -> tuple:
     return item.get("code"), *((item.get("span") or {}).get(k) for k in ("start", "end"))
 
 
-_ID = re.compile(r"[A-Za-z0-9](?!.*\.\.)[A-Za-z0-9._-]{0,127}")  # (schema/common.json's Id)
-
-
-def _keep_ids(found: Found, current: dict) -> None:
-    """Step 3: the tool's id where it is a corpus id and unique in the layer, else the current file's at
-    the same span, else the next free one (above every id of either file)."""
+def _keep_ids(found: Found, current: dict, is_id: Callable[[str], bool]) -> None:
+    """Step 3: the tool's id where it is a corpus id (``is_id``: schema/common.json's Id) and unique in the layer,
+    else the current file's at the same span, else the next free one (above every id of either file)."""
     for layer in LAYER_TABLE:
         if not layer.id_prefix:
             continue
@@ -603,7 +602,7 @@ def _keep_ids(found: Found, current: dict) -> None:
         by_place: dict[tuple, list] = {}
         for r in before:
             by_place.setdefault(_identity(layer.name, r), []).append(r.get("id"))
-        given = [r["id"] for r in items if isinstance(r.get("id"), str) and _ID.fullmatch(r["id"])]
+        given = [r["id"] for r in items if isinstance(r.get("id"), str) and is_id(r["id"])]
         taken = {i for i in given if given.count(i) == 1}
         for r in items:
             if r.get("id") not in taken:
@@ -748,8 +747,8 @@ def import_document(project: Project, fmt: str, source: Path, document: str, for
     if not os.path.lexists(source):
         raise ImportRefused(f"no such file or folder: {source}")
     text_path = project.corpus / f"{document}.txt"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", document) or ".." in document \
-            or not text_path.is_file():
+    schemas = Schemas(project.schema)
+    if not schemas.is_valid_id(document) or not text_path.is_file():
         raise ImportRefused(f"document {document!r} is not in the corpus ({project.rel(text_path)}); "
                             "add its article with `peacetalks ingest --add` first")
     labels = Labels(project.schema / "labels.json")
@@ -772,7 +771,7 @@ def import_document(project: Project, fmt: str, source: Path, document: str, for
         return Imported(target, found.problems, [], [])
     current = _load(target) or {}
     # 3. ids
-    _keep_ids(found, current)
+    _keep_ids(found, current, schemas.is_valid_id)
     # 4. entities
     registry = (_load(project.entities) or {}).get("entities") or []
     proposed = _link(found, labels, registry)
