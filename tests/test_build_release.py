@@ -110,6 +110,15 @@ def test_manifest_and_card(release):
     card = (rel.path / "README.md").read_text()
     assert card.startswith("---\n") and "config_name: ner" in card and "class_label" in card
     assert "Contact.Meet" in card and f"peacetalks {rel.version}" in card
+    assert_hub_card(card)
+
+
+def assert_hub_card(card: str) -> None:
+    """The card is what huggingface_hub's ``DatasetCard`` reads and writes back unchanged, its metadata valid."""
+    from huggingface_hub import DatasetCard
+    parsed = DatasetCard(card)
+    assert str(parsed) == card
+    assert parsed.data.license == "other" and len(parsed.data.configs) == len(parsed.data.dataset_info)
 
 
 def test_build_is_deterministic_and_immutable(release, tmp_path):
@@ -213,6 +222,7 @@ def test_a_large_corpus_builds_a_readable_card(tmp_path):
     bench.generate(tmp_path / "project", 150)
     rel = build(Project(tmp_path / "project"), tmp_path / "rel")
     card = (rel.path / "README.md").read_text("utf-8")
+    assert_hub_card(card)
     assert "The first 100 of 150 documents; the `documents` config lists them all." in card
     assert "| doc000099 |" in card and "| doc000100 |" not in card
     assert "The first 100 of 150 documents." in card  # the statistics' table too
