@@ -495,10 +495,11 @@ def test_stat_documents_gives_each_files_stat_and_minus_ones_for_a_gone_one(tmp_
 
 
 def test_stats_begun_before_the_documents_are_known_are_used_and_completed(tmp_path):
-    """``stat_folder`` takes the stats of every <name>.json file of the annotation folder (by the listing's
-    rule for such names) before the ids are known (a ``peacetalks validate`` begins it while it imports the checks); ``_stats`` then
-    gives what it would take itself: the rows it has, in the documents' order, and the others taken now
-    (a document added since, one without files), or all of them if the worker died."""
+    """``stat_folder`` takes the stats of every <name>.json entry of the annotation folder before the ids
+    are known (a ``peacetalks validate`` begins it while it imports the checks): a superset of the
+    documents, by the suffix alone; ``_stats`` then gives what it would take itself: the rows it has, in
+    the documents' order, and the others taken now (a document added since, one without files), or all
+    of them if the worker died."""
     from types import SimpleNamespace
 
     from peacetalks.checks import validate as validate_module
@@ -516,7 +517,7 @@ def test_stats_begun_before_the_documents_are_known_are_used_and_completed(tmp_p
     (project.documents / ".json").write_text("{}", "utf-8")  # (no id: not a document)
     (project.documents / "notes.txt").write_text("", "utf-8")
     (project.documents / ".hidden.json").write_text("{}", "utf-8")  # (hidden, a folder, a link: not documents,
-    (project.documents / "sub.json").mkdir()                        # as ``list_documents`` finds them)
+    (project.documents / "sub.json").mkdir()                        # but stated all the same)
     try:
         (project.documents / "link.json").symlink_to(project.documents / "d0.json")
     except OSError:
@@ -527,7 +528,9 @@ def test_stats_begun_before_the_documents_are_known_are_used_and_completed(tmp_p
         pass
     folders = (str(project.documents), str(project.corpus))
     stems, rows = stat_folder(folders)
-    assert stems == ["d0", "d1", "d2", "d3"] and rows.tolist() == stat_documents((*folders, stems)).tolist()
+    assert {"d0", "d1", "d2", "d3"} <= set(stems) and "notes" not in stems and stems == sorted(stems)
+    assert all(s.isprintable() for s in stems)  # (no name that is not UTF-8)
+    assert rows.tolist() == stat_documents((*folders, stems)).tolist()
     add(4)  # (after the stats were begun)
 
     class Begun:  # (``runner.begin``'s, its answer there)
