@@ -774,9 +774,9 @@ def test_gathered_entries_are_the_keys_own_in_their_order(project, cache_dir, or
     chosen = {"runs": keys[:2] + keys[3:], "reversed": keys[::-1], "one": keys[1:2], "none": [],
               "scattered": random.Random(7).sample(keys, len(keys))}[order]
     entries = store.gather(chosen)
-    assert len(entries) == len(chosen) and entries.column("key").to_pylist() == chosen
+    assert len(entries.rows) == len(chosen) and entries.column("key").to_pylist() == chosen
     own = [store.table.slice(store.rows[k], 1).to_pylist()[0] for k in chosen]
-    assert store.records(chosen).to_pylist() == entries.records.to_pylist() == [e["record"] for e in own]
+    assert store.gather(chosen).records.to_pylist() == entries.records.to_pylist() == [e["record"] for e in own]
     assert entries.candidates.to_pylist() == [e["candidates"] for e in own]
     assert entries.documents.to_pylist() == [dict(zip(entries.documents.column_names, e["row"].values())) for e in own]
 
