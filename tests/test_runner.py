@@ -166,6 +166,30 @@ def test_a_process_with_other_threads_takes_its_workers_from_the_fork_server(tmp
     assert out.split() == ["False", "True"]
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="threads are listed only where the system lists them")
+@pytest.mark.parametrize("gone", [["999999999"], ["999999998", "999999999"]], ids=["one", "two"])
+def test_a_thread_that_ends_while_the_names_are_read_is_not_one_of_them(monkeypatch, gone):
+    """A pool's thread, joined by its shutdown, may stay in the system's list a moment longer, and its
+    name can no longer be read: it is not counted, and the others' names are still given (this
+    process is not taken as one whose threads cannot be told)."""
+    listed = os.listdir("/proc/self/task")
+    real = runner._threads()
+    monkeypatch.setattr(runner.os, "listdir", lambda path: gone[:1] + listed + gone[1:])
+    assert real is not None and runner._threads() == real
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="forks from this process only where threads can be listed")
+def test_a_process_forks_again_as_soon_as_a_begun_call_ends(tmp_path):
+    """``begin`` after ``begin``: each forks (the last one's threads have just ended), every time."""
+    out = _run_script(tmp_path, "forked = 0\n"
+                                "for _ in range(40):\n"
+                                "    begun = runner.begin(parent, 0)\n"
+                                "    forked += begun is not None\n"
+                                "    begun and begun.result()\n"
+                                "print(forked)\n")
+    assert out.split() == ["40"]
+
+
 def test_this_test_process_is_not_clean():
     """(The test process has run polars queries: its pools would not survive a fork.)"""
     import polars as pl

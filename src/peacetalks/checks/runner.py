@@ -138,11 +138,22 @@ def _pool_context(preload: Sequence[str] = PRELOAD):
 
 
 def _threads() -> set[str] | None:
-    """The names of this process's threads (None where the system does not tell)."""
+    """The names of this process's threads (None where the system does not tell). A thread that ends
+    while they are read is not one of them: a pool's threads, joined by its shutdown, may still be
+    leaving the system's list for a moment after (its name then can no longer be read)."""
     try:
-        return {Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")}
+        tasks = os.listdir("/proc/self/task")
     except OSError:
         return None
+    names = set()
+    for task in tasks:
+        try:
+            names.add(Path(f"/proc/self/task/{task}/comm").read_text().strip())
+        except (FileNotFoundError, ProcessLookupError):  # (it has ended)
+            continue
+        except OSError:
+            return None
+    return names
 
 
 def _fork_is_safe() -> bool:
