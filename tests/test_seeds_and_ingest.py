@@ -121,6 +121,36 @@ def test_unsafe_seed_names_are_refused(project, name):
     assert expected and not any(n.startswith(name.removesuffix(".txt") + ".") for n in expected)
 
 
+@pytest.mark.parametrize("chosen", ["../x", "a..b", "-x", "x y", "", "a" * 129])
+def test_an_unsafe_id_given_with_add_is_said_to_be_the_given_id(project, tmp_path, capsys, chosen):
+    """``ingest --add --id``: an unsafe id is the option's fault, not the seed's name (F007 names --id and
+    asks for another id); nothing is written."""
+    from peacetalks.cli import main
+    article = tmp_path / "fine-name.txt"
+    article.write_bytes((Path(__file__).parent / "data" / "example-article.txt").read_bytes())
+    before = sorted(p.name for p in project.seeds.iterdir())
+    assert main(["--root", str(project.root), "ingest", "--add", str(article), f"--id={chosen}"]) == 1
+    err = capsys.readouterr().err
+    assert f"F007 --id {chosen!r} is not a safe document id" in err and "choose another id with --id" in err
+    assert "rename the seed" not in err
+    assert sorted(p.name for p in project.seeds.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["x y.txt", "a..b.txt", "-x.txt"])
+def test_a_seed_whose_name_is_no_id_is_added_under_a_given_id(project, tmp_path, capsys, name):
+    """Without --id an unsafe file name is F007 with a hint to rename it or give --id; with a safe --id the
+    same article is added under that id."""
+    from peacetalks.cli import main
+    article = tmp_path / name
+    article.write_bytes((Path(__file__).parent / "data" / "example-article.txt").read_bytes())
+    root = ["--root", str(project.root)]
+    assert main([*root, "ingest", "--add", str(article)]) == 1
+    err = capsys.readouterr().err
+    assert "F007 seed name" in err and "rename the seed, or give its id with --id" in err
+    assert main([*root, "ingest", "--add", str(article), "--id", "given-1"]) == 0
+    assert (project.seeds / "given-1.txt").read_bytes() == article.read_bytes()
+
+
 def test_adding_a_seed_refuses_bad_input_and_writes_nothing(project, capsys):
     from peacetalks.cli import main
     article = Path(__file__).parent / "data" / "example-article.txt"

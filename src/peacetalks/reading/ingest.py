@@ -108,15 +108,22 @@ def check_stated(stated: dict, shown: str) -> list[Problem]:
     return problems
 
 
-def seed_id(schemas: Schemas, file_name: str, shown: str) -> str:
+#: schema/common.json's ``Id`` in words, for the hints
+_ID_RULE = "letters, digits, '.', '_' and '-' only, starting with a letter or digit, no '..', at most 128 characters"
+
+
+def seed_id(schemas: Schemas, file_name: str, shown: str, chosen: bool = False) -> str:
     """The document id of a seed: its file name without ``.txt``, if that is a safe id (schema/common.json's
-    ``Id``, the one rule of every id); else F007 at ``shown``."""
+    ``Id``, the one rule of every id); else F007 at ``shown``. ``chosen``: the id was given (``ingest --add
+    --id``), not taken from the file's name, and the problem says so."""
     doc_id = file_name.removesuffix(".txt")
-    if not schemas.is_valid_id(doc_id):
-        raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {quoted(file_name)} does not give a safe document id",
-                                  "rename the seed: letters, digits, '.', '_' and '-' only, starting with a letter or "
-                                  "digit, no '..', at most 128 characters before .txt"))
-    return doc_id
+    if schemas.is_valid_id(doc_id):
+        return doc_id
+    if chosen:
+        raise IngestError(Problem(shown, 1, 1, "F007", f"--id {quoted(doc_id)} is not a safe document id",
+                                  f"choose another id with --id: {_ID_RULE}"))
+    raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {quoted(file_name)} does not give a safe document id",
+                              f"rename the seed, or give its id with --id: {_ID_RULE} (before .txt)"))
 
 
 def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stated: dict | None = None,
@@ -306,10 +313,11 @@ def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: 
         raw = Path(source).read_bytes()
     except OSError as e:
         raise IngestError(Problem(str(source), 1, 1, "F009", f"cannot read the article: {e.strerror}", None)) from None
-    doc_id = doc_id or Path(source).name.removesuffix(".txt")
+    given = doc_id is not None
+    doc_id = doc_id if given else Path(source).name.removesuffix(".txt")
     name = f"{doc_id}.txt"
     seed = project.seeds / name
-    seed_id(Schemas(project.schema), name, str(source))  # (before anything is looked at or written)
+    seed_id(Schemas(project.schema), name, str(source), chosen=given)  # (before anything is looked at or written)
     taken = {p.name.lower(): p.name for p in seed_files(project)}
     if name.lower() in taken and taken[name.lower()] != name:
         raise IngestError(Problem(project.rel(seed), 1, 1, "R001", f"seed {taken[name.lower()]} differs from {name} "
