@@ -20,12 +20,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
-import io
 import json
 import os
 import re
 import subprocess
-import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +39,7 @@ from ..model.layers import LAYER_TABLE
 from ..model.schemas import Schemas
 from ..reading.files import atomic_write, read_json_file, sha256_file
 from ..reading.project import Project, package_schema_dir
+from ..reading.revisions import RevisionError, extract_revision, is_revision
 from . import ledger
 from .layout import parquet_path
 from .ledger import LedgerError, parse_version
@@ -360,17 +359,14 @@ def _from_ledger(entry: ledger.Entry, root: Path) -> Snapshot:
 
 
 def _from_revision(source: str, root: Path, name: str | None = None, digest: bool = False):
-    try:
-        subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{source}^{{commit}}"],
-                       check=True, capture_output=True)
-    except (subprocess.CalledProcessError, FileNotFoundError):
+    if not is_revision(root, source):
         raise ReleaseError(f"{source!r} is neither a release folder, a project folder, a released version "
-                           "(annotations/releases/) nor a git revision") from None
+                           "(annotations/releases/) nor a git revision")
     with tempfile.TemporaryDirectory(prefix="peacetalks-rev-") as tmp:
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", source],
-                                 check=True, capture_output=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+        try:
+            extract_revision(root, source, Path(tmp))
+        except RevisionError as e:
+            raise ReleaseError(str(e)) from None
         snap = _from_project(name or source, Path(tmp), drift=False)
         return (snap, ledger.sources_digest(Project(Path(tmp)))) if digest else snap
 

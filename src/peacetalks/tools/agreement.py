@@ -18,10 +18,8 @@ annotated, per layer (the layer table's layers, matched by their first span):
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
-import tarfile
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
@@ -34,6 +32,7 @@ from ..checks.validate import Result, validate
 from ..diagnostics.locate import Locator
 from ..model.layers import LAYER_TABLE
 from ..reading.project import Project
+from ..reading.revisions import RevisionError, extract_revision, is_revision
 
 
 class AgreementError(Exception):
@@ -71,14 +70,13 @@ def _open(source: str, root: Path, stack: ExitStack) -> tuple[str | None, Path]:
     path = Path(source)
     if (path / "annotations").is_dir() and (path / "corpus").is_dir():
         return None, path
-    try:
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", source],
-                                 check=True, capture_output=True).stdout
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        raise AgreementError(f"{source!r} is neither a project folder nor a git revision of {root}") from None
+    if not is_revision(root, source):
+        raise AgreementError(f"{source!r} is neither a project folder nor a git revision of {root}")
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peacetalks-agreement-")))
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tmp, filter="data")
+    try:
+        extract_revision(root, source, tmp)
+    except RevisionError as e:
+        raise AgreementError(str(e)) from None
     return source, tmp
 
 
