@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -245,9 +246,15 @@ def check_shard(shard: Shard) -> ShardResult:
 
 
 def _by_id(data, column: str):
-    """A table, or a struct array, in the order of its ``column`` (the documents' ids)."""
+    """A table, or a struct array, in the order of its ``column`` (the documents' ids), in one piece as a
+    take makes it (the release's sizes are counted by chunk). Without a copy if it is one piece in that
+    order already (a shard's files are read in id order: a take copied every record, 10-20 ms of a
+    shard of 1,000 synthetic documents)."""
     ids = data.column(column) if isinstance(data, pa.Table) else data.field(column)
-    return data.take(pc.sort_indices(ids))
+    order = pc.sort_indices(ids)
+    if np.array_equal(order.to_numpy(), np.arange(len(order))):
+        return data.combine_chunks() if isinstance(data, pa.Table) and data.column(0).num_chunks > 1 else data
+    return data.take(order)
 
 
 def _document_of(problem: Problem) -> str:
