@@ -9,7 +9,12 @@ import tarfile
 import pytest
 
 from peacetalks.reading import revisions
-from peacetalks.reading.revisions import RevisionError, extract_revision, is_revision
+from peacetalks.reading.revisions import (
+    RevisionError,
+    commit_of,
+    extract_revision,
+    is_revision,
+)
 
 
 def _git(root, *args):
@@ -66,6 +71,24 @@ def test_what_is_no_revision_is_said_so(repo, tmp_path, revision):
 
 def test_outside_a_repository_nothing_is_a_revision(tmp_path):
     assert not is_revision(tmp_path, "HEAD")
+    assert commit_of(tmp_path, "HEAD") is None
+
+
+@pytest.mark.parametrize("revision", ["HEAD", "HEAD~1", "the branch"])
+def test_a_revision_names_its_commit(repo, revision):
+    if revision == "the branch":
+        revision = subprocess.run(["git", "-C", str(repo), "branch", "--show-current"], capture_output=True,
+                                  text=True).stdout.strip()
+    expected = subprocess.run(["git", "-C", str(repo), "rev-parse", revision], capture_output=True,
+                              text=True).stdout.strip()
+    assert len(expected) == 40 and commit_of(repo, revision) == expected
+
+
+def test_without_git_nothing_is_a_revision(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    assert commit_of(repo, "HEAD") is None and not is_revision(repo, "HEAD")
+    with pytest.raises(RevisionError):
+        extract_revision(repo, "HEAD", tmp_path)
 
 
 @pytest.mark.parametrize("target", ["README.md", "/etc/passwd", "../../outside"])

@@ -20,14 +20,20 @@ class RevisionError(Exception):
     """The revision cannot be read (not a revision of this repository, no git, or an unsafe archive)."""
 
 
+def commit_of(root: Path, revision: str) -> str | None:
+    """The id of the commit that ``revision`` names in the git repository at ``root``; None if it names
+    none there (or ``root`` is in no repository, or there is no git)."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+                              capture_output=True, text=True)
+    except FileNotFoundError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def is_revision(root: Path, revision: str) -> bool:
     """Whether ``revision`` names a commit of the git repository at ``root``."""
-    try:
-        subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-                       check=True, capture_output=True)
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        return False
-    return True
+    return commit_of(root, revision) is not None
 
 
 def extract_revision(root: Path, revision: str, into: Path) -> None:

@@ -39,7 +39,7 @@ from ..model.layers import LAYER_TABLE
 from ..model.schemas import Schemas
 from ..reading.files import atomic_write, read_json_file, sha256_file
 from ..reading.project import Project, package_schema_dir
-from ..reading.revisions import RevisionError, extract_revision, is_revision
+from ..reading.revisions import RevisionError, commit_of, extract_revision, is_revision
 from . import ledger
 from .layout import parquet_path
 from .ledger import LedgerError, parse_version
@@ -691,21 +691,17 @@ def source_commit(project: Project) -> str | None:
     None outside a git repository. Uncommitted changes to the corpus refuse the release,
     since the ledger's commit must hold exactly the released content.
     """
-    git = ["git", "-C", str(project.root)]
-    try:
-        head = subprocess.run([*git, "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True, text=True)
-    except FileNotFoundError:
-        return None
-    if head.returncode != 0:
+    head = commit_of(project.root, "HEAD")
+    if head is None:
         return None
     paths = [project.rel(p) for p in (project.corpus, project.documents, project.entities, project.xdoc_events,
                                       project.layers, project.schema / "labels.json")]
-    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=all", "--", *paths],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(project.root), "status", "--porcelain", "--untracked-files=all", "--",
+                            *paths], capture_output=True, text=True).stdout.strip()
     if dirty:
         raise ReleaseError("commit the corpus changes first: a release records the commit that holds its content\n"
                            + dirty)
-    return head.stdout.strip()
+    return head
 
 
 def release(project: Project, version: str, previous: str | None = None, date: str | None = None,

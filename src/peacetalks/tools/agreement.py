@@ -19,7 +19,6 @@ annotated, per layer (the layer table's layers, matched by their first span):
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
@@ -32,7 +31,7 @@ from ..checks.validate import Result, validate
 from ..diagnostics.locate import Locator
 from ..model.layers import LAYER_TABLE
 from ..reading.project import Project
-from ..reading.revisions import RevisionError, extract_revision, is_revision
+from ..reading.revisions import RevisionError, commit_of, extract_revision, is_revision
 
 
 class AgreementError(Exception):
@@ -175,9 +174,7 @@ def _named(source: str, root: Path) -> str:
     path = Path(source)
     if (path / "annotations").is_dir() and (path / "corpus").is_dir():
         return path.resolve().name
-    done = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", f"{source}^{{commit}}"],
-                          capture_output=True, text=True)
-    return done.stdout.strip() if done.returncode == 0 else source
+    return commit_of(root, source) or source
 
 
 def recorded(result: dict, a: str, b: str, root: Path) -> dict:
