@@ -118,6 +118,7 @@ def test_unsafe_seed_names_are_refused(project, name):
     (project.seeds / name).write_bytes(b"Headline\nSome text.\n")
     expected, problems = regenerate(project)
     assert [(p.code, p.path) for p in problems] == [("F007", f"seeds/{name}")]
+    assert problems[0].hint.startswith("rename the seed:") and "--id" not in problems[0].hint  # (no option there)
     assert expected and not any(n.startswith(name.removesuffix(".txt") + ".") for n in expected)
 
 

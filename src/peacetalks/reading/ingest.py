@@ -110,20 +110,23 @@ def check_stated(stated: dict, shown: str) -> list[Problem]:
 
 #: schema/common.json's ``Id`` in words, for the hints
 _ID_RULE = "letters, digits, '.', '_' and '-' only, starting with a letter or digit, no '..', at most 128 characters"
+#: what to do about an unsafe id, by where it came from: a seed found in seeds/, the name of the file
+#: given to ``ingest --add``, or ``--id``
+_ID_HINTS = {"seeds": f"rename the seed: {_ID_RULE} (before .txt)",
+             "add": f"rename the seed, or give its id with --id: {_ID_RULE} (before .txt)",
+             "id": f"choose another id with --id: {_ID_RULE}"}
 
 
-def seed_id(schemas: Schemas, file_name: str, shown: str, chosen: bool = False) -> str:
+def seed_id(schemas: Schemas, file_name: str, shown: str, via: str = "seeds") -> str:
     """The document id of a seed: its file name without ``.txt``, if that is a safe id (schema/common.json's
-    ``Id``, the one rule of every id); else F007 at ``shown``. ``chosen``: the id was given (``ingest --add
-    --id``), not taken from the file's name, and the problem says so."""
+    ``Id``, the one rule of every id); else F007 at ``shown``, its hint for where the id came from (``via``:
+    a key of ``_ID_HINTS``; with "id" the problem names the option, not the seed's name)."""
     doc_id = file_name.removesuffix(".txt")
     if schemas.is_valid_id(doc_id):
         return doc_id
-    if chosen:
-        raise IngestError(Problem(shown, 1, 1, "F007", f"--id {quoted(doc_id)} is not a safe document id",
-                                  f"choose another id with --id: {_ID_RULE}"))
-    raise IngestError(Problem(shown, 1, 1, "F007", f"seed name {quoted(file_name)} does not give a safe document id",
-                              f"rename the seed, or give its id with --id: {_ID_RULE} (before .txt)"))
+    message = f"--id {quoted(doc_id)} is not a safe document id" if via == "id" else \
+        f"seed name {quoted(file_name)} does not give a safe document id"
+    raise IngestError(Problem(shown, 1, 1, "F007", message, _ID_HINTS[via]))
 
 
 def normalise(raw: bytes, file_name: str, *, shown_path: str | None = None, stated: dict | None = None,
@@ -317,7 +320,7 @@ def add_seed(project: Project, source: Path, doc_id: str | None = None, stated: 
     doc_id = doc_id if given else Path(source).name.removesuffix(".txt")
     name = f"{doc_id}.txt"
     seed = project.seeds / name
-    seed_id(Schemas(project.schema), name, str(source), chosen=given)  # (before anything is looked at or written)
+    seed_id(Schemas(project.schema), name, str(source), "id" if given else "add")  # (before anything is looked at or written)
     taken = {p.name.lower(): p.name for p in seed_files(project)}
     if name.lower() in taken and taken[name.lower()] != name:
         raise IngestError(Problem(project.rel(seed), 1, 1, "R001", f"seed {taken[name.lower()]} differs from {name} "
